@@ -1,0 +1,110 @@
+import { z } from 'zod';
+
+/**
+ * One integration test case, stored as `functions/<fn>/integration/<case>.json`:
+ * the event to invoke the function with and what the answer must look like.
+ */
+export const IntegrationCaseSchema = z.strictObject({
+  /** What the case proves, in plain words. */
+  name: z.string().min(1),
+  /** The event the function is invoked with, verbatim. */
+  event: z.unknown().refine((value) => value !== undefined, 'is required'),
+  expect: z
+    .strictObject({
+      /** `false` (the default): the invocation must not raise. `true`: it must. A string: it must raise that error type. */
+      functionError: z.union([z.boolean(), z.string().min(1)]).default(false),
+      /** HTTP-style `statusCode` of the response payload. */
+      statusCode: z.number().int().min(100).max(599).optional(),
+      /** Subset the whole response payload must match. */
+      payload: z.unknown().optional(),
+      /** Subset the response's `body` must match; a JSON-string body is parsed first. */
+      body: z.unknown().optional(),
+      /** Longest acceptable invocation time, client side. @default 10000 */
+      maxDurationMs: z.number().int().positive().max(900_000).default(10_000),
+    })
+    .default({ functionError: false, maxDurationMs: 10_000 }),
+});
+export type IntegrationCase = z.infer<typeof IntegrationCaseSchema>;
+
+/** The outcome of parsing a case file: the case, or a message naming the file and the field. */
+export type ParsedCase = { ok: true; testCase: IntegrationCase } | { ok: false; error: string };
+
+/** Parses a case file's text; the error names the file and each bad field. */
+export function parseIntegrationCase(file: string, text: string): ParsedCase {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, error: `${file}: not valid JSON (${(error as Error).message})` };
+  }
+  const result = IntegrationCaseSchema.safeParse(json);
+  if (!result.success) {
+    const fields = result.error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`);
+    return { ok: false, error: `${file}: ${fields.join('; ')}` };
+  }
+  return { ok: true, testCase: result.data };
+}
+
+const describe = (value: unknown): string => (value === undefined ? 'nothing' : JSON.stringify(value));
+
+/**
+ * Compares `actual` against the `expected` subset and returns one line per difference (empty: match).
+ * Objects: every expected key must be present and match (extra keys are fine). Arrays: same length, element by element.
+ * Anything else: strict equality.
+ */
+export function subsetDifferences(expected: unknown, actual: unknown, path = '$'): string[] {
+  if (Array.isArray(expected)) {
+    if (!Array.isArray(actual)) return [`${path}: expected an array, got ${describe(actual)}`];
+    if (actual.length !== expected.length) return [`${path}: expected ${expected.length} element(s), got ${actual.length}: ${describe(actual)}`];
+    return expected.flatMap((item, index) => subsetDifferences(item, actual[index], `${path}[${index}]`));
+  }
+  if (typeof expected === 'object' && expected !== null) {
+    if (typeof actual !== 'object' || actual === null || Array.isArray(actual)) return [`${path}: expected an object, got ${describe(actual)}`];
+    return Object.entries(expected).flatMap(([key, value]) => subsetDifferences(value, (actual as Record<string, unknown>)[key], `${path}.${key}`));
+  }
+  return Object.is(expected, actual) ? [] : [`${path}: expected ${describe(expected)}, got ${describe(actual)}`];
+}
+
+/** What one invocation returned, as the integration test runner observed it. */
+export interface InvocationObservation {
+  /** The function's error type when it raised (Lambda's `FunctionError`), else undefined. */
+  readonly functionError?: string;
+  /** The response payload, JSON-parsed when possible. */
+  readonly payload: unknown;
+  readonly durationMs: number;
+}
+
+/** Judges one invocation against its case; returns every failed expectation as a readable line. */
+export function judgeCase(testCase: IntegrationCase, observed: InvocationObservation): string[] {
+  const { expect } = testCase;
+  const problems: string[] = [];
+  const raised = observed.functionError !== undefined;
+  if (expect.functionError === false && raised) {
+    problems.push(`function raised ${observed.functionError}: ${describe(observed.payload)}`);
+  } else if (expect.functionError !== false && !raised) {
+    problems.push(`expected the function to raise${typeof expect.functionError === 'string' ? ` ${expect.functionError}` : ''}, it returned ${describe(observed.payload)}`);
+  } else if (typeof expect.functionError === 'string' && raised) {
+    const errorType = (observed.payload as { errorType?: string } | undefined)?.errorType ?? observed.functionError;
+    if (errorType !== expect.functionError) problems.push(`expected error ${expect.functionError}, got ${errorType}`);
+  }
+  const response = observed.payload as Record<string, unknown> | undefined;
+  if (expect.statusCode !== undefined && response?.statusCode !== expect.statusCode) {
+    problems.push(`statusCode: expected ${expect.statusCode}, got ${describe(response?.statusCode)}`);
+  }
+  if (expect.payload !== undefined) problems.push(...subsetDifferences(expect.payload, observed.payload, '$'));
+  if (expect.body !== undefined) {
+    let body = response?.body;
+    if (typeof body === 'string') {
+      try {
+        body = JSON.parse(body);
+      } catch {
+        // compared as the raw string
+      }
+    }
+    problems.push(...subsetDifferences(expect.body, body, '$.body'));
+  }
+  if (observed.durationMs > expect.maxDurationMs) {
+    problems.push(`took ${Math.round(observed.durationMs)} ms, more than the ${expect.maxDurationMs} ms allowed`);
+  }
+  return problems;
+}

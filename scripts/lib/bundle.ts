@@ -1,0 +1,170 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { build, version as esbuildVersion, type BuildOptions } from 'esbuild';
+import { zipSync } from 'fflate';
+import type { FunctionSource } from './functions';
+
+/** Node.js version of the Lambda runtime the bundles target (`nodejs24.x`). */
+export const LAMBDA_NODE_TARGET = 'node24';
+/** Name of the bundle inside each zip; templates use the handler `index.handler`. */
+export const BUNDLE_FILE = 'index.mjs';
+/** Zip entries carry this fixed timestamp so the same code always yields the same bytes (and the same S3 key). */
+const FIXED_MTIME = new Date('2020-01-01T00:00:00Z');
+const MANIFEST_FILE = '.build-manifest.json';
+const MANIFEST_VERSION = 1;
+
+/** Options of one bundling run. */
+export interface BundleOptions {
+  /** Project root; sources and `dist/` are resolved against it. */
+  readonly root: string;
+  /** Output folder. @default `<root>/dist` */
+  readonly outDir?: string;
+  /** Rebuild even when nothing changed. @default false */
+  readonly force?: boolean;
+}
+
+/** What happened to one function. */
+export interface BundleResult {
+  readonly name: string;
+  /** `built`, or `cached` when the sources were unchanged and the zip was kept. */
+  readonly status: 'built' | 'cached';
+  readonly milliseconds: number;
+  /** Size of the zip in bytes. */
+  readonly bytes: number;
+  readonly zipPath: string;
+  /** SHA-256 of the zip, hex. */
+  readonly sha256: string;
+}
+
+interface ManifestEntry {
+  readonly optionsHash: string;
+  readonly inputs: Record<string, string>;
+  readonly sha256: string;
+  readonly bytes: number;
+}
+interface Manifest {
+  readonly version: number;
+  readonly functions: Record<string, ManifestEntry>;
+}
+
+const sha256 = (data: Uint8Array | string): string => createHash('sha256').update(data).digest('hex');
+
+/** esbuild options for one function: ESM for Node 24, tree-shaken, minified, external source map. */
+export function esbuildOptions(root: string, fn: FunctionSource): BuildOptions {
+  return {
+    absWorkingDir: root,
+    entryPoints: [fn.entry],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: LAMBDA_NODE_TARGET,
+    minify: true,
+    treeShaking: true,
+    sourcemap: 'external',
+    sourcesContent: false,
+    legalComments: 'none',
+    mainFields: ['module', 'main'],
+    // Some CommonJS dependencies call require(); an ESM bundle needs it defined.
+    banner: { js: "import { createRequire as __lrpCreateRequire } from 'node:module'; const require = __lrpCreateRequire(import.meta.url);" },
+    outfile: join('dist', fn.name, BUNDLE_FILE),
+    metafile: true,
+    write: false,
+    logLevel: 'silent',
+  };
+}
+
+function readManifest(outDir: string): Manifest {
+  const path = join(outDir, MANIFEST_FILE);
+  if (!existsSync(path)) return { version: MANIFEST_VERSION, functions: {} };
+  try {
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as Manifest;
+    return parsed.version === MANIFEST_VERSION ? parsed : { version: MANIFEST_VERSION, functions: {} };
+  } catch {
+    return { version: MANIFEST_VERSION, functions: {} };
+  }
+}
+
+function hashInputs(root: string, paths: readonly string[]): Record<string, string> | undefined {
+  const hashes: Record<string, string> = {};
+  for (const path of paths) {
+    const abs = join(root, path);
+    if (!existsSync(abs)) return undefined;
+    hashes[path] = sha256(readFileSync(abs));
+  }
+  return hashes;
+}
+
+function isUpToDate(root: string, zipPath: string, entry: ManifestEntry | undefined, optionsHash: string): entry is ManifestEntry {
+  if (!entry || entry.optionsHash !== optionsHash || !existsSync(zipPath)) return false;
+  if (sha256(readFileSync(zipPath)) !== entry.sha256) return false;
+  const current = hashInputs(root, Object.keys(entry.inputs));
+  return current !== undefined && Object.entries(entry.inputs).every(([path, hash]) => current[path] === hash);
+}
+
+/** Packs files into a zip whose bytes depend only on their names and contents. */
+export function deterministicZip(files: Record<string, Uint8Array>): Uint8Array {
+  const entries = Object.fromEntries(
+    Object.keys(files)
+      .sort()
+      .map((name) => [name, [files[name]!, { mtime: FIXED_MTIME, level: 9 }] as const]),
+  );
+  return zipSync(entries as Parameters<typeof zipSync>[0]);
+}
+
+/**
+ * Bundles each function with esbuild and writes `dist/<name>.zip` holding only `index.mjs`
+ * (the source map stays beside it in `dist/<name>/`, for decoding stack traces, not shipped).
+ * A function whose every input file, esbuild version and options are unchanged since the last build is not rebuilt.
+ */
+export async function bundleFunctions(functions: readonly FunctionSource[], options: BundleOptions): Promise<BundleResult[]> {
+  const outDir = options.outDir ?? join(options.root, 'dist');
+  mkdirSync(outDir, { recursive: true });
+  const manifest = readManifest(outDir);
+  const entries: Record<string, ManifestEntry> = { ...manifest.functions };
+  const results: BundleResult[] = [];
+
+  for (const fn of functions) {
+    const started = performance.now();
+    const zipPath = join(outDir, `${fn.name}.zip`);
+    const buildOptions = esbuildOptions(options.root, fn);
+    const optionsHash = sha256(JSON.stringify({ esbuildVersion, buildOptions: { ...buildOptions, absWorkingDir: undefined } }));
+    const previous = entries[fn.name];
+
+    if (!options.force && isUpToDate(options.root, zipPath, previous, optionsHash)) {
+      results.push({ name: fn.name, status: 'cached', milliseconds: performance.now() - started, bytes: previous.bytes, zipPath, sha256: previous.sha256 });
+      continue;
+    }
+
+    const output = await build(buildOptions);
+    const files = output.outputFiles ?? [];
+    const code = files.find((file) => file.path.endsWith(BUNDLE_FILE));
+    const map = files.find((file) => file.path.endsWith('.map'));
+    if (!code) throw new Error(`esbuild produced no ${BUNDLE_FILE} for ${fn.name}`);
+    const zip = deterministicZip({ [BUNDLE_FILE]: code.contents });
+    mkdirSync(join(outDir, fn.name), { recursive: true });
+    writeFileSync(join(outDir, fn.name, BUNDLE_FILE), code.contents);
+    if (map) writeFileSync(join(outDir, fn.name, `${BUNDLE_FILE}.map`), map.contents);
+    writeFileSync(zipPath, zip);
+
+    const inputs = hashInputs(options.root, Object.keys(output.metafile!.inputs)) ?? {};
+    const digest = sha256(zip);
+    entries[fn.name] = { optionsHash, inputs, sha256: digest, bytes: zip.byteLength };
+    results.push({ name: fn.name, status: 'built', milliseconds: performance.now() - started, bytes: zip.byteLength, zipPath, sha256: digest });
+  }
+
+  writeFileSync(join(outDir, MANIFEST_FILE), `${JSON.stringify({ version: MANIFEST_VERSION, functions: entries }, null, 2)}\n`);
+  return results;
+}
+
+/** Renders results as an aligned text table: function, status, milliseconds, bytes. */
+export function formatBuildTable(results: readonly BundleResult[]): string {
+  const rows = [
+    ['function', 'status', 'ms', 'bytes'],
+    ...results.map((r) => [r.name, r.status, r.milliseconds.toFixed(0), String(r.bytes)]),
+  ];
+  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
+  return rows
+    .map((row) => row.map((cell, col) => (col >= 2 ? cell.padStart(widths[col]!) : cell.padEnd(widths[col]!))).join('  '))
+    .join('\n');
+}

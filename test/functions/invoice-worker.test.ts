@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { loadInvoiceConfig } from '../../functions/invoice-worker/config';
+import { bookInvoice, parseInvoice, processBatch } from '../../functions/invoice-worker/invoices';
+
+const config = { maxAmountCents: 10_000 };
+const invoice = (overrides: Record<string, unknown> = {}) => JSON.stringify({ invoiceId: 'INV-12', customerEmail: 'a@example.com', amountCents: 500, ...overrides });
+
+describe('invoice-worker: loadInvoiceConfig', () => {
+  it('defaults the review limit and rejects a non-positive one', () => {
+    expect(loadInvoiceConfig({})).toEqual({ maxAmountCents: 1_000_000 });
+    expect(() => loadInvoiceConfig({ MAX_AMOUNT_CENTS: '0' })).toThrow(/MAX_AMOUNT_CENTS/);
+  });
+});
+
+describe('invoice-worker: parseInvoice', () => {
+  it.each([
+    ['not json', 'not valid JSON'],
+    ['[1]', 'JSON object'],
+    [invoice({ invoiceId: 'X' }), 'invoiceId'],
+    [invoice({ customerEmail: 'nope' }), 'customerEmail'],
+    [invoice({ amountCents: 1.5 }), 'amountCents'],
+    [invoice({ amountCents: 10_001 }), 'limit'],
+  ])('rejects %s with a reason naming the problem', (body, reason) => {
+    const result = parseInvoice(body, config);
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.reason).toContain(reason);
+  });
+
+  it('accepts a valid invoice', () => {
+    expect(parseInvoice(invoice(), config)).toEqual({ ok: true, invoice: { invoiceId: 'INV-12', customerEmail: 'a@example.com', amountCents: 500 } });
+  });
+});
+
+describe('invoice-worker: processBatch', () => {
+  it('fails only the bad messages of a batch', () => {
+    const result = processBatch([{ id: 'a', body: invoice() }, { id: 'b', body: '{}' }, { id: 'c', body: invoice({ invoiceId: 'INV-13' }) }], config);
+    expect(result.processed).toBe(2);
+    expect(result.failedMessageIds).toEqual(['b']);
+  });
+
+  it('books the same reference for a redelivered invoice', () => {
+    const parsed = parseInvoice(invoice(), config);
+    expect(parsed.ok && bookInvoice(parsed.invoice)).toBe('BK-000000000012');
+  });
+});
+
+describe('invoice-worker: handler', () => {
+  const load = async () => (await import('../../functions/invoice-worker/handler')).handler;
+
+  it('reports partial batch failures by message id', async () => {
+    const handler = await load();
+    const response = await handler({ Records: [{ messageId: 'm-1', body: invoice() }, { messageId: 'm-2', body: 'x' }] } as never);
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-2' }] });
+  });
+
+  it('fails loudly on an event that is not an SQS batch', async () => {
+    const handler = await load();
+    await expect(handler({} as never)).rejects.toThrow(/Records/);
+  });
+});

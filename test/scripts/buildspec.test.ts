@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { FunctionKind, discoverFunctions } from '../../scripts/lib/functions';
+import { gitTrackedOrPresentFiles, globToRegExp } from '../support/files';
+
+const root = join(import.meta.dirname, '..', '..');
+const buildspec = parse(readFileSync(join(root, 'buildspecs', 'build.yml'), 'utf8')) as {
+  version: number;
+  phases: Record<string, { commands: string[] }>;
+  reports: Record<string, { 'base-directory': string; files: string[]; 'file-format': string }>;
+  artifacts: { files: string[] };
+};
+const scripts = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+const commands = Object.values(buildspec.phases).flatMap((phase) => phase.commands);
+
+describe('buildspecs/build.yml', () => {
+  it('runs the four phases in CodeBuild order', () => {
+    expect(buildspec.version).toBe(0.2);
+    expect(Object.keys(buildspec.phases)).toEqual(['install', 'pre_build', 'build', 'post_build']);
+    expect(buildspec.phases.install!.commands[0]).toBe('npm ci');
+  });
+
+  it('calls only npm scripts that exist', () => {
+    const named = commands.flatMap((command) => [...command.matchAll(/npm run ([\w:-]+)/g)].map((m) => m[1]!));
+    expect(named).toEqual(expect.arrayContaining(['lint', 'typecheck', 'test:ci', 'build', 'package']));
+    for (const script of named) expect(scripts, `npm run ${script}`).toHaveProperty(script);
+  });
+
+  it('reports the JUnit file that test:ci writes', () => {
+    const [report] = Object.values(buildspec.reports);
+    expect(report!['file-format']).toBe('JUNITXML');
+    const junit = /--outputFile\.junit=(\S+)/.exec(scripts['test:ci']!)?.[1];
+    expect(report!.files.map((file) => join(report!['base-directory'], file))).toContain(junit);
+  });
+
+  it('collects artifacts that exist in the repository or that build and package write', () => {
+    const applications = discoverFunctions(root).filter((fn) => fn.kind === FunctionKind.APPLICATION);
+    const produced = applications.flatMap((fn) => [`dist/${fn.name}.packaged.yaml`, `dist/${fn.name}.template-config.json`]);
+    const candidates = [...gitTrackedOrPresentFiles(root), ...produced];
+    for (const pattern of buildspec.artifacts.files) {
+      const regex = globToRegExp(pattern);
+      expect(candidates.some((file) => regex.test(file)), `artifact pattern ${pattern}`).toBe(true);
+    }
+  });
+});

@@ -1,0 +1,19 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    environment: 'node',
+    reporters: ['default', './test/support/summary-reporter.ts'],
+    // Two cores: keep forks bounded so CDK synth tests and moto-backed suites do not starve each other.
+    pool: 'forks',
+    maxWorkers: 2,
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    env: {
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      // Handlers log through Powertools; keep test output readable. Tests that assert logs set their own level.
+      LOG_LEVEL: 'SILENT',
+    },
+  },
+});
