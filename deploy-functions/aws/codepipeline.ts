@@ -1,0 +1,54 @@
+import { CodePipelineClient, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
+import type { JobFailure, JobSuccess, PipelinePort } from '../core/ports';
+import { DeploymentError, ErrorCode } from '../core/errors';
+import { clientConfig } from './client-config';
+import { translateAwsError } from './errors';
+
+/** Created once per container and reused by warm invocations. */
+export const codePipelineClient = new CodePipelineClient(clientConfig());
+
+/** CodePipeline's job result API through the SDK. */
+export class CodePipelineAdapter implements PipelinePort {
+  constructor(private readonly client: CodePipelineClient = codePipelineClient) {}
+
+  async succeed(jobId: string, result: JobSuccess): Promise<void> {
+    try {
+      await this.client.send(
+        new PutJobSuccessResultCommand({
+          jobId,
+          ...(result.continuationToken ? { continuationToken: result.continuationToken } : {}),
+          // Output variables are only accepted on the final result.
+          ...(result.outputVariables && !result.continuationToken ? { outputVariables: result.outputVariables } : {}),
+          executionDetails: {
+            summary: result.summary,
+            ...(result.externalExecutionId ? { externalExecutionId: result.externalExecutionId } : {}),
+            ...(result.percentComplete !== undefined ? { percentComplete: Math.round(result.percentComplete) } : {}),
+          },
+        }),
+      );
+    } catch (error) {
+      throw translateResultError(error, `PutJobSuccessResult ${jobId}`);
+    }
+  }
+
+  async fail(jobId: string, failure: JobFailure): Promise<void> {
+    try {
+      await this.client.send(
+        new PutJobFailureResultCommand({
+          jobId,
+          failureDetails: { type: failure.type, message: failure.message, ...(failure.externalExecutionId ? { externalExecutionId: failure.externalExecutionId } : {}) },
+        }),
+      );
+    } catch (error) {
+      throw translateResultError(error, `PutJobFailureResult ${jobId}`);
+    }
+  }
+}
+
+/** A job that already has its final result (a re-delivered or duplicate invocation) is not an error to retry. */
+function translateResultError(error: unknown, operation: string): DeploymentError {
+  if ((error as { name?: string })?.name === 'InvalidJobStateException') {
+    return new DeploymentError(ErrorCode.JOB_ALREADY_ENDED, `${operation}: the job already ended`, { cause: error });
+  }
+  return translateAwsError(error, operation);
+}

@@ -1,0 +1,64 @@
+import { GetAliasCommand, GetFunctionConfigurationCommand, LambdaClient, UpdateAliasCommand } from '@aws-sdk/client-lambda';
+import { ErrorCode, ResourceNotFoundError } from '../core/errors';
+import type { LambdaPort } from '../core/ports';
+import type { AliasRouting } from '../core/types';
+import { clientConfig } from './client-config';
+import { translateAwsError } from './errors';
+
+/** Created once per container and reused by warm invocations. */
+export const lambdaClient = new LambdaClient(clientConfig());
+
+const notFound = (error: unknown) => (error as { name?: string })?.name === 'ResourceNotFoundException';
+
+/** Lambda aliases and versions through the SDK. */
+export class LambdaAdapter implements LambdaPort {
+  constructor(private readonly client: LambdaClient = lambdaClient) {}
+
+  async getAlias(functionName: string, alias: string): Promise<AliasRouting> {
+    try {
+      const output = await this.client.send(new GetAliasCommand({ FunctionName: functionName, Name: alias }));
+      return { version: output.FunctionVersion ?? '$LATEST', weights: output.RoutingConfig?.AdditionalVersionWeights ?? {}, revisionId: output.RevisionId };
+    } catch (error) {
+      if (notFound(error)) {
+        const missingFunction = /function not found/i.test((error as Error).message ?? '');
+        throw new ResourceNotFoundError(
+          missingFunction ? ErrorCode.FUNCTION_NOT_FOUND : ErrorCode.ALIAS_NOT_FOUND,
+          missingFunction ? `function ${functionName} does not exist` : `alias ${alias} of function ${functionName} does not exist`,
+          { cause: error },
+        );
+      }
+      throw translateAwsError(error, `GetAlias ${functionName}:${alias}`);
+    }
+  }
+
+  async updateAlias(functionName: string, alias: string, routing: AliasRouting, expectedRevisionId?: string): Promise<AliasRouting> {
+    try {
+      const output = await this.client.send(
+        new UpdateAliasCommand({
+          FunctionName: functionName,
+          Name: alias,
+          FunctionVersion: routing.version,
+          RoutingConfig: { AdditionalVersionWeights: { ...routing.weights } },
+          ...(expectedRevisionId ? { RevisionId: expectedRevisionId } : {}),
+        }),
+      );
+      return { version: output.FunctionVersion ?? routing.version, weights: output.RoutingConfig?.AdditionalVersionWeights ?? {}, revisionId: output.RevisionId };
+    } catch (error) {
+      if ((error as { name?: string })?.name === 'PreconditionFailedException') {
+        throw new ResourceNotFoundError(ErrorCode.ALIAS_CHANGED_EXTERNALLY, `alias ${functionName}:${alias} was changed by someone else meanwhile`, { cause: error });
+      }
+      if (notFound(error)) throw new ResourceNotFoundError(ErrorCode.ALIAS_NOT_FOUND, `alias ${functionName}:${alias} or version ${routing.version} does not exist`, { cause: error });
+      throw translateAwsError(error, `UpdateAlias ${functionName}:${alias}`);
+    }
+  }
+
+  async getVersion(functionName: string, version: string): Promise<{ version: string; description: string }> {
+    try {
+      const output = await this.client.send(new GetFunctionConfigurationCommand({ FunctionName: functionName, Qualifier: version }));
+      return { version: output.Version ?? version, description: output.Description ?? '' };
+    } catch (error) {
+      if (notFound(error)) throw new ResourceNotFoundError(ErrorCode.VERSION_NOT_FOUND, `version ${version} of function ${functionName} does not exist`, { cause: error });
+      throw translateAwsError(error, `GetFunctionConfiguration ${functionName}:${version}`);
+    }
+  }
+}

@@ -1,0 +1,81 @@
+import type { RolloutCursor, OperatorRequest } from './rollout';
+
+/** Final and running states of a deployment. */
+export const DeploymentStatus = {
+  IN_PROGRESS: 'IN_PROGRESS',
+  SUCCEEDED: 'SUCCEEDED',
+  ROLLED_BACK: 'ROLLED_BACK',
+  FAILED: 'FAILED',
+} as const;
+export type DeploymentStatus = (typeof DeploymentStatus)[keyof typeof DeploymentStatus];
+
+/** One deployment of one function alias, as the ledger keeps it for history and recovery. */
+export interface DeploymentRecord {
+  readonly functionName: string;
+  readonly alias: string;
+  /** Time-sortable id: `<UTC start>-<job hash>`. */
+  readonly deploymentId: string;
+  /** CodePipeline job that runs it; absent for operator actions. */
+  readonly jobId?: string;
+  readonly commit?: string;
+  readonly fromVersion: string;
+  readonly toVersion: string;
+  readonly strategy: string;
+  readonly status: DeploymentStatus;
+  readonly reason?: string;
+  /** Stable error code of a failed or rolled-back deployment. */
+  readonly errorCode?: string;
+  readonly startedAt: number;
+  readonly endedAt?: number;
+  /** Until when an alarm still rolls a succeeded deployment back. */
+  readonly bakeUntil?: number;
+  readonly bakeMinutes: number;
+  readonly watchedAlarms: readonly string[];
+  /** Latest progress, so another invocation can take over. */
+  readonly cursor?: RolloutCursor;
+  readonly operatorRequest?: OperatorRequest;
+  /** Who put the alias back: `shift-traffic`, `rollback-function` or an operator. */
+  readonly rolledBackBy?: string;
+}
+
+/** The per-alias summary: lock, latest deployment and last known-good version. */
+export interface AliasLedgerState {
+  readonly functionName: string;
+  readonly alias: string;
+  readonly lockedBy?: string;
+  readonly lockExpiresAt?: number;
+  readonly lastDeploymentId?: string;
+  readonly lastStatus?: DeploymentStatus;
+  readonly lastFromVersion?: string;
+  readonly lastToVersion?: string;
+  readonly bakeUntil?: number;
+  /** The version the last deployment started from, when it was healthy. */
+  readonly knownGoodVersion?: string;
+}
+
+/** Deployment ids sort by start time, so the ledger's history reads newest first without an index. */
+export function newDeploymentId(startedAt: number, jobId: string): string {
+  const stamp = new Date(startedAt).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  let hash = 0x811c9dc5;
+  for (const char of jobId) hash = Math.imul(hash ^ char.charCodeAt(0), 0x01000193) >>> 0;
+  return `${stamp}-${hash.toString(16).padStart(8, '0')}`;
+}
+
+/** The version to roll back to: the last deployment's target once its bake window passed, else the version it replaced. */
+export function knownGoodVersion(state: AliasLedgerState | undefined, now: number): string | undefined {
+  if (!state) return undefined;
+  if (state.lastStatus === DeploymentStatus.SUCCEEDED && state.bakeUntil !== undefined && now >= state.bakeUntil) return state.lastToVersion;
+  if (state.lastStatus === DeploymentStatus.SUCCEEDED && state.bakeUntil === undefined) return state.lastToVersion;
+  if (state.lastStatus === DeploymentStatus.ROLLED_BACK || state.lastStatus === DeploymentStatus.FAILED) return state.knownGoodVersion ?? state.lastFromVersion;
+  return state.knownGoodVersion;
+}
+
+/** Whether a deployment is moving traffic now, or baking after it reached 100 %. */
+export function activeDeployment(state: AliasLedgerState | undefined, now: number): { deploymentId: string; phase: 'IN_FLIGHT' | 'BAKING' } | undefined {
+  if (!state?.lastDeploymentId) return undefined;
+  if (state.lockedBy && (state.lockExpiresAt ?? 0) > now) return { deploymentId: state.lockedBy, phase: 'IN_FLIGHT' };
+  if (state.lastStatus === DeploymentStatus.SUCCEEDED && state.bakeUntil !== undefined && now < state.bakeUntil) {
+    return { deploymentId: state.lastDeploymentId, phase: 'BAKING' };
+  }
+  return undefined;
+}

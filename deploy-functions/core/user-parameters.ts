@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { InvalidParametersError } from './errors';
+import { PredefinedStrategy, resolveSteps, type StrategySpec } from './strategies';
+
+/** Parses an action's UserParameters string against a schema; the error names every bad field. */
+export function parseUserParameters<T extends z.ZodType>(schema: T, raw: string | undefined): z.infer<T> {
+  if (raw === undefined || raw.trim() === '') throw new InvalidParametersError('UserParameters: missing; the action needs a JSON object');
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (error) {
+    throw new InvalidParametersError(`UserParameters: not valid JSON (${(error as Error).message})`, { cause: error });
+  }
+  const result = schema.safeParse(json);
+  if (!result.success) {
+    const fields = result.error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`);
+    throw new InvalidParametersError(`UserParameters: ${fields.join('; ')}`, { cause: result.error });
+  }
+  return result.data;
+}
+
+const functionName = z.string().regex(/^[a-zA-Z0-9-_]{1,64}$/, 'must be a Lambda function name (letters, digits, - and _; at most 64)');
+const aliasName = z
+  .string()
+  .regex(/^(?!^[0-9]+$)[a-zA-Z0-9-_]{1,128}$/, 'must be an alias name')
+  .refine((value) => value !== '$LATEST', 'cannot be $LATEST');
+const versionNumber = z.string().regex(/^[0-9]+$/, 'must be a published version number ($LATEST cannot be shifted to)');
+
+const strategySchema = z.union([
+  z.enum(Object.values(PredefinedStrategy) as [PredefinedStrategy, ...PredefinedStrategy[]]),
+  z.strictObject({
+    steps: z
+      .array(z.strictObject({ percent: z.number().gt(0).lt(100), minutes: z.number().min(0) }))
+      .max(50, 'at most 50 steps'),
+  }),
+]);
+
+/** Defaults of the per-version analysis. */
+export const DEFAULT_ANALYSIS = { maxErrorRateRatio: 2, minInvocations: 50, errorRateFloor: 0.01 } as const;
+/** Default minutes the rollback function keeps watching after the alias reached 100 %. */
+export const DEFAULT_BAKE_MINUTES = 10;
+
+/**
+ * UserParameters of the shift-traffic action.
+ * @example {"functionName":"orders-api-prod","alias":"live","targetAlias":"candidate","strategy":"Canary10Percent5Minutes"}
+ */
+export const ShiftTrafficParametersSchema = z
+  .strictObject({
+    functionName,
+    /** Alias to move. @default 'live' */
+    alias: aliasName.default('live'),
+    /** Version to move to; exactly one of targetVersion / targetAlias. */
+    targetVersion: versionNumber.optional(),
+    /** Alias whose version to move to (usually `candidate`). */
+    targetAlias: aliasName.optional(),
+    strategy: strategySchema,
+    /** CloudWatch alarms to watch beside the ones generated for the function. @default [] */
+    alarms: z.array(z.string().min(1).max(255)).max(100).default([]),
+    /** Minutes after 100 % during which an alarm still rolls back. @default 10 */
+    bakeMinutes: z.number().min(0).max(24 * 60).default(DEFAULT_BAKE_MINUTES),
+    /** New-vs-old error-rate comparison from per-version Lambda metrics. */
+    analysis: z
+      .strictObject({
+        /** The new version fails when its error rate exceeds this multiple of the old one's. @default 2 */
+        maxErrorRateRatio: z.number().min(1).default(DEFAULT_ANALYSIS.maxErrorRateRatio),
+        /** No verdict from metrics until the new version served this many invocations. @default 50 */
+        minInvocations: z.number().int().min(1).default(DEFAULT_ANALYSIS.minInvocations),
+        /** Error rates at or below this fraction never fail, whatever the ratio. @default 0.01 */
+        errorRateFloor: z.number().min(0).max(1).default(DEFAULT_ANALYSIS.errorRateFloor),
+      })
+      .default({ ...DEFAULT_ANALYSIS }),
+    /** Commit being released, for the ledger. @default - read from the target version's description */
+    commit: z.string().max(128).optional(),
+  })
+  .refine((p) => (p.targetVersion === undefined) !== (p.targetAlias === undefined), {
+    message: 'exactly one of targetVersion or targetAlias is required',
+    path: ['targetVersion'],
+  })
+  .superRefine((p, ctx) => {
+    try {
+      resolveSteps(p.strategy as StrategySpec);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', path: ['strategy'], message: (error as Error).message.replace(/^strategy[^:]*: /, '') });
+    }
+  });
+export type ShiftTrafficParameters = z.infer<typeof ShiftTrafficParametersSchema>;

@@ -1,0 +1,61 @@
+import type { Context } from 'aws-lambda';
+import { asDeploymentError } from '../core/errors';
+import type { Clock, LogPort, PipelinePort } from '../core/ports';
+import { runPipelineJob, type JobOutcome, type JobReport, type PipelineJob } from './pipeline-job';
+import { rollbackOnAlarm, type RollbackAction, type RollbackDeps } from './rollback';
+import { shiftTraffic, type ShiftTrafficDeps } from './shift-traffic';
+
+/** The slice of Powertools Metrics the handlers use. */
+export interface MetricsPort {
+  addMetric(name: string, unit: 'Count', value: number): void;
+  publishStoredMetrics(): void;
+}
+
+/** What a CodePipeline-invoked handler needs besides its work. */
+export interface PipelineHandlerDeps {
+  readonly pipeline: PipelinePort;
+  readonly logger: LogPort;
+  readonly clock: Clock;
+  readonly metrics?: MetricsPort;
+}
+
+/**
+ * A Lambda handler for a CodePipeline action. `work` may be an Error (a configuration problem found at start-up):
+ * then every job is failed with it, rather than the container crashing and the job waiting for its timeout.
+ */
+export function createPipelineHandler(deps: PipelineHandlerDeps, work: Error | ((job: PipelineJob, context: Context) => Promise<JobOutcome>)) {
+  return async (event: unknown, context: Context): Promise<JobReport> => {
+    const report = await runPipelineJob(event, deps, async (job) => {
+      if (work instanceof Error) throw asDeploymentError(work);
+      return work(job, context);
+    });
+    deps.metrics?.addMetric(`Job_${report.outcome}`, 'Count', 1);
+    deps.metrics?.publishStoredMetrics();
+    return report;
+  };
+}
+
+/** The shift-traffic handler over the given ports. */
+export function createShiftTrafficHandler(handlerDeps: PipelineHandlerDeps, engineDeps: ShiftTrafficDeps | Error) {
+  return createPipelineHandler(
+    handlerDeps,
+    engineDeps instanceof Error ? engineDeps : (job, context) => shiftTraffic(job, context.getRemainingTimeInMillis(), context.awsRequestId, engineDeps),
+  );
+}
+
+/** The rollback handler over the given ports: throws on failure so the event is retried, then dead-lettered. */
+export function createRollbackHandler(deps: RollbackDeps & { readonly metrics?: MetricsPort }) {
+  return async (event: unknown): Promise<RollbackAction[]> => {
+    try {
+      const actions = await rollbackOnAlarm(event, deps);
+      deps.metrics?.addMetric('RollbacksPerformed', 'Count', actions.filter((a) => a.action === 'ROLLED_BACK').length);
+      return actions;
+    } catch (error) {
+      deps.logger.error('rollback failed; the event will be retried, then sent to the dead-letter queue', { error: asDeploymentError(error).message });
+      deps.metrics?.addMetric('RollbackErrors', 'Count', 1);
+      throw error;
+    } finally {
+      deps.metrics?.publishStoredMetrics();
+    }
+  };
+}

@@ -1,0 +1,162 @@
+import { z } from 'zod';
+import { DeploymentError, ErrorCode, InvalidEventError, asDeploymentError } from '../core/errors';
+import type { Clock, JobFailureType, LogPort, PipelinePort } from '../core/ports';
+import { withRetries } from './retry';
+
+/** An S3 input artifact of a job. */
+export interface PipelineArtifact {
+  readonly name: string;
+  readonly bucketName: string;
+  readonly objectKey: string;
+}
+
+/** Temporary credentials CodePipeline gives the job for its artifacts. */
+export interface ArtifactCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string;
+}
+
+/** The parts of a CodePipeline Lambda-invoke job the deployment functions use. */
+export interface PipelineJob {
+  readonly id: string;
+  readonly userParameters?: string;
+  readonly continuationToken?: string;
+  readonly inputArtifacts: readonly PipelineArtifact[];
+  readonly artifactCredentials?: ArtifactCredentials;
+}
+
+const artifactSchema = z.object({
+  name: z.string(),
+  location: z.object({ s3Location: z.object({ bucketName: z.string(), objectKey: z.string() }) }),
+});
+const jobEventSchema = z.object({
+  'CodePipeline.job': z.object({
+    id: z.string().min(1),
+    data: z
+      .object({
+        actionConfiguration: z.object({ configuration: z.object({ UserParameters: z.string().optional() }).optional() }).optional(),
+        inputArtifacts: z.array(artifactSchema).optional(),
+        artifactCredentials: z.object({ accessKeyId: z.string(), secretAccessKey: z.string(), sessionToken: z.string() }).optional(),
+        continuationToken: z.string().optional(),
+      })
+      .optional(),
+  }),
+});
+
+/** The job id of anything that looks like a CodePipeline event, so even a malformed job can be failed. */
+export function jobIdOf(event: unknown): string | undefined {
+  const job = (event as Record<string, unknown> | null)?.['CodePipeline.job'] as { id?: unknown } | undefined;
+  return typeof job?.id === 'string' && job.id.length > 0 ? job.id : undefined;
+}
+
+/** Validates a CodePipeline Lambda-invoke event. */
+export function parsePipelineJob(event: unknown): PipelineJob {
+  const result = jobEventSchema.safeParse(event);
+  if (!result.success) {
+    const fields = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
+    throw new InvalidEventError(`not a CodePipeline job event: ${fields}`, { cause: result.error });
+  }
+  const job = result.data['CodePipeline.job'];
+  return {
+    id: job.id,
+    userParameters: job.data?.actionConfiguration?.configuration?.UserParameters,
+    continuationToken: job.data?.continuationToken,
+    inputArtifacts: (job.data?.inputArtifacts ?? []).map((a) => ({ name: a.name, bucketName: a.location.s3Location.bucketName, objectKey: a.location.s3Location.objectKey })),
+    artifactCredentials: job.data?.artifactCredentials,
+  };
+}
+
+/** How a unit of work ended: CodePipeline hears exactly one of these per invocation (nothing for `ignored`). */
+export type JobOutcome =
+  | { readonly kind: 'succeeded'; readonly summary: string; readonly outputVariables?: Record<string, string>; readonly externalExecutionId?: string }
+  | { readonly kind: 'continue'; readonly summary: string; readonly continuationToken: string; readonly percentComplete?: number; readonly externalExecutionId?: string }
+  | { readonly kind: 'failed'; readonly error: DeploymentError; readonly externalExecutionId?: string }
+  /** Another invocation owns the job (duplicate delivery): report nothing. */
+  | { readonly kind: 'ignored'; readonly reason: string };
+
+/** What the runner did, returned by the handler for logs and tests. */
+export interface JobReport {
+  readonly jobId?: string;
+  readonly outcome: JobOutcome['kind'] | 'unreportable';
+  readonly message: string;
+}
+
+/** CodePipeline's limits on a failure message and a summary. */
+const MAX_FAILURE_MESSAGE = 5000;
+const MAX_SUMMARY = 2048;
+const truncate = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
+
+function failureType(error: DeploymentError): JobFailureType {
+  return error.isConfigurationError ? 'ConfigurationError' : 'JobFailed';
+}
+
+/**
+ * Runs one invocation of a CodePipeline job: parses the event, runs the work, and reports the outcome with
+ * bounded retries. The work never leaves the job without a result: any exception becomes a job failure with a
+ * clear message. Only when CodePipeline itself cannot be told does it throw, so Lambda retries the invocation.
+ */
+export async function runPipelineJob(
+  event: unknown,
+  deps: { readonly pipeline: PipelinePort; readonly logger: LogPort; readonly clock: Clock },
+  work: (job: PipelineJob) => Promise<JobOutcome>,
+): Promise<JobReport> {
+  const jobId = jobIdOf(event);
+  if (!jobId) {
+    deps.logger.error('event carries no CodePipeline job id: nothing to report to', { eventKeys: Object.keys((event as object) ?? {}) });
+    return { outcome: 'unreportable', message: 'event carries no CodePipeline job id' };
+  }
+  deps.logger.appendKeys({ jobId });
+
+  let outcome: JobOutcome;
+  try {
+    outcome = await work(parsePipelineJob(event));
+  } catch (error) {
+    outcome = { kind: 'failed', error: asDeploymentError(error) };
+  }
+
+  try {
+    return await report(jobId, outcome, deps);
+  } catch (error) {
+    const failure = asDeploymentError(error);
+    if (failure.code !== ErrorCode.JOB_ALREADY_ENDED) throw failure;
+    // A re-delivered invocation of a job that already has its final result: nothing more to say.
+    deps.logger.info('job already ended: result not reported again', { outcome: outcome.kind });
+    return { jobId, outcome: 'ignored', message: failure.message };
+  }
+}
+
+async function report(jobId: string, outcome: JobOutcome, deps: { readonly pipeline: PipelinePort; readonly logger: LogPort; readonly clock: Clock }): Promise<JobReport> {
+  switch (outcome.kind) {
+    case 'ignored':
+      deps.logger.info('invocation ignored', { reason: outcome.reason });
+      return { jobId, outcome: 'ignored', message: outcome.reason };
+    case 'failed': {
+      const message = truncate(`[${outcome.error.code}] ${outcome.error.message}`, MAX_FAILURE_MESSAGE);
+      deps.logger.error('job failed', { code: outcome.error.code, reason: outcome.error.message, context: outcome.error.context });
+      await withRetries(deps.clock, () => deps.pipeline.fail(jobId, { message, type: failureType(outcome.error), externalExecutionId: outcome.externalExecutionId }));
+      return { jobId, outcome: 'failed', message };
+    }
+    case 'continue':
+      deps.logger.info('job continues', { summary: outcome.summary });
+      await withRetries(deps.clock, () =>
+        deps.pipeline.succeed(jobId, {
+          summary: truncate(outcome.summary, MAX_SUMMARY),
+          continuationToken: outcome.continuationToken,
+          percentComplete: outcome.percentComplete,
+          externalExecutionId: outcome.externalExecutionId,
+        }),
+      );
+      return { jobId, outcome: 'continue', message: outcome.summary };
+    case 'succeeded':
+      deps.logger.info('job succeeded', { summary: outcome.summary, outputVariables: outcome.outputVariables });
+      await withRetries(deps.clock, () =>
+        deps.pipeline.succeed(jobId, {
+          summary: truncate(outcome.summary, MAX_SUMMARY),
+          outputVariables: outcome.outputVariables,
+          externalExecutionId: outcome.externalExecutionId,
+        }),
+      );
+      return { jobId, outcome: 'succeeded', message: outcome.summary };
+  }
+}

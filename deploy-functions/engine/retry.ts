@@ -1,0 +1,32 @@
+import { asDeploymentError } from '../core/errors';
+import type { Clock } from '../core/ports';
+
+/** Options of `withRetries`. */
+export interface RetryOptions {
+  /** Attempts in all, the first included. @default 5 */
+  readonly attempts?: number;
+  /** Delay before the second attempt; doubles each time, capped at 5 s. @default 200 */
+  readonly baseDelayMs?: number;
+}
+
+/**
+ * Runs `call` again after retryable failures (throttling, 5xx, timeouts) with exponential back-off on the given clock.
+ * The SDK already retries each call a few times; this outer loop protects the writes the engine cannot lose.
+ */
+export async function withRetries<T>(clock: Clock, call: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
+  const attempts = options.attempts ?? 5;
+  let delay = options.baseDelayMs ?? 200;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await call();
+    } catch (error) {
+      const failure = asDeploymentError(error);
+      if (!failure.retryable || attempt >= attempts) throw failure;
+      await clock.sleep(delay);
+      delay = Math.min(delay * 2, 5_000);
+    }
+  }
+}
+
+/** Attempts for the one write that must not fail: putting an alias back (about 30 s of back-off in all). */
+export const ROLLBACK_ATTEMPTS = 10;

@@ -1,0 +1,93 @@
+import { z } from 'zod';
+import { ErrorCode, InvalidEventError } from '../core/errors';
+import { DeploymentStatus, activeDeployment } from '../core/ledger';
+import type { AliasRef, Clock, LambdaPort, LedgerPort, LogPort } from '../core/ports';
+import { ROLLBACK_ATTEMPTS, withRetries } from './retry';
+
+/** What the rollback function needs from the world. */
+export interface RollbackDeps {
+  readonly lambda: LambdaPort;
+  readonly ledger: LedgerPort;
+  readonly clock: Clock;
+  readonly logger: LogPort;
+}
+
+const alarmEventSchema = z.object({
+  'detail-type': z.literal('CloudWatch Alarm State Change'),
+  resources: z.array(z.string()).optional(),
+  detail: z.object({
+    alarmName: z.string().min(1),
+    state: z.object({ value: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']), reason: z.string().optional() }),
+  }),
+});
+
+/** What the rollback function did for one alias. */
+export interface RollbackAction {
+  readonly functionName: string;
+  readonly alias: string;
+  readonly action: 'ROLLED_BACK' | 'ALREADY_ROLLED_BACK' | 'NOTHING_IN_FLIGHT' | 'NO_PREVIOUS_VERSION';
+  readonly reason: string;
+  readonly toVersion?: string;
+}
+
+/** The function alias a generated alarm guards, from its name `lrp/<function>/<alias>/<metric>`. */
+export function aliasOfGeneratedAlarm(alarmName: string): AliasRef | undefined {
+  const match = /^lrp\/([A-Za-z0-9-_]{1,64})\/([A-Za-z0-9-_]{1,128})\//.exec(alarmName);
+  return match ? { functionName: match[1]!, alias: match[2]! } : undefined;
+}
+
+/**
+ * Handles one "CloudWatch Alarm State Change" event: for every alias the alarm guards that has a deployment in
+ * flight or baking, puts the alias back on the version before it in one update and records why. Idempotent under
+ * duplicate delivery. Errors are thrown so EventBridge/Lambda retry and finally dead-letter the event.
+ */
+export async function rollbackOnAlarm(event: unknown, deps: RollbackDeps): Promise<RollbackAction[]> {
+  const parsed = alarmEventSchema.safeParse(event);
+  if (!parsed.success) {
+    throw new InvalidEventError(`not a CloudWatch Alarm State Change event: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  }
+  const { alarmName, state } = parsed.data.detail;
+  const { ledger, lambda, clock, logger } = deps;
+  logger.appendKeys({ alarmName });
+  if (state.value !== 'ALARM') {
+    logger.info('alarm left ALARM or has no data: nothing to do', { state: state.value });
+    return [];
+  }
+
+  const targets = new Map<string, AliasRef>();
+  const generated = aliasOfGeneratedAlarm(alarmName);
+  if (generated) targets.set(`${generated.functionName}:${generated.alias}`, generated);
+  for (const ref of await withRetries(clock, () => ledger.aliasesGuardedBy(alarmName))) targets.set(`${ref.functionName}:${ref.alias}`, ref);
+  if (targets.size === 0) {
+    logger.info('alarm guards no alias this pipeline manages: nothing to do');
+    return [];
+  }
+
+  const actions: RollbackAction[] = [];
+  for (const ref of targets.values()) {
+    const now = clock.now();
+    const ledgerState = await withRetries(clock, () => ledger.getState(ref.functionName, ref.alias));
+    const active = activeDeployment(ledgerState, now);
+    if (!active) {
+      actions.push({ ...ref, action: 'NOTHING_IN_FLIGHT', reason: 'no deployment in flight or baking' });
+      continue;
+    }
+    const record = await withRetries(clock, () => ledger.getDeployment(ref.functionName, ref.alias, active.deploymentId));
+    if (!record || (record.status !== DeploymentStatus.IN_PROGRESS && record.status !== DeploymentStatus.SUCCEEDED)) {
+      actions.push({ ...ref, action: 'ALREADY_ROLLED_BACK', reason: `deployment ${active.deploymentId} already ended ${record?.status ?? 'unrecorded'}` });
+      continue;
+    }
+    if (record.fromVersion === '$LATEST') {
+      actions.push({ ...ref, action: 'NO_PREVIOUS_VERSION', reason: `deployment ${record.deploymentId} was the first release: there is no previous version to go back to` });
+      continue;
+    }
+    const reason = `alarm ${alarmName} in ALARM${state.reason ? `: ${state.reason}` : ''} (${active.phase === 'BAKING' ? 'during the bake window' : 'during the rollout'})`;
+    await withRetries(clock, () => lambda.updateAlias(ref.functionName, ref.alias, { version: record.fromVersion, weights: {} }), { attempts: ROLLBACK_ATTEMPTS });
+    await withRetries(clock, () =>
+      ledger.markRolledBack(ref, record.deploymentId, { reason, errorCode: ErrorCode.ALARM_BREACHED, endedAt: clock.now(), rolledBackBy: 'rollback-function' }),
+    );
+    actions.push({ ...ref, action: 'ROLLED_BACK', reason, toVersion: record.fromVersion });
+  }
+  for (const action of actions) logger.info('rollback decision', { ...action });
+  return actions;
+}

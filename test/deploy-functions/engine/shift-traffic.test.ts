@@ -1,0 +1,261 @@
+import { describe, expect, it } from 'vitest';
+import { DeploymentStatus } from '../../../deploy-functions/core/ledger';
+import { pipelineEvent } from '../../support/fake-aws';
+import { GENERATED_ALARM, USER_ALARM, standardWorld } from '../../support/simulation';
+
+const params = (overrides: Record<string, unknown> = {}) => ({
+  functionName: 'orders-api-prod',
+  alias: 'live',
+  targetAlias: 'candidate',
+  strategy: 'Canary10Percent5Minutes',
+  alarms: [USER_ALARM],
+  bakeMinutes: 10,
+  ...overrides,
+});
+
+const finalOf = (world: ReturnType<typeof standardWorld>, jobId: string) => {
+  const finals = world.pipeline.finalResults(jobId);
+  expect(finals).toHaveLength(1);
+  return finals[0]!;
+};
+
+describe('shift-traffic: a healthy canary', () => {
+  it('moves 10 %, waits 5 minutes, then moves everything, and succeeds with output variables', async () => {
+    // Arrange
+    const world = standardWorld();
+    const started = world.clock.now();
+    // Act
+    await world.runJob('job-1', params());
+    // Assert
+    const result = finalOf(world, 'job-1');
+    expect(result.kind).toBe('success');
+    expect(result.kind === 'success' && result.outputVariables).toMatchObject({ fromVersion: '1', toVersion: '2', deploymentId: expect.any(String) });
+    expect(world.lambda.changes.map((c) => [c.routing.version, c.routing.weights])).toEqual([
+      ['1', { '2': 0.1 }],
+      ['2', {}],
+    ]);
+    const [canary, full] = world.lambda.changes;
+    expect(full!.at - canary!.at).toBeGreaterThanOrEqual(5 * 60_000);
+    expect(full!.at - started).toBeLessThan(5 * 60_000 + 60_000);
+    const [record] = await world.ledger.listDeployments({ functionName: 'orders-api-prod', alias: 'live' }, 5);
+    expect(record).toMatchObject({ status: DeploymentStatus.SUCCEEDED, fromVersion: '1', toVersion: '2', commit: 'abcdef1234567', strategy: 'Canary10Percent5Minutes' });
+    expect(record!.bakeUntil).toBe(record!.endedAt! + 10 * 60_000);
+  });
+
+  it('hands long waits over through continuation tokens no longer than 2048 characters', async () => {
+    const world = standardWorld({ settings: { maxInvocationMs: 60_000 } });
+    await world.runJob('job-1', params({ strategy: 'Linear10PercentEvery3Minutes' }));
+    const tokens = world.pipeline.results.flatMap((r) => (r.kind === 'success' && r.continuationToken ? [r.continuationToken] : []));
+    expect(tokens.length).toBeGreaterThan(20);
+    for (const token of tokens) expect(token.length).toBeLessThanOrEqual(2048);
+    expect(finalOf(world, 'job-1').kind).toBe('success');
+    expect(world.lambda.routing('orders-api-prod', 'live')).toMatchObject({ version: '2', weights: {} });
+    expect(world.overruns).toEqual([]);
+  });
+
+  it('answers CodePipeline at least every 20 minutes even with a long Lambda timeout', async () => {
+    const world = standardWorld({ timeoutMs: 900_000 });
+    await world.runJob('job-1', params({ strategy: 'Canary10Percent30Minutes' }));
+    const times = world.pipeline.results.map((r) => r.at);
+    const gaps = times.slice(1).map((t, i) => t - times[i]!);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(20 * 60_000);
+  });
+});
+
+describe('shift-traffic: breaches', () => {
+  it('rolls back within one health-check interval of an alarm, in one alias update, naming the alarm', async () => {
+    const world = standardWorld();
+    const breachAt = world.clock.now() + 2 * 60_000 + 3_000;
+    world.clock.schedule(breachAt, () => world.cloudwatch.setAlarm(USER_ALARM, 'ALARM', 'p99 latency above 800 ms'));
+    await world.runJob('job-1', params());
+    const result = finalOf(world, 'job-1');
+    expect(result.kind).toBe('failure');
+    expect(result.kind === 'failure' && result.message).toMatch(/\[ALARM_BREACHED\].*rolled back to version 1.*orders-api-prod-latency.*p99 latency/);
+    const restore = world.lambda.changes.at(-1)!;
+    expect(restore.routing).toMatchObject({ version: '1', weights: {} });
+    expect(restore.at - breachAt).toBeLessThanOrEqual(world.settings.healthCheckIntervalMs);
+    const [record] = await world.ledger.listDeployments({ functionName: 'orders-api-prod', alias: 'live' }, 1);
+    expect(record).toMatchObject({ status: DeploymentStatus.ROLLED_BACK, errorCode: 'ALARM_BREACHED', rolledBackBy: 'shift-traffic' });
+  });
+
+  it('rolls back when the new version fails much more often than the old one', async () => {
+    const world = standardWorld();
+    world.cloudwatch.errorRates.set('1', 0.01);
+    world.cloudwatch.errorRates.set('2', 0.2);
+    await world.runJob('job-1', params());
+    const result = finalOf(world, 'job-1');
+    expect(result.kind === 'failure' && result.message).toMatch(/\[METRIC_BREACHED\].*error rate 2\d\.\d\d %.*2x the previous version's \d\.\d\d %/);
+    expect(world.lambda.routing('orders-api-prod', 'live')).toMatchObject({ version: '1', weights: {} });
+  });
+
+  it('does not judge the error rate before minInvocations', async () => {
+    const world = standardWorld();
+    world.cloudwatch.trafficPerMinute = 4; // 10 % of 4/min for 5 min: 2 invocations, far below 50
+    world.cloudwatch.errorRates.set('2', 1);
+    await world.runJob('job-1', params());
+    expect(finalOf(world, 'job-1').kind).toBe('success');
+  });
+
+  it('holds a step while health is unknown, and rolls back when it stays unknown too long', async () => {
+    const world = standardWorld({ settings: { inconclusiveLimitMs: 60_000 } });
+    world.clock.schedule(world.clock.now() + 30_000, () => {
+      world.cloudwatch.alarms.delete(USER_ALARM);
+    });
+    await world.runJob('job-1', params());
+    const result = finalOf(world, 'job-1');
+    expect(result.kind === 'failure' && result.message).toMatch(/\[HEALTH_UNKNOWN\].*orders-api-prod-latency no longer exist/);
+    expect(world.lambda.routing('orders-api-prod', 'live')).toMatchObject({ version: '1', weights: {} });
+  });
+});
+
+describe('shift-traffic: alarms already firing', () => {
+  it('blocks a forward release with a clear message and touches nothing', async () => {
+    const world = standardWorld();
+    world.cloudwatch.setAlarm(GENERATED_ALARM, 'ALARM');
+    await world.runJob('job-1', params());
+    const result = finalOf(world, 'job-1');
+    expect(result.kind === 'failure' && result.message).toMatch(/already in ALARM before the shift: a forward release is blocked/);
+    expect(world.lambda.changes).toEqual([]);
+  });
+
+  it('lets a revert to the last known-good version through at once', async () => {
+    const world = standardWorld();
+    await world.runJob('job-1', params({ bakeMinutes: 1 }));
+    await world.clock.sleep(2 * 60_000);
+    world.cloudwatch.setAlarm(GENERATED_ALARM, 'ALARM');
+    world.lambda.addFunction('unused', {}, {});
+    await world.runJob('job-2', params({ targetAlias: undefined, targetVersion: '1' }));
+    // After job-1's bake window, version 2 is the known-good one; reverting to 1 is a forward release, so it is blocked.
+    expect(finalOf(world, 'job-2').kind).toBe('failure');
+
+    const world2 = standardWorld();
+    await world2.runJob('job-1', params({ bakeMinutes: 60 }));
+    world2.cloudwatch.setAlarm(GENERATED_ALARM, 'ALARM');
+    await world2.runJob('job-2', params({ targetAlias: undefined, targetVersion: '1' }));
+    const result = finalOf(world2, 'job-2');
+    expect(result.kind).toBe('success');
+    expect(world2.lambda.routing('orders-api-prod', 'live')).toMatchObject({ version: '1', weights: {} });
+  });
+});
+
+describe('shift-traffic: bad input and faults end the job with a clear message', () => {
+  it.each([
+    ['no UserParameters', undefined, /\[INVALID_PARAMETERS\] UserParameters: missing/],
+    ['malformed JSON', '{nope', /UserParameters: not valid JSON/],
+    ['both targets', params({ targetVersion: '2' }), /exactly one of targetVersion or targetAlias/],
+    ['neither target', params({ targetAlias: undefined }), /exactly one of targetVersion or targetAlias/],
+    ['$LATEST as target', params({ targetAlias: undefined, targetVersion: '$LATEST' }), /targetVersion: must be a published version number/],
+    ['an unknown strategy', params({ strategy: 'Canary50Percent' }), /strategy/],
+    ['falling steps', params({ strategy: { steps: [{ percent: 50, minutes: 1 }, { percent: 20, minutes: 1 }] } }), /strategy.*must be above 50/],
+    ['an unknown field', params({ alais: 'live' }), /Unrecognized key/],
+    ['an unknown function', params({ functionName: 'nope' }), /\[FUNCTION_NOT_FOUND\] function nope does not exist/],
+    ['an unknown alias', params({ alias: 'blue' }), /\[ALIAS_NOT_FOUND\] alias blue/],
+    ['an unknown version', params({ targetAlias: undefined, targetVersion: '9' }), /\[VERSION_NOT_FOUND\] version 9/],
+    ['an unknown alarm', params({ alarms: ['nope'] }), /\[ALARM_NOT_FOUND\] alarms: nope do not exist/],
+  ])('%s', async (_label, userParameters, message) => {
+    const world = standardWorld();
+    await world.runJob('job-1', userParameters as never);
+    const result = finalOf(world, 'job-1');
+    expect(result.kind).toBe('failure');
+    expect(result.kind === 'failure' && result.message).toMatch(message);
+    expect(world.lambda.changes).toEqual([]);
+  });
+
+  it('marks configuration mistakes as ConfigurationError and runtime failures as JobFailed', async () => {
+    const world = standardWorld();
+    await world.runJob('job-1', params({ functionName: 'nope' }));
+    world.cloudwatch.setAlarm(USER_ALARM, 'ALARM');
+    await world.runJob('job-2', params());
+    expect(world.pipeline.finalResults('job-1')[0]).toMatchObject({ type: 'ConfigurationError' });
+    expect(world.pipeline.finalResults('job-2')[0]).toMatchObject({ type: 'JobFailed' });
+  });
+
+  it('fails a job whose candidate alias points to $LATEST', async () => {
+    const world = standardWorld();
+    world.lambda.functions.get('orders-api-prod')!.aliases.set('candidate', { version: '$LATEST', weights: {} });
+    await world.runJob('job-1', params());
+    expect(finalOf(world, 'job-1')).toMatchObject({ kind: 'failure', message: expect.stringMatching(/points to \$LATEST/) });
+  });
+
+  it('fails an event that is not a CodePipeline job without throwing', async () => {
+    const world = standardWorld();
+    const report = await world.invoke({ hello: 'world' }, 'none');
+    expect(report.outcome).toBe('unreportable');
+    const malformed = await world.invoke({ 'CodePipeline.job': { id: 'job-x', data: { inputArtifacts: 'nope' } } }, 'job-x');
+    expect(malformed.outcome).toBe('failed');
+    expect(world.pipeline.finalResults('job-x')[0]).toMatchObject({ kind: 'failure', message: expect.stringMatching(/INVALID_EVENT/) });
+  });
+
+  it('fails a forged continuation token', async () => {
+    const world = standardWorld();
+    await world.invoke(pipelineEvent('job-1', params(), 'bm90IGEgdG9rZW4'), 'job-1');
+    expect(finalOf(world, 'job-1')).toMatchObject({ kind: 'failure', message: expect.stringMatching(/continuationToken: not a token this function issued/) });
+  });
+
+  it('refuses a second deployment of an alias while one is in flight', async () => {
+    const world = standardWorld({ settings: { maxInvocationMs: 60_000 } });
+    world.clock.schedule(world.clock.now() + 90_000, () => world.runJob('job-2', params({ targetAlias: undefined, targetVersion: '2' })).then(() => undefined));
+    await world.runJob('job-1', params());
+    expect(finalOf(world, 'job-2')).toMatchObject({ kind: 'failure', message: expect.stringMatching(/\[DEPLOYMENT_LOCKED\].*one deployment at a time/) });
+    expect(finalOf(world, 'job-1').kind).toBe('success');
+  });
+
+  it('never shifts twice for a re-delivered job, and repeats the same final result', async () => {
+    const world = standardWorld();
+    await world.runJob('job-1', params());
+    const changes = world.lambda.changes.length;
+    const report = await world.invoke(pipelineEvent('job-1', params()), 'job-1');
+    expect(world.lambda.changes).toHaveLength(changes);
+    expect(report).toMatchObject({ outcome: 'ignored', message: expect.stringMatching(/already ended/) });
+    expect(world.pipeline.finalResults('job-1')).toHaveLength(1);
+  });
+
+  it('retries throttled calls and still ends the job', async () => {
+    const world = standardWorld({ faultRate: 0.2, seed: 7 });
+    world.enableFaults();
+    await world.runJob('job-1', params());
+    expect(world.faults.injected).toBeGreaterThan(0);
+    expect(world.pipeline.finalResults('job-1')).toHaveLength(1);
+    const routing = world.lambda.routing('orders-api-prod', 'live');
+    expect(routing.weights).toEqual({});
+  });
+});
+
+describe('shift-traffic: first release and no-op', () => {
+  it('moves all at once when live still points at $LATEST', async () => {
+    const world = standardWorld();
+    world.lambda.functions.get('orders-api-prod')!.aliases.set('live', { version: '$LATEST', weights: {}, revisionId: 'x' });
+    await world.runJob('job-1', params());
+    expect(finalOf(world, 'job-1').kind).toBe('success');
+    expect(world.lambda.changes.map((c) => c.routing)).toEqual([expect.objectContaining({ version: '2', weights: {} })]);
+  });
+
+  it('succeeds without shifting when the alias is already on the target', async () => {
+    const world = standardWorld();
+    await world.runJob('job-1', params({ targetAlias: undefined, targetVersion: '1' }));
+    expect(finalOf(world, 'job-1').kind).toBe('success');
+  });
+});
+
+describe('shift-traffic: operator requests', () => {
+  it('completes at once on promote and rolls back on abort', async () => {
+    const promoteWorld = standardWorld();
+    promoteWorld.clock.schedule(promoteWorld.clock.now() + 60_000, async () => {
+      const [record] = await promoteWorld.ledger.listDeployments({ functionName: 'orders-api-prod', alias: 'live' }, 1);
+      await promoteWorld.ledger.requestOperatorAction({ functionName: 'orders-api-prod', alias: 'live' }, record!.deploymentId, 'PROMOTE');
+    });
+    const started = promoteWorld.clock.now();
+    await promoteWorld.runJob('job-1', params({ strategy: 'Canary10Percent30Minutes' }));
+    expect(finalOf(promoteWorld, 'job-1').kind).toBe('success');
+    expect(promoteWorld.lambda.changes.at(-1)!.at - started).toBeLessThan(2 * 60_000);
+
+    const abortWorld = standardWorld();
+    abortWorld.clock.schedule(abortWorld.clock.now() + 60_000, async () => {
+      const [record] = await abortWorld.ledger.listDeployments({ functionName: 'orders-api-prod', alias: 'live' }, 1);
+      await abortWorld.ledger.requestOperatorAction({ functionName: 'orders-api-prod', alias: 'live' }, record!.deploymentId, 'ABORT');
+    });
+    await abortWorld.runJob('job-1', params({ strategy: 'Canary10Percent30Minutes' }));
+    expect(finalOf(abortWorld, 'job-1')).toMatchObject({ kind: 'failure', message: expect.stringMatching(/\[ABORTED\]/) });
+    expect(abortWorld.lambda.routing('orders-api-prod', 'live')).toMatchObject({ version: '1', weights: {} });
+  });
+});

@@ -1,0 +1,442 @@
+// An in-memory model of the AWS the deployment engine talks to — Lambda aliases, CloudWatch alarms and per-version
+// metrics, the ledger, CodePipeline results — on a virtual clock, with fault injection. Test-only.
+import { AwsCallError, DeploymentError, DeploymentLockedError, ErrorCode, ResourceNotFoundError } from '../../deploy-functions/core/errors';
+import type { AlarmObservation, VersionStats } from '../../deploy-functions/core/health';
+import { DeploymentStatus, type AliasLedgerState, type DeploymentRecord } from '../../deploy-functions/core/ledger';
+import type { AliasRef, Clock, CloudWatchPort, JobFailure, JobSuccess, LambdaPort, LedgerPort, LogPort, PipelinePort } from '../../deploy-functions/core/ports';
+import type { OperatorRequest, RolloutCursor } from '../../deploy-functions/core/rollout';
+import type { AliasRouting } from '../../deploy-functions/core/types';
+
+/** A clock that only moves when someone sleeps; events scheduled in the meantime run inside the sleep. */
+export class VirtualClock implements Clock {
+  private queue: { at: number; seq: number; run: () => Promise<void> | void }[] = [];
+  private seq = 0;
+  constructor(private current = Date.UTC(2026, 10, 25, 9, 0, 0)) {}
+
+  now(): number {
+    return this.current;
+  }
+
+  /** Runs `run` when virtual time reaches `at`. */
+  schedule(at: number, run: () => Promise<void> | void): void {
+    this.queue.push({ at, seq: this.seq++, run });
+    this.queue.sort((a, b) => a.at - b.at || a.seq - b.seq);
+  }
+
+  async sleep(ms: number): Promise<void> {
+    const target = this.current + Math.max(0, ms);
+    await this.runUntil(target);
+    this.current = Math.max(this.current, target);
+  }
+
+  /** Runs every scheduled event due by `target`, in time order. */
+  async runUntil(target: number): Promise<void> {
+    while (this.queue.length > 0 && this.queue[0]!.at <= target) {
+      const next = this.queue.shift()!;
+      this.current = Math.max(this.current, next.at);
+      await next.run();
+    }
+  }
+
+  /** Runs every scheduled event, however far in the future. */
+  async drain(limit = 100_000): Promise<void> {
+    for (let i = 0; this.queue.length > 0; i += 1) {
+      if (i > limit) throw new Error('virtual clock: too many events');
+      await this.runUntil(this.queue[0]!.at);
+    }
+  }
+}
+
+/** Seeded pseudo-random faults: each call fails with probability `rate` (transient: throttling). */
+export class Faults {
+  private state: number;
+  injected = 0;
+  constructor(
+    seed: number,
+    public rate = 0,
+  ) {
+    this.state = seed >>> 0 || 1;
+  }
+
+  random(): number {
+    // xorshift32
+    let x = this.state;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.state = x >>> 0;
+    return this.state / 0x100000000;
+  }
+
+  maybeFail(operation: string): void {
+    if (this.rate > 0 && this.random() < this.rate) {
+      this.injected += 1;
+      throw new AwsCallError(ErrorCode.AWS_THROTTLED, `${operation} failed: ThrottlingException (injected)`);
+    }
+  }
+}
+
+/** One alias update as the model saw it. */
+export interface AliasChange {
+  readonly at: number;
+  readonly functionName: string;
+  readonly alias: string;
+  readonly routing: AliasRouting;
+}
+
+/** Lambda functions, versions and aliases; RevisionId is enforced as AWS does. */
+export class FakeLambda implements LambdaPort {
+  readonly functions = new Map<string, { versions: Map<string, string>; aliases: Map<string, AliasRouting> }>();
+  readonly changes: AliasChange[] = [];
+  private revision = 0;
+  /** Probability that an update is applied but its answer is lost (the caller sees an error). */
+  lostResponseRate = 0;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly faults: Faults,
+  ) {}
+
+  addFunction(name: string, versions: Record<string, string>, aliases: Record<string, string>): void {
+    this.functions.set(name, {
+      versions: new Map(Object.entries(versions)),
+      aliases: new Map(Object.entries(aliases).map(([alias, version]) => [alias, { version, weights: {}, revisionId: `r${this.revision++}` }])),
+    });
+  }
+
+  routing(functionName: string, alias: string): AliasRouting {
+    return this.functions.get(functionName)!.aliases.get(alias)!;
+  }
+
+  private find(functionName: string) {
+    const fn = this.functions.get(functionName);
+    if (!fn) throw new ResourceNotFoundError(ErrorCode.FUNCTION_NOT_FOUND, `function ${functionName} does not exist`);
+    return fn;
+  }
+
+  async getAlias(functionName: string, alias: string): Promise<AliasRouting> {
+    this.faults.maybeFail('GetAlias');
+    const routing = this.find(functionName).aliases.get(alias);
+    if (!routing) throw new ResourceNotFoundError(ErrorCode.ALIAS_NOT_FOUND, `alias ${alias} of function ${functionName} does not exist`);
+    return { ...routing, weights: { ...routing.weights } };
+  }
+
+  async updateAlias(functionName: string, alias: string, routing: AliasRouting, expectedRevisionId?: string): Promise<AliasRouting> {
+    this.faults.maybeFail('UpdateAlias');
+    const fn = this.find(functionName);
+    const current = fn.aliases.get(alias);
+    if (!current) throw new ResourceNotFoundError(ErrorCode.ALIAS_NOT_FOUND, `alias ${alias} does not exist`);
+    for (const version of [routing.version, ...Object.keys(routing.weights)]) {
+      if (version !== '$LATEST' && !fn.versions.has(version)) throw new ResourceNotFoundError(ErrorCode.VERSION_NOT_FOUND, `version ${version} does not exist`);
+    }
+    if (expectedRevisionId !== undefined && expectedRevisionId !== current.revisionId) {
+      throw new ResourceNotFoundError(ErrorCode.ALIAS_CHANGED_EXTERNALLY, `alias ${functionName}:${alias} was changed by someone else meanwhile`);
+    }
+    const next: AliasRouting = { version: routing.version, weights: { ...routing.weights }, revisionId: `r${this.revision++}` };
+    fn.aliases.set(alias, next);
+    this.changes.push({ at: this.clock.now(), functionName, alias, routing: next });
+    if (this.lostResponseRate > 0 && this.faults.random() < this.lostResponseRate) {
+      throw new AwsCallError(ErrorCode.AWS_UNAVAILABLE, 'UpdateAlias failed: connection reset after the update was applied (injected)');
+    }
+    return { ...next };
+  }
+
+  async getVersion(functionName: string, version: string): Promise<{ version: string; description: string }> {
+    this.faults.maybeFail('GetFunctionConfiguration');
+    const description = this.find(functionName).versions.get(version);
+    if (description === undefined) throw new ResourceNotFoundError(ErrorCode.VERSION_NOT_FOUND, `version ${version} of function ${functionName} does not exist`);
+    return { version, description };
+  }
+}
+
+/** Alarms you can flip, and per-version metrics derived from the alias history and per-version error rates. */
+export class FakeCloudWatch implements CloudWatchPort {
+  readonly alarms = new Map<string, AlarmObservation>();
+  /** Invocations per minute arriving at each alias. */
+  trafficPerMinute = 120;
+  /** Fraction of invocations of each version that fail. */
+  readonly errorRates = new Map<string, number>();
+
+  constructor(
+    private readonly lambda: FakeLambda,
+    private readonly faults: Faults,
+    private readonly clock: Clock,
+  ) {}
+
+  setAlarm(name: string, state: AlarmObservation['state'], reason?: string): void {
+    this.alarms.set(name, { name, state, ...(reason ? { reason } : {}) });
+  }
+
+  async describeAlarms(names: readonly string[]): Promise<AlarmObservation[]> {
+    this.faults.maybeFail('DescribeAlarms');
+    return names.flatMap((name) => (this.alarms.has(name) ? [{ ...this.alarms.get(name)! }] : []));
+  }
+
+  async describeAlarmsByPrefix(prefix: string): Promise<AlarmObservation[]> {
+    this.faults.maybeFail('DescribeAlarms');
+    return [...this.alarms.values()].filter((alarm) => alarm.name.startsWith(prefix)).map((alarm) => ({ ...alarm }));
+  }
+
+  async versionStats(functionName: string, alias: string, versions: readonly string[], from: number, to: number): Promise<Record<string, VersionStats>> {
+    this.faults.maybeFail('GetMetricData');
+    const changes = this.lambda.changes.filter((c) => c.functionName === functionName && c.alias === alias);
+    const stats: Record<string, VersionStats> = Object.fromEntries(versions.map((v) => [v, { invocations: 0, errors: 0 }]));
+    const end = Math.min(to, this.clock.now());
+    changes.forEach((change, index) => {
+      const segmentStart = Math.max(from, change.at);
+      const segmentEnd = Math.min(end, changes[index + 1]?.at ?? end);
+      if (segmentEnd <= segmentStart) return;
+      const minutes = (segmentEnd - segmentStart) / 60_000;
+      const extra = Object.values(change.routing.weights).reduce((a, b) => a + b, 0);
+      const shares: Record<string, number> = { [change.routing.version]: 1 - extra, ...change.routing.weights };
+      for (const version of versions) {
+        const invocations = Math.floor((shares[version] ?? 0) * this.trafficPerMinute * minutes);
+        const previous = stats[version]!;
+        stats[version] = { invocations: previous.invocations + invocations, errors: previous.errors + Math.floor(invocations * (this.errorRates.get(version) ?? 0)) };
+      }
+    });
+    return stats;
+  }
+}
+
+type StoredDeployment = DeploymentRecord & { leaseOwner?: string; leaseUntil?: number };
+type MutableState = { -readonly [K in keyof AliasLedgerState]: AliasLedgerState[K] };
+
+/** The ledger's semantics (conditional lock, lease, idempotency pointers) over maps. */
+export class FakeLedger implements LedgerPort {
+  readonly states = new Map<string, MutableState>();
+  readonly deployments = new Map<string, StoredDeployment>();
+  readonly jobs = new Map<string, AliasRef & { deploymentId: string }>();
+  readonly alarmIndex = new Map<string, AliasRef[]>();
+
+  constructor(private readonly faults: Faults) {}
+
+  private key = (ref: AliasRef) => `${ref.functionName}:${ref.alias}`;
+  private depKey = (ref: AliasRef, id: string) => `${ref.functionName}:${ref.alias}:${id}`;
+  private strip(record: StoredDeployment | undefined): DeploymentRecord | undefined {
+    if (!record) return undefined;
+    const { leaseOwner: _o, leaseUntil: _u, ...rest } = record;
+    return structuredClone(rest);
+  }
+
+  async getState(functionName: string, alias: string) {
+    this.faults.maybeFail('ledger GetItem');
+    const state = this.states.get(this.key({ functionName, alias }));
+    return state ? { ...state } : undefined;
+  }
+
+  async getDeployment(functionName: string, alias: string, deploymentId: string) {
+    this.faults.maybeFail('ledger GetItem');
+    return this.strip(this.deployments.get(this.depKey({ functionName, alias }, deploymentId)));
+  }
+
+  async findJob(jobId: string) {
+    this.faults.maybeFail('ledger GetItem');
+    return this.jobs.get(jobId);
+  }
+
+  async startDeployment(record: DeploymentRecord, options: { lockUntil: number; leaseOwner: string; leaseUntil: number; knownGoodVersion?: string }) {
+    this.faults.maybeFail('ledger TransactWriteItems');
+    if (record.jobId && this.jobs.has(record.jobId)) throw DeploymentLockedError.sameJob(record.jobId);
+    const state = this.states.get(this.key(record));
+    if (state?.lockedBy && (state.lockExpiresAt ?? 0) >= record.startedAt) {
+      throw DeploymentLockedError.heldBy(record.functionName, record.alias, state.lockedBy, state.lockExpiresAt);
+    }
+    if (record.jobId) this.jobs.set(record.jobId, { functionName: record.functionName, alias: record.alias, deploymentId: record.deploymentId });
+    this.deployments.set(this.depKey(record, record.deploymentId), { ...structuredClone(record), leaseOwner: options.leaseOwner, leaseUntil: options.leaseUntil });
+    const next: MutableState = {
+      ...(state ?? {}),
+      functionName: record.functionName,
+      alias: record.alias,
+      lockedBy: record.deploymentId,
+      lockExpiresAt: options.lockUntil,
+      lastDeploymentId: record.deploymentId,
+      lastStatus: DeploymentStatus.IN_PROGRESS,
+      lastFromVersion: record.fromVersion,
+      lastToVersion: record.toVersion,
+    };
+    delete next.bakeUntil;
+    if (options.knownGoodVersion) next.knownGoodVersion = options.knownGoodVersion;
+    this.states.set(this.key(record), next);
+  }
+
+  async claimLease(ref: AliasRef, deploymentId: string, owner: string, until: number, now: number) {
+    this.faults.maybeFail('ledger UpdateItem');
+    const record = this.deployments.get(this.depKey(ref, deploymentId));
+    if (!record || record.status !== DeploymentStatus.IN_PROGRESS) return false;
+    if (record.leaseOwner && record.leaseOwner !== owner && (record.leaseUntil ?? 0) >= now) return false;
+    record.leaseOwner = owner;
+    record.leaseUntil = until;
+    return true;
+  }
+
+  async saveProgress(ref: AliasRef, deploymentId: string, owner: string, progress: { cursor: RolloutCursor; leaseUntil: number; lockUntil: number }) {
+    this.faults.maybeFail('ledger UpdateItem');
+    const record = this.deployments.get(this.depKey(ref, deploymentId));
+    if (!record || record.status !== DeploymentStatus.IN_PROGRESS || record.leaseOwner !== owner) return false;
+    this.deployments.set(this.depKey(ref, deploymentId), { ...record, cursor: { ...progress.cursor }, leaseUntil: progress.leaseUntil });
+    const state = this.states.get(this.key(ref));
+    if (state?.lockedBy === deploymentId) state.lockExpiresAt = progress.lockUntil;
+    return true;
+  }
+
+  async finishDeployment(
+    ref: AliasRef,
+    deploymentId: string,
+    result: { status: Exclude<DeploymentStatus, 'IN_PROGRESS'>; reason: string; errorCode?: string; endedAt: number; bakeUntil?: number; rolledBackBy?: string },
+  ) {
+    this.faults.maybeFail('ledger UpdateItem');
+    const key = this.depKey(ref, deploymentId);
+    const record = this.deployments.get(key);
+    let finished = false;
+    if (record && record.status === DeploymentStatus.IN_PROGRESS) {
+      const { leaseOwner: _o, leaseUntil: _u, operatorRequest: _r, ...rest } = record;
+      this.deployments.set(key, { ...rest, ...result });
+      const state = this.states.get(this.key(ref));
+      if (state?.lastDeploymentId === deploymentId) {
+        state.lastStatus = result.status;
+        if (result.bakeUntil !== undefined) state.bakeUntil = result.bakeUntil;
+        else delete state.bakeUntil;
+      }
+      finished = true;
+    }
+    await this.releaseLock(ref, deploymentId);
+    return finished;
+  }
+
+  async markRolledBack(ref: AliasRef, deploymentId: string, result: { reason: string; errorCode: string; endedAt: number; rolledBackBy: string }) {
+    this.faults.maybeFail('ledger UpdateItem');
+    const key = this.depKey(ref, deploymentId);
+    const record = this.deployments.get(key);
+    if (!record || (record.status !== DeploymentStatus.IN_PROGRESS && record.status !== DeploymentStatus.SUCCEEDED)) return false;
+    const { bakeUntil: _b, operatorRequest: _r, ...rest } = record;
+    this.deployments.set(key, { ...rest, status: DeploymentStatus.ROLLED_BACK, ...result });
+    const state = this.states.get(this.key(ref));
+    if (state?.lastDeploymentId === deploymentId) {
+      state.lastStatus = DeploymentStatus.ROLLED_BACK;
+      delete state.bakeUntil;
+    }
+    return true;
+  }
+
+  async releaseLock(ref: AliasRef, deploymentId: string) {
+    const state = this.states.get(this.key(ref));
+    if (state?.lockedBy === deploymentId) {
+      delete state.lockedBy;
+      delete state.lockExpiresAt;
+    }
+  }
+
+  async requestOperatorAction(ref: AliasRef, deploymentId: string, request: OperatorRequest) {
+    const record = this.deployments.get(this.depKey(ref, deploymentId));
+    if (!record || record.status !== DeploymentStatus.IN_PROGRESS) return false;
+    this.deployments.set(this.depKey(ref, deploymentId), { ...record, operatorRequest: request });
+    return true;
+  }
+
+  async listDeployments(ref: AliasRef, limit: number) {
+    return [...this.deployments.values()]
+      .filter((d) => d.functionName === ref.functionName && d.alias === ref.alias)
+      .sort((a, b) => b.deploymentId.localeCompare(a.deploymentId))
+      .slice(0, limit)
+      .map((d) => this.strip(d)!);
+  }
+
+  async indexAlarms(ref: AliasRef, alarms: readonly string[]) {
+    this.faults.maybeFail('ledger BatchWriteItem');
+    for (const name of alarms) {
+      const refs = this.alarmIndex.get(name) ?? [];
+      if (!refs.some((r) => r.functionName === ref.functionName && r.alias === ref.alias)) refs.push({ ...ref });
+      this.alarmIndex.set(name, refs);
+    }
+  }
+
+  async aliasesGuardedBy(alarmName: string) {
+    this.faults.maybeFail('ledger Query');
+    return [...(this.alarmIndex.get(alarmName) ?? [])];
+  }
+}
+
+/** One result CodePipeline received. */
+export type RecordedResult = { readonly at: number; readonly jobId: string } & (
+  | ({ readonly kind: 'success' } & JobSuccess)
+  | ({ readonly kind: 'failure' } & JobFailure)
+);
+
+/** Records job results; refuses a result for a job that already ended, as CodePipeline does. */
+export class FakePipeline implements PipelinePort {
+  readonly results: RecordedResult[] = [];
+  constructor(
+    private readonly clock: Clock,
+    private readonly faults: Faults,
+  ) {}
+
+  private ended(jobId: string): boolean {
+    return this.results.some((r) => r.jobId === jobId && (r.kind === 'failure' || !r.continuationToken));
+  }
+
+  async succeed(jobId: string, result: JobSuccess) {
+    this.faults.maybeFail('PutJobSuccessResult');
+    if (this.ended(jobId)) throw new DeploymentError(ErrorCode.JOB_ALREADY_ENDED, `job ${jobId} already ended`);
+    this.results.push({ at: this.clock.now(), jobId, kind: 'success', ...result });
+  }
+
+  async fail(jobId: string, failure: JobFailure) {
+    this.faults.maybeFail('PutJobFailureResult');
+    if (this.ended(jobId)) throw new DeploymentError(ErrorCode.JOB_ALREADY_ENDED, `job ${jobId} already ended`);
+    this.results.push({ at: this.clock.now(), jobId, kind: 'failure', ...failure });
+  }
+
+  finalResults(jobId: string): RecordedResult[] {
+    return this.results.filter((r) => r.jobId === jobId && (r.kind === 'failure' || !r.continuationToken));
+  }
+}
+
+/** A logger that keeps entries for assertions. */
+export class MemoryLogger implements LogPort {
+  readonly entries: { level: string; message: string; extra: Record<string, unknown>[] }[] = [];
+  private log = (level: string) => (message: string, ...extra: Record<string, unknown>[]) => {
+    this.entries.push({ level, message, extra });
+  };
+  debug = this.log('debug');
+  info = this.log('info');
+  warn = this.log('warn');
+  error = this.log('error');
+  appendKeys(): void {}
+}
+
+/** A CodePipeline Lambda-invoke event. */
+export function pipelineEvent(jobId: string, userParameters: unknown, continuationToken?: string) {
+  return {
+    'CodePipeline.job': {
+      id: jobId,
+      accountId: '123456789012',
+      data: {
+        actionConfiguration: { configuration: { FunctionName: 'lrp-shift-traffic', UserParameters: typeof userParameters === 'string' ? userParameters : JSON.stringify(userParameters) } },
+        inputArtifacts: [],
+        outputArtifacts: [],
+        ...(continuationToken ? { continuationToken } : {}),
+      },
+    },
+  };
+}
+
+/** An EventBridge "CloudWatch Alarm State Change" event. */
+export function alarmEvent(alarmName: string, state: 'ALARM' | 'OK' = 'ALARM', reason = 'Threshold Crossed') {
+  return {
+    version: '0',
+    id: `evt-${alarmName}`,
+    'detail-type': 'CloudWatch Alarm State Change',
+    source: 'aws.cloudwatch',
+    account: '123456789012',
+    region: 'us-east-1',
+    resources: [`arn:aws:cloudwatch:us-east-1:123456789012:alarm:${alarmName}`],
+    detail: { alarmName, state: { value: state, reason }, previousState: { value: 'OK' } },
+  };
+}
+
+/** A Lambda context whose remaining time is measured on the virtual clock. */
+export function fakeContext(clock: Clock, timeoutMs: number, requestId: string) {
+  const startedAt = clock.now();
+  return { awsRequestId: requestId, getRemainingTimeInMillis: () => timeoutMs - (clock.now() - startedAt) } as never;
+}

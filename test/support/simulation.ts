@@ -1,0 +1,109 @@
+// Drives the deployment functions' handlers the way CodePipeline and EventBridge would, over the in-memory AWS model.
+import { createRollbackHandler, createShiftTrafficHandler } from '../../deploy-functions/engine/handlers';
+import type { JobReport } from '../../deploy-functions/engine/pipeline-job';
+import type { RollbackAction } from '../../deploy-functions/engine/rollback';
+import { DEFAULT_SHIFT_TRAFFIC_SETTINGS, type ShiftTrafficSettings } from '../../deploy-functions/engine/shift-traffic';
+import { FakeCloudWatch, FakeLambda, FakeLedger, FakePipeline, Faults, MemoryLogger, VirtualClock, alarmEvent, fakeContext, pipelineEvent } from './fake-aws';
+
+/** Options of a simulated world. */
+export interface WorldOptions {
+  /** @default 1 */
+  readonly seed?: number;
+  /** Probability that any AWS call is throttled. @default 0 */
+  readonly faultRate?: number;
+  /** Probability that an alias update is applied but its answer lost. @default 0 */
+  readonly lostResponseRate?: number;
+  readonly settings?: Partial<ShiftTrafficSettings>;
+  /** Lambda timeout of the shift-traffic function. @default 600_000 */
+  readonly timeoutMs?: number;
+  /** Time CodePipeline takes to re-invoke after a continuation. @default 30_000 */
+  readonly continuationGapMs?: number;
+}
+
+/** An invocation that ran past its Lambda timeout, which would leave the job without a result. */
+export interface Overrun {
+  readonly jobId: string;
+  readonly elapsedMs: number;
+}
+
+/** A simulated account: the model, the handlers, and helpers to run jobs and deliver alarm events. */
+export function createWorld(options: WorldOptions = {}) {
+  const clock = new VirtualClock();
+  const faults = new Faults(options.seed ?? 1, 0);
+  const lambda = new FakeLambda(clock, faults);
+  const cloudwatch = new FakeCloudWatch(lambda, faults, clock);
+  const ledger = new FakeLedger(faults);
+  const pipeline = new FakePipeline(clock, faults);
+  const logger = new MemoryLogger();
+  const settings: ShiftTrafficSettings = { ...DEFAULT_SHIFT_TRAFFIC_SETTINGS, ...options.settings };
+  const timeoutMs = options.timeoutMs ?? 600_000;
+  const gap = options.continuationGapMs ?? 30_000;
+  const shiftHandler = createShiftTrafficHandler({ pipeline, logger, clock }, { lambda, cloudwatch, ledger, clock, logger, settings });
+  const rollbackHandler = createRollbackHandler({ lambda, ledger, clock, logger });
+  const overruns: Overrun[] = [];
+  const deadLetters: { alarmName: string; error: string }[] = [];
+  const rollbackActions: RollbackAction[] = [];
+  let requests = 0;
+
+  /** Turns faults on once the world is set up (set-up itself never fails). */
+  const enableFaults = () => {
+    faults.rate = options.faultRate ?? 0;
+    lambda.lostResponseRate = options.lostResponseRate ?? 0;
+  };
+
+  /** One invocation of the shift-traffic function. */
+  const invoke = async (event: unknown, jobId: string): Promise<JobReport> => {
+    const started = clock.now();
+    const report = await shiftHandler(event, fakeContext(clock, timeoutMs, `req-${++requests}`));
+    if (clock.now() - started > timeoutMs) overruns.push({ jobId, elapsedMs: clock.now() - started });
+    return report;
+  };
+
+  /** Runs a job as CodePipeline does: invoke, and re-invoke with each continuation token until a final result. */
+  const runJob = async (jobId: string, params: unknown, jobOptions: { duplicateEvery?: number } = {}): Promise<JobReport[]> => {
+    const reports: JobReport[] = [];
+    let event = pipelineEvent(jobId, params);
+    for (let round = 0; round < 2_000; round += 1) {
+      const report = await invoke(event, jobId);
+      reports.push(report);
+      // A duplicate delivery of the same event (Lambda's at-least-once asynchronous invocation).
+      if (jobOptions.duplicateEvery && round % jobOptions.duplicateEvery === 0) reports.push(await invoke(event, jobId));
+      if (pipeline.finalResults(jobId).length > 0) return reports;
+      const last = [...pipeline.results].reverse().find((r) => r.jobId === jobId);
+      if (report.outcome === 'unreportable' || !last || last.kind !== 'success' || !last.continuationToken) return reports;
+      await clock.sleep(gap);
+      event = pipelineEvent(jobId, params, last.continuationToken);
+    }
+    throw new Error(`job ${jobId} did not end after 2000 invocations`);
+  };
+
+  /** Delivers an alarm event to the rollback function, retrying as EventBridge/Lambda would, then dead-lettering. */
+  const deliverAlarm = async (alarmName: string, attempt = 1): Promise<void> => {
+    try {
+      rollbackActions.push(...(await rollbackHandler(alarmEvent(alarmName))));
+    } catch (error) {
+      if (attempt >= 3) {
+        deadLetters.push({ alarmName, error: (error as Error).message });
+        return;
+      }
+      clock.schedule(clock.now() + 60_000, () => deliverAlarm(alarmName, attempt + 1));
+    }
+  };
+
+  return { clock, faults, lambda, cloudwatch, ledger, pipeline, logger, settings, enableFaults, invoke, runJob, deliverAlarm, overruns, deadLetters, rollbackActions };
+}
+export type World = ReturnType<typeof createWorld>;
+
+/** The usual set-up: function `orders-api-prod` with versions 1 and 2, `live` on 1, `candidate` on 2, one generated alarm. */
+export function standardWorld(options: WorldOptions = {}) {
+  const world = createWorld(options);
+  world.lambda.addFunction('orders-api-prod', { '1': 'commit 1111111', '2': 'commit abcdef1234567' }, { live: '1', candidate: '2' });
+  world.cloudwatch.setAlarm(GENERATED_ALARM, 'OK');
+  world.cloudwatch.setAlarm(USER_ALARM, 'OK');
+  return world;
+}
+
+/** The alarm infra generates for `orders-api-prod:live`. */
+export const GENERATED_ALARM = 'lrp/orders-api-prod/live/errors';
+/** An alarm a user declares in UserParameters. */
+export const USER_ALARM = 'orders-api-prod-latency';
