@@ -26,7 +26,7 @@ const INDEX_TTL_SECONDS = 90 * 24 * 3600;
 const aliasKey = (ref: AliasRef) => `ALIAS#${ref.functionName}#${ref.alias}`;
 const STATE_SK = 'STATE';
 const depSk = (deploymentId: string) => `DEP#${deploymentId}`;
-const INTERNAL_FIELDS = ['pk', 'sk', 'leaseOwner', 'leaseUntil', 'ttl'] as const;
+const INTERNAL_FIELDS = ['pk', 'sk', 'leaseOwner', 'leaseUntil', 'ttl', 'jobOwner', 'jobLeaseUntil'] as const;
 
 function strip<T>(item: Record<string, unknown> | undefined): T | undefined {
   if (!item) return undefined;
@@ -80,8 +80,22 @@ export class DynamoDbLedger implements LedgerPort {
     return this.get<DeploymentRecord>(aliasKey({ functionName, alias }), depSk(deploymentId), 'ledger GetItem deployment');
   }
 
-  findJob(jobId: string): Promise<(AliasRef & { deploymentId: string }) | undefined> {
-    return this.get<AliasRef & { deploymentId: string }>(`JOB#${jobId}`, 'JOB', 'ledger GetItem job');
+  async findJob(jobId: string): Promise<(AliasRef & { deploymentId: string }) | undefined> {
+    const item = await this.get<Partial<AliasRef & { deploymentId: string }>>(`JOB#${jobId}`, 'JOB', 'ledger GetItem job');
+    return item?.deploymentId ? { functionName: item.functionName!, alias: item.alias!, deploymentId: item.deploymentId } : undefined;
+  }
+
+  claimJob(jobId: string, owner: string, until: number, now: number): Promise<boolean> {
+    return this.conditionalUpdate(
+      {
+        Key: { pk: `JOB#${jobId}`, sk: 'JOB' },
+        UpdateExpression: 'SET jobOwner = :owner, jobLeaseUntil = :until, #ttl = :ttl',
+        ConditionExpression: 'attribute_not_exists(pk) OR (attribute_not_exists(deploymentId) AND (jobOwner = :owner OR jobLeaseUntil < :now))',
+        ExpressionAttributeNames: { '#ttl': 'ttl' },
+        ExpressionAttributeValues: { ':owner': owner, ':until': until, ':now': now, ':ttl': Math.floor(now / 1000) + INDEX_TTL_SECONDS },
+      },
+      'ledger claim job',
+    );
   }
 
   async startDeployment(
@@ -93,7 +107,18 @@ export class DynamoDbLedger implements LedgerPort {
     const ttl = Math.floor(now / 1000) + INDEX_TTL_SECONDS;
     const items = [
       ...(record.jobId
-        ? [{ Put: { TableName: this.tableName, Item: { pk: `JOB#${record.jobId}`, sk: 'JOB', functionName: record.functionName, alias: record.alias, deploymentId: record.deploymentId, ttl }, ConditionExpression: 'attribute_not_exists(pk)' } }]
+        ? [
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: { pk: `JOB#${record.jobId}`, sk: 'JOB' },
+                UpdateExpression: 'SET functionName = :fn, alias = :alias, deploymentId = :id, #ttl = :ttl',
+                ConditionExpression: 'attribute_not_exists(deploymentId) AND jobOwner = :owner',
+                ExpressionAttributeNames: { '#ttl': 'ttl' },
+                ExpressionAttributeValues: { ':fn': record.functionName, ':alias': record.alias, ':id': record.deploymentId, ':ttl': ttl, ':owner': options.leaseOwner },
+              },
+            },
+          ]
         : []),
       { Put: { TableName: this.tableName, Item: { ...record, pk, sk: depSk(record.deploymentId), leaseOwner: options.leaseOwner, leaseUntil: options.leaseUntil }, ConditionExpression: 'attribute_not_exists(pk)' } },
       {
@@ -101,7 +126,7 @@ export class DynamoDbLedger implements LedgerPort {
           TableName: this.tableName,
           Key: { pk, sk: STATE_SK },
           UpdateExpression: `SET functionName = :fn, alias = :alias, lockedBy = :id, lockExpiresAt = :lockUntil, lastDeploymentId = :id, lastStatus = :status,
-            lastFromVersion = :from, lastToVersion = :to${options.knownGoodVersion ? ', knownGoodVersion = :knownGood' : ''} REMOVE bakeUntil`,
+            lastFromVersion = :from, lastToVersion = :to${options.knownGoodVersion ? ', knownGoodVersion = :knownGood' : ''}`,
           ConditionExpression: 'attribute_not_exists(lockedBy) OR lockExpiresAt < :now',
           ExpressionAttributeValues: {
             ':fn': record.functionName,
@@ -197,9 +222,17 @@ export class DynamoDbLedger implements LedgerPort {
       await this.conditionalUpdate(
         {
           Key: { pk: aliasKey(ref), sk: STATE_SK },
-          UpdateExpression: `SET lastStatus = :status${result.bakeUntil !== undefined ? ', bakeUntil = :bakeUntil' : ' REMOVE bakeUntil'}`,
+          // Only a success opens a bake window; a failure leaves the previous release's window alone.
+          UpdateExpression:
+            result.status === DeploymentStatus.SUCCEEDED
+              ? 'SET lastStatus = :status, bakingDeploymentId = :id, bakingFromVersion = lastFromVersion, bakingToVersion = lastToVersion, bakeUntil = :bakeUntil'
+              : 'SET lastStatus = :status',
           ConditionExpression: 'lastDeploymentId = :id',
-          ExpressionAttributeValues: { ':status': result.status, ':id': deploymentId, ...(result.bakeUntil !== undefined ? { ':bakeUntil': result.bakeUntil } : {}) },
+          ExpressionAttributeValues: {
+            ':status': result.status,
+            ':id': deploymentId,
+            ...(result.status === DeploymentStatus.SUCCEEDED ? { ':bakeUntil': result.bakeUntil ?? result.endedAt } : {}),
+          },
         },
         'ledger update state',
       );
@@ -212,7 +245,8 @@ export class DynamoDbLedger implements LedgerPort {
     const marked = await this.conditionalUpdate(
       {
         Key: { pk: aliasKey(ref), sk: depSk(deploymentId) },
-        UpdateExpression: 'SET #status = :rolledBack, reason = :reason, errorCode = :code, endedAt = :endedAt, rolledBackBy = :by REMOVE bakeUntil, operatorRequest',
+        // endedAt stays when the rollout had already ended (a rollback during the bake window).
+        UpdateExpression: 'SET #status = :rolledBack, reason = :reason, errorCode = :code, endedAt = if_not_exists(endedAt, :endedAt), rolledBackAt = :endedAt, rolledBackBy = :by REMOVE bakeUntil, operatorRequest',
         ConditionExpression: '#status IN (:running, :succeeded)',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
@@ -231,11 +265,20 @@ export class DynamoDbLedger implements LedgerPort {
       await this.conditionalUpdate(
         {
           Key: { pk: aliasKey(ref), sk: STATE_SK },
-          UpdateExpression: 'SET lastStatus = :rolledBack REMOVE bakeUntil',
+          UpdateExpression: 'SET lastStatus = :rolledBack',
           ConditionExpression: 'lastDeploymentId = :id',
           ExpressionAttributeValues: { ':rolledBack': DeploymentStatus.ROLLED_BACK, ':id': deploymentId },
         },
         'ledger update state',
+      );
+      await this.conditionalUpdate(
+        {
+          Key: { pk: aliasKey(ref), sk: STATE_SK },
+          UpdateExpression: 'SET knownGoodVersion = bakingFromVersion REMOVE bakingDeploymentId, bakingFromVersion, bakingToVersion, bakeUntil',
+          ConditionExpression: 'bakingDeploymentId = :id',
+          ExpressionAttributeValues: { ':id': deploymentId },
+        },
+        'ledger close bake window',
       );
     }
     return marked;

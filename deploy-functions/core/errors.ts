@@ -113,3 +113,14 @@ export function asDeploymentError(error: unknown): DeploymentError {
   const message = error instanceof Error ? error.message : String(error);
   return new DeploymentError(ErrorCode.INTERNAL, `Unexpected error: ${message}`, { cause: error });
 }
+
+/**
+ * This invocation could not find out whether it owns its job (the ledger was unreadable). Reporting anything could
+ * contradict the invocation that does own it, so the handler raises and Lambda retries the invocation instead.
+ */
+export class JobOwnershipUnknownError extends DeploymentError {
+  override readonly name = 'JobOwnershipUnknownError';
+  constructor(jobId: string, cause: unknown) {
+    super(ErrorCode.AWS_UNAVAILABLE, `could not tell whether this invocation owns job ${jobId}: ${asDeploymentError(cause).message}`, { cause });
+  }
+}

@@ -34,11 +34,13 @@ export interface DeploymentRecord {
   /** Latest progress, so another invocation can take over. */
   readonly cursor?: RolloutCursor;
   readonly operatorRequest?: OperatorRequest;
+  /** When the alias was put back, if it was. */
+  readonly rolledBackAt?: number;
   /** Who put the alias back: `shift-traffic`, `rollback-function` or an operator. */
   readonly rolledBackBy?: string;
 }
 
-/** The per-alias summary: lock, latest deployment and last known-good version. */
+/** The per-alias summary: lock, latest deployment, the release in its bake window, and the last known-good version. */
 export interface AliasLedgerState {
   readonly functionName: string;
   readonly alias: string;
@@ -48,8 +50,12 @@ export interface AliasLedgerState {
   readonly lastStatus?: DeploymentStatus;
   readonly lastFromVersion?: string;
   readonly lastToVersion?: string;
+  /** The last successful release; set only on success, so a later release that fails before shifting cannot erase it. */
+  readonly bakingDeploymentId?: string;
+  readonly bakingFromVersion?: string;
+  readonly bakingToVersion?: string;
   readonly bakeUntil?: number;
-  /** The version the last deployment started from, when it was healthy. */
+  /** The version the alias was on before the latest deployment started. */
   readonly knownGoodVersion?: string;
 }
 
@@ -61,21 +67,17 @@ export function newDeploymentId(startedAt: number, jobId: string): string {
   return `${stamp}-${hash.toString(16).padStart(8, '0')}`;
 }
 
-/** The version to roll back to: the last deployment's target once its bake window passed, else the version it replaced. */
+/** The version to roll back to: the last release's target once its bake window passed, else the version it replaced. */
 export function knownGoodVersion(state: AliasLedgerState | undefined, now: number): string | undefined {
   if (!state) return undefined;
-  if (state.lastStatus === DeploymentStatus.SUCCEEDED && state.bakeUntil !== undefined && now >= state.bakeUntil) return state.lastToVersion;
-  if (state.lastStatus === DeploymentStatus.SUCCEEDED && state.bakeUntil === undefined) return state.lastToVersion;
-  if (state.lastStatus === DeploymentStatus.ROLLED_BACK || state.lastStatus === DeploymentStatus.FAILED) return state.knownGoodVersion ?? state.lastFromVersion;
+  if (state.bakingDeploymentId && state.bakeUntil !== undefined) return now >= state.bakeUntil ? state.bakingToVersion : state.bakingFromVersion;
   return state.knownGoodVersion;
 }
 
 /** Whether a deployment is moving traffic now, or baking after it reached 100 %. */
 export function activeDeployment(state: AliasLedgerState | undefined, now: number): { deploymentId: string; phase: 'IN_FLIGHT' | 'BAKING' } | undefined {
-  if (!state?.lastDeploymentId) return undefined;
+  if (!state) return undefined;
   if (state.lockedBy && (state.lockExpiresAt ?? 0) > now) return { deploymentId: state.lockedBy, phase: 'IN_FLIGHT' };
-  if (state.lastStatus === DeploymentStatus.SUCCEEDED && state.bakeUntil !== undefined && now < state.bakeUntil) {
-    return { deploymentId: state.lastDeploymentId, phase: 'BAKING' };
-  }
+  if (state.bakingDeploymentId && state.bakeUntil !== undefined && now < state.bakeUntil) return { deploymentId: state.bakingDeploymentId, phase: 'BAKING' };
   return undefined;
 }

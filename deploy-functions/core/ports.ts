@@ -78,8 +78,14 @@ export interface LedgerPort {
   /** The deployment a CodePipeline job started, if any (idempotency by job id). */
   findJob(jobId: string): Promise<(AliasRef & { readonly deploymentId: string }) | undefined>;
   /**
-   * Records a new deployment, takes the alias lock until `lockUntil` and the invocation lease, all at once.
-   * Throws DeploymentLockedError when another live deployment holds the lock.
+   * Makes this invocation the one that speaks for a job that has not started a deployment yet; false when another
+   * live invocation (a duplicate delivery) already does. Only the owner may check, start, or report the job.
+   */
+  claimJob(jobId: string, owner: string, until: number, now: number): Promise<boolean>;
+  /**
+   * Records a new deployment, takes the alias lock until `lockUntil` and the invocation lease, all at once, if
+   * `leaseOwner` still owns the job. Throws DeploymentLockedError when another live deployment holds the lock, or
+   * (with `context.sameJob`) when the job is no longer this invocation's.
    */
   startDeployment(record: DeploymentRecord, options: { readonly lockUntil: number; readonly leaseOwner: string; readonly leaseUntil: number; readonly knownGoodVersion?: string }): Promise<void>;
   /** Takes or renews the lease of a running deployment; false when another live invocation holds it or it is no longer in progress. */

@@ -1,7 +1,10 @@
 import { z } from 'zod';
-import { DeploymentError, ErrorCode, InvalidEventError, asDeploymentError } from '../core/errors';
+import { DeploymentError, ErrorCode, InvalidEventError, JobOwnershipUnknownError, asDeploymentError } from '../core/errors';
 import type { Clock, JobFailureType, LogPort, PipelinePort } from '../core/ports';
-import { withRetries } from './retry';
+import { ROLLBACK_ATTEMPTS, withRetries } from './retry';
+
+/** Reporting a result is as critical as a rollback: a job without one hangs until CodePipeline times it out. */
+const REPORT = { attempts: ROLLBACK_ATTEMPTS } as const;
 
 /** An S3 input artifact of a job. */
 export interface PipelineArtifact {
@@ -112,6 +115,10 @@ export async function runPipelineJob(
   try {
     outcome = await work(parsePipelineJob(event));
   } catch (error) {
+    if (error instanceof JobOwnershipUnknownError) {
+      deps.logger.error('job ownership unknown: raising so Lambda retries this invocation', { reason: error.message });
+      throw error;
+    }
     outcome = { kind: 'failed', error: asDeploymentError(error) };
   }
 
@@ -134,7 +141,7 @@ async function report(jobId: string, outcome: JobOutcome, deps: { readonly pipel
     case 'failed': {
       const message = truncate(`[${outcome.error.code}] ${outcome.error.message}`, MAX_FAILURE_MESSAGE);
       deps.logger.error('job failed', { code: outcome.error.code, reason: outcome.error.message, context: outcome.error.context });
-      await withRetries(deps.clock, () => deps.pipeline.fail(jobId, { message, type: failureType(outcome.error), externalExecutionId: outcome.externalExecutionId }));
+      await withRetries(deps.clock, () => deps.pipeline.fail(jobId, { message, type: failureType(outcome.error), externalExecutionId: outcome.externalExecutionId }), REPORT);
       return { jobId, outcome: 'failed', message };
     }
     case 'continue':
@@ -146,6 +153,7 @@ async function report(jobId: string, outcome: JobOutcome, deps: { readonly pipel
           percentComplete: outcome.percentComplete,
           externalExecutionId: outcome.externalExecutionId,
         }),
+        REPORT,
       );
       return { jobId, outcome: 'continue', message: outcome.summary };
     case 'succeeded':
@@ -156,6 +164,7 @@ async function report(jobId: string, outcome: JobOutcome, deps: { readonly pipel
           outputVariables: outcome.outputVariables,
           externalExecutionId: outcome.externalExecutionId,
         }),
+        REPORT,
       );
       return { jobId, outcome: 'succeeded', message: outcome.summary };
   }

@@ -14,10 +14,11 @@ export interface RollbackDeps {
 
 const alarmEventSchema = z.object({
   'detail-type': z.literal('CloudWatch Alarm State Change'),
+  time: z.string().optional(),
   resources: z.array(z.string()).optional(),
   detail: z.object({
     alarmName: z.string().min(1),
-    state: z.object({ value: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']), reason: z.string().optional() }),
+    state: z.object({ value: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']), reason: z.string().optional(), timestamp: z.string().optional() }),
   }),
 });
 
@@ -64,10 +65,14 @@ export async function rollbackOnAlarm(event: unknown, deps: RollbackDeps): Promi
   }
 
   const actions: RollbackAction[] = [];
+  // Judge by when the alarm changed state, not when the event arrived: a breach inside the bake window counts
+  // even if the event is delivered (or retried) after the window closed.
+  const stamped = Date.parse(state.timestamp ?? parsed.data.time ?? '');
   for (const ref of targets.values()) {
     const now = clock.now();
+    const changedAt = Number.isFinite(stamped) ? Math.min(stamped, now) : now;
     const ledgerState = await withRetries(clock, () => ledger.getState(ref.functionName, ref.alias));
-    const active = activeDeployment(ledgerState, now);
+    const active = activeDeployment(ledgerState, now) ?? activeDeployment(ledgerState, changedAt);
     if (!active) {
       actions.push({ ...ref, action: 'NOTHING_IN_FLIGHT', reason: 'no deployment in flight or baking' });
       continue;

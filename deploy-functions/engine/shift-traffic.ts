@@ -1,5 +1,5 @@
 import { encodeContinuation, decodeContinuation } from '../core/continuation';
-import { DeploymentError, ErrorCode, InvalidParametersError, ResourceNotFoundError, asDeploymentError } from '../core/errors';
+import { DeploymentError, DeploymentLockedError, ErrorCode, InvalidParametersError, JobOwnershipUnknownError, ResourceNotFoundError, asDeploymentError } from '../core/errors';
 import { assessHealth, type AlarmObservation, type HealthObservation, type HealthVerdict } from '../core/health';
 import { DeploymentStatus, knownGoodVersion, newDeploymentId, type DeploymentRecord } from '../core/ledger';
 import type { AliasRef, Clock, CloudWatchPort, LambdaPort, LedgerPort, LogPort } from '../core/ports';
@@ -84,8 +84,6 @@ export function outcomeOfFinished(record: DeploymentRecord): JobOutcome {
 
 /** One running rollout inside one invocation. */
 class Rollout {
-  private revisionId: string | undefined;
-
   constructor(
     private readonly deps: ShiftTrafficDeps,
     private readonly spec: RolloutSpec,
@@ -94,6 +92,8 @@ class Rollout {
     private readonly owner: string,
     private cursor: RolloutCursor,
     private readonly deadline: number,
+    /** RevisionId of the alias as last read or written here: every forward update is conditional on it. */
+    private revisionId?: string,
   ) {}
 
   /** Carries out decisions and health checks until the rollout ends or the invocation must hand over. */
@@ -151,12 +151,23 @@ class Rollout {
     }
   }
 
+  /**
+   * One alias update. Forward moves are conditional on the revision last seen, so they can never undo someone else's
+   * rollback; a conflict caused by our own earlier attempt (applied, but its answer lost) is recognised and accepted.
+   */
   private async setRouting(routing: AliasRouting, guarded: boolean): Promise<void> {
     const { lambda, clock } = this.deps;
-    const updated = await withRetries(clock, () => lambda.updateAlias(this.ref.functionName, this.ref.alias, routing, guarded ? this.revisionId : undefined), {
-      attempts: guarded ? 5 : ROLLBACK_ATTEMPTS,
-    });
-    this.revisionId = updated.revisionId;
+    try {
+      const updated = await withRetries(clock, () => lambda.updateAlias(this.ref.functionName, this.ref.alias, routing, guarded ? this.revisionId : undefined), {
+        attempts: guarded ? 5 : ROLLBACK_ATTEMPTS,
+      });
+      this.revisionId = updated.revisionId;
+    } catch (error) {
+      if (!(error instanceof DeploymentError) || error.code !== ErrorCode.ALIAS_CHANGED_EXTERNALLY) throw error;
+      const current = await withRetries(clock, () => lambda.getAlias(this.ref.functionName, this.ref.alias));
+      if (!sameRouting(current, routing)) throw error;
+      this.revisionId = current.revisionId;
+    }
   }
 
   private async complete(reason: string): Promise<JobOutcome> {
@@ -164,7 +175,9 @@ class Rollout {
     const endedAt = clock.now();
     const bakeUntil = endedAt + this.spec.bakeMinutes * 60_000;
     try {
-      await withRetries(clock, () => ledger.finishDeployment(this.ref, this.deploymentId, { status: DeploymentStatus.SUCCEEDED, reason, endedAt, bakeUntil }));
+      await withRetries(clock, () => ledger.finishDeployment(this.ref, this.deploymentId, { status: DeploymentStatus.SUCCEEDED, reason, endedAt, bakeUntil }), {
+        attempts: ROLLBACK_ATTEMPTS,
+      });
     } catch (error) {
       // The alias is fully on the target: report that truthfully; the lock expires by itself.
       logger.error('could not record the success in the ledger', { error: asDeploymentError(error).message });
@@ -203,14 +216,17 @@ class Rollout {
       return { kind: 'failed', externalExecutionId: this.deploymentId, error: new DeploymentError(ErrorCode.ROLLBACK_FAILED, message, { cause: failure }) };
     }
     const reason = cause.message;
-    const finished = await withRetries(clock, () =>
-      ledger.finishDeployment(this.ref, this.deploymentId, {
-        status: DeploymentStatus.ROLLED_BACK,
-        reason,
-        errorCode: cause.code,
-        endedAt: clock.now(),
-        rolledBackBy: ROLLED_BACK_BY,
-      }),
+    const finished = await withRetries(
+      clock,
+      () =>
+        ledger.finishDeployment(this.ref, this.deploymentId, {
+          status: DeploymentStatus.ROLLED_BACK,
+          reason,
+          errorCode: cause.code,
+          endedAt: clock.now(),
+          rolledBackBy: ROLLED_BACK_BY,
+        }),
+      { attempts: ROLLBACK_ATTEMPTS },
     ).catch((error: unknown) => {
       logger.error('could not record the rollback in the ledger', { error: String(error) });
       return true;
@@ -308,6 +324,10 @@ class Rollout {
     const extra = Object.keys(routing.weights).filter((version) => version !== this.spec.toVersion);
     const matches = routing.version === this.spec.fromVersion && extra.length === 0 && (expectedWeight === undefined ? actualWeight === undefined : Math.abs((actualWeight ?? -1) - expectedWeight) < 1e-6);
     if (matches) return undefined;
+    if (routing.version === this.spec.toVersion && Object.keys(routing.weights).length === 0) {
+      // A previous invocation moved everything but could not record it: finish its work.
+      return this.complete('completed by a previous invocation of this job');
+    }
     const record = await this.readRecord();
     if (record && record.status !== DeploymentStatus.IN_PROGRESS) return outcomeOfFinished(record);
     return this.rollBack(
@@ -317,6 +337,11 @@ class Rollout {
       ),
     );
   }
+}
+
+function sameRouting(a: AliasRouting, b: AliasRouting): boolean {
+  const versions = new Set([...Object.keys(a.weights), ...Object.keys(b.weights)]);
+  return a.version === b.version && [...versions].every((v) => Math.abs((a.weights[v] ?? 0) - (b.weights[v] ?? 0)) < 1e-9);
 }
 
 function describeRouting(routing: AliasRouting): string {
@@ -371,13 +396,23 @@ export async function shiftTraffic(job: PipelineJob, remainingMs: number, invoca
 
   if (job.continuationToken) {
     const token = decodeContinuation(job.continuationToken);
-    return resume(token.deploymentId, token);
+    // This invocation owns the job (CodePipeline handed it the token): whatever fails now, the alias goes back.
+    return resume(token.deploymentId, token).catch((error: unknown) => forceRollback(deps, ref, token.deploymentId, token.fromVersion, token.toVersion, error));
   }
-  const previous = await withRetries(clock, () => ledger.findJob(job.id));
-  if (previous) {
-    logger.info('job already known to the ledger: resuming or re-reporting it', { deploymentId: previous.deploymentId });
-    return resume(previous.deploymentId);
+  let previous: Awaited<ReturnType<LedgerPort['findJob']>>;
+  let claimed: boolean;
+  try {
+    previous = await withRetries(clock, () => ledger.findJob(job.id), { attempts: ROLLBACK_ATTEMPTS });
+    if (previous) {
+      logger.info('job already known to the ledger: resuming or re-reporting it', { deploymentId: previous.deploymentId });
+      return await resume(previous.deploymentId);
+    }
+    // Only one invocation speaks for a job: a duplicate delivery must not fail it while the original is shifting.
+    claimed = await withRetries(clock, () => ledger.claimJob(job.id, invocationId, clock.now() + settings.leaseTtlMs, clock.now()), { attempts: ROLLBACK_ATTEMPTS });
+  } catch (error) {
+    throw new JobOwnershipUnknownError(job.id, error);
   }
+  if (!claimed) return { kind: 'ignored', reason: `job ${job.id} is being handled by another invocation` };
 
   // A new deployment: resolve and check everything before touching the alias.
   let toVersion = params.targetVersion;
@@ -393,6 +428,10 @@ export async function shiftTraffic(job: PipelineJob, remainingMs: number, invoca
   const state = await withRetries(clock, () => ledger.getState(ref.functionName, ref.alias));
   const fromVersion = routing.version;
   const now = clock.now();
+  if (state?.lockedBy && (state.lockExpiresAt ?? 0) > now) {
+    // Another deployment owns the alias: even "already on the target" would be a claim about traffic it is moving.
+    throw DeploymentLockedError.heldBy(ref.functionName, ref.alias, state.lockedBy, state.lockExpiresAt);
+  }
   const knownGood = knownGoodVersion(state, now);
   const commit = params.commit ?? commitFromDescription(version.description);
 
@@ -404,6 +443,16 @@ export async function shiftTraffic(job: PipelineJob, remainingMs: number, invoca
   if (missing.length > 0) throw new ResourceNotFoundError(ErrorCode.ALARM_NOT_FOUND, `alarms: ${missing.join(', ')} do not exist in CloudWatch`);
   const watched = [...new Set([...generated, ...declared].map((alarm) => alarm.name))];
   const inAlarm = [...generated, ...declared].filter((alarm) => alarm.state === 'ALARM');
+
+  if (fromVersion === toVersion && Object.keys(routing.weights).length === 0) {
+    // Not a deployment: recording one would cut short the bake window of the release that put this version live.
+    logger.info('alias already fully on the target version: nothing to shift', { version: toVersion });
+    return {
+      kind: 'succeeded',
+      summary: `${ref.functionName}:${ref.alias} already on version ${toVersion}; nothing to shift`,
+      outputVariables: { fromVersion, toVersion: toVersion!, deploymentId: 'none' },
+    };
+  }
 
   let allAtOnce = false;
   let watchedAlarms = watched;
@@ -428,12 +477,19 @@ export async function shiftTraffic(job: PipelineJob, remainingMs: number, invoca
     strategy = `${ALL_AT_ONCE_OVERRIDE}revert to known-good)`;
   }
 
+  // The rollback function finds the aliases an alarm guards through this index: without it, a breach between two
+  // health checks (or during the bake window) would go unanswered, so no traffic moves until it is written.
+  if (watchedAlarms.length > 0) await withRetries(clock, () => ledger.indexAlarms(ref, watchedAlarms));
+
   const deploymentId = newDeploymentId(now, job.id);
   logger.appendKeys({ deploymentId });
   const spec = buildSpec(params, fromVersion, toVersion!, watchedAlarms, allAtOnce);
-  const cursor = initialCursor(now);
-  const startedDeployment = await withRetries(clock, () =>
-    ledger.startDeployment(
+  let cursor = initialCursor(now);
+  const startedDeployment = await withRetries(clock, () => {
+    // Stamped when the lock is actually taken: a retried start must not claim an earlier start time.
+    const startedAt = clock.now();
+    cursor = initialCursor(startedAt);
+    return ledger.startDeployment(
       {
         functionName: ref.functionName,
         alias: ref.alias,
@@ -444,14 +500,19 @@ export async function shiftTraffic(job: PipelineJob, remainingMs: number, invoca
         toVersion: toVersion!,
         strategy,
         status: DeploymentStatus.IN_PROGRESS,
-        startedAt: now,
+        startedAt,
         bakeMinutes: params.bakeMinutes,
         watchedAlarms,
         cursor,
       },
-      { lockUntil: now + settings.lockTtlMs, leaseOwner: invocationId, leaseUntil: now + settings.leaseTtlMs, ...(fromVersion !== '$LATEST' ? { knownGoodVersion: fromVersion } : {}) },
-    ),
-  ).then(
+      {
+        lockUntil: startedAt + settings.lockTtlMs,
+        leaseOwner: invocationId,
+        leaseUntil: startedAt + settings.leaseTtlMs,
+        ...(fromVersion !== '$LATEST' ? { knownGoodVersion: fromVersion } : {}),
+      },
+    );
+  }).then(
     () => true,
     (error: unknown) => {
       // A duplicate delivery of this very job won the race to start it: that invocation reports, this one stays silent.
@@ -460,14 +521,47 @@ export async function shiftTraffic(job: PipelineJob, remainingMs: number, invoca
     },
   );
   if (!startedDeployment) return { kind: 'ignored', reason: `job ${job.id} was started by another invocation` };
-  if (watchedAlarms.length > 0) {
-    await ledger.indexAlarms(ref, watchedAlarms).catch((error: unknown) => logger.warn('could not index alarms for the rollback function', { error: String(error) }));
+
+  // The alias was read before the lock was ours: if anyone moved it meanwhile, `fromVersion` is stale.
+  const locked = new Rollout(deps, spec, ref, deploymentId, invocationId, cursor, deadline, routing.revisionId);
+  const current = await withRetries(clock, () => lambda.getAlias(ref.functionName, ref.alias)).catch(() => undefined);
+  if (!current || !sameRouting(current, routing)) {
+    const reason = `${ref.functionName}:${ref.alias} changed while this deployment was starting (now ${current ? describeRouting(current) : 'unreadable'}); nothing was shifted — run the action again`;
+    await withRetries(clock, () =>
+      ledger.finishDeployment(ref, deploymentId, { status: DeploymentStatus.FAILED, reason, errorCode: ErrorCode.ALIAS_CHANGED_EXTERNALLY, endedAt: clock.now() }),
+    );
+    return { kind: 'failed', externalExecutionId: deploymentId, error: new DeploymentError(ErrorCode.ALIAS_CHANGED_EXTERNALLY, reason) };
   }
   logger.info('deployment started', { fromVersion, toVersion, strategy, steps: spec.steps, alarms: watchedAlarms, commit });
 
-  if (fromVersion === toVersion && Object.keys(routing.weights).length === 0) {
-    return new Rollout(deps, { ...spec, steps: [] }, ref, deploymentId, invocationId, cursor, deadline).run({ kind: 'COMPLETE', reason: `already on version ${toVersion}: nothing to shift` });
+  return locked.run(firstDecision(spec)).catch((error: unknown) => forceRollback(deps, ref, deploymentId, fromVersion, toVersion!, error));
+}
+
+/**
+ * Last line of defence once a deployment has started: an unexpected failure puts the alias fully back on the
+ * previous version and records why, so the job never ends with the alias half-shifted.
+ */
+async function forceRollback(deps: ShiftTrafficDeps, ref: AliasRef, deploymentId: string, fromVersion: string, toVersion: string, error: unknown): Promise<JobOutcome> {
+  const { lambda, ledger, clock, logger } = deps;
+  const cause = asDeploymentError(error);
+  logger.error('unexpected failure during the rollout: putting the alias back', { code: cause.code, reason: cause.message });
+  const record = await ledger.getDeployment(ref.functionName, ref.alias, deploymentId).catch(() => undefined);
+  if (record && record.status !== DeploymentStatus.IN_PROGRESS) return outcomeOfFinished(record);
+  if (fromVersion === '$LATEST') {
+    return { kind: 'failed', externalExecutionId: deploymentId, error: new DeploymentError(cause.code, `${ref.functionName}:${ref.alias} first release failed: ${cause.message}`, { cause }) };
   }
-  return new Rollout(deps, spec, ref, deploymentId, invocationId, cursor, deadline).run(firstDecision(spec));
+  try {
+    await withRetries(clock, () => lambda.updateAlias(ref.functionName, ref.alias, { version: fromVersion, weights: {} }), { attempts: ROLLBACK_ATTEMPTS });
+  } catch (rollbackError) {
+    const message = `ROLLBACK FAILED after "${cause.message}": ${asDeploymentError(rollbackError).message}. ${ref.functionName}:${ref.alias} may still route traffic to version ${toVersion}; run \`lrp rollback ${ref.functionName}\``;
+    return { kind: 'failed', externalExecutionId: deploymentId, error: new DeploymentError(ErrorCode.ROLLBACK_FAILED, message, { cause: rollbackError }) };
+  }
+  const reason = `rolled back after an unexpected failure: ${cause.message}`;
+  await withRetries(
+    clock,
+    () => ledger.finishDeployment(ref, deploymentId, { status: DeploymentStatus.ROLLED_BACK, reason, errorCode: cause.code, endedAt: clock.now(), rolledBackBy: ROLLED_BACK_BY }),
+    { attempts: ROLLBACK_ATTEMPTS },
+  ).catch((ledgerError: unknown) => logger.error('could not record the rollback in the ledger', { error: String(ledgerError) }));
+  return { kind: 'failed', externalExecutionId: deploymentId, error: new DeploymentError(cause.code, `${ref.functionName}:${ref.alias} rolled back to version ${fromVersion}: ${reason}`, { cause }) };
 }
 

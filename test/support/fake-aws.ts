@@ -7,42 +7,77 @@ import type { AliasRef, Clock, CloudWatchPort, JobFailure, JobSuccess, LambdaPor
 import type { OperatorRequest, RolloutCursor } from '../../deploy-functions/core/rollout';
 import type { AliasRouting } from '../../deploy-functions/core/types';
 
-/** A clock that only moves when someone sleeps; events scheduled in the meantime run inside the sleep. */
+/**
+ * A discrete-event virtual clock. Tasks sleep by waiting for a wake-up; the driver advances time to the earliest
+ * wake-up, resumes that task and lets it run until it sleeps again, so concurrent tasks interleave at sleep points
+ * exactly as parallel invocations would. Scheduled callbacks start new concurrent tasks.
+ */
 export class VirtualClock implements Clock {
-  private queue: { at: number; seq: number; run: () => Promise<void> | void }[] = [];
+  private queue: { at: number; seq: number; fire: () => void }[] = [];
   private seq = 0;
+  /** Errors thrown by scheduled tasks (a test asserts there are none). */
+  readonly taskErrors: unknown[] = [];
   constructor(private current = Date.UTC(2026, 10, 25, 9, 0, 0)) {}
 
   now(): number {
     return this.current;
   }
 
-  /** Runs `run` when virtual time reaches `at`. */
-  schedule(at: number, run: () => Promise<void> | void): void {
-    this.queue.push({ at, seq: this.seq++, run });
-    this.queue.sort((a, b) => a.at - b.at || a.seq - b.seq);
+  private push(at: number, fire: () => void): void {
+    const entry = { at, seq: this.seq++, fire };
+    let index = this.queue.length;
+    while (index > 0 && (this.queue[index - 1]!.at > at || (this.queue[index - 1]!.at === at && this.queue[index - 1]!.seq > entry.seq))) index -= 1;
+    this.queue.splice(index, 0, entry);
   }
 
-  async sleep(ms: number): Promise<void> {
-    const target = this.current + Math.max(0, ms);
-    await this.runUntil(target);
-    this.current = Math.max(this.current, target);
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.push(this.current + Math.max(0, ms), resolve));
   }
 
-  /** Runs every scheduled event due by `target`, in time order. */
-  async runUntil(target: number): Promise<void> {
-    while (this.queue.length > 0 && this.queue[0]!.at <= target) {
-      const next = this.queue.shift()!;
+  /** Starts `run` as a concurrent task when virtual time reaches `at`. */
+  schedule(at: number, run: () => Promise<unknown> | unknown): void {
+    this.push(at, () => {
+      Promise.resolve()
+        .then(run)
+        .catch((error: unknown) => this.taskErrors.push(error));
+    });
+  }
+
+  private static flush(): Promise<void> {
+    return new Promise((resolve) => setImmediate(resolve));
+  }
+
+  /** Runs the event loop until `task` settles, and returns its result. */
+  async drive<T>(task: Promise<T>): Promise<T> {
+    let settled = false;
+    task.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    for (let events = 0; ; events += 1) {
+      await VirtualClock.flush();
+      if (settled) return task;
+      const next = this.queue.shift();
+      if (!next) throw new Error('virtual clock: the task waits but nothing is scheduled');
+      if (events > 5_000_000) throw new Error('virtual clock: too many events');
       this.current = Math.max(this.current, next.at);
-      await next.run();
+      next.fire();
     }
   }
 
-  /** Runs every scheduled event, however far in the future. */
-  async drain(limit = 100_000): Promise<void> {
-    for (let i = 0; this.queue.length > 0; i += 1) {
-      if (i > limit) throw new Error('virtual clock: too many events');
-      await this.runUntil(this.queue[0]!.at);
+  /** Moves time forward by `ms`, running everything due meanwhile. */
+  advance(ms: number): Promise<void> {
+    return this.drive(this.sleep(ms));
+  }
+
+  /** Runs every scheduled event and task to the end. */
+  async drain(): Promise<void> {
+    for (;;) {
+      await VirtualClock.flush();
+      const next = this.queue.shift();
+      if (!next) return;
+      this.current = Math.max(this.current, next.at);
+      next.fire();
     }
   }
 }
@@ -207,6 +242,7 @@ export class FakeLedger implements LedgerPort {
   readonly states = new Map<string, MutableState>();
   readonly deployments = new Map<string, StoredDeployment>();
   readonly jobs = new Map<string, AliasRef & { deploymentId: string }>();
+  readonly jobClaims = new Map<string, { owner: string; until: number }>();
   readonly alarmIndex = new Map<string, AliasRef[]>();
 
   constructor(private readonly faults: Faults) {}
@@ -235,9 +271,17 @@ export class FakeLedger implements LedgerPort {
     return this.jobs.get(jobId);
   }
 
+  async claimJob(jobId: string, owner: string, until: number, now: number) {
+    this.faults.maybeFail('ledger UpdateItem');
+    const claim = this.jobClaims.get(jobId);
+    if (this.jobs.has(jobId) || (claim && claim.owner !== owner && claim.until >= now)) return false;
+    this.jobClaims.set(jobId, { owner, until });
+    return true;
+  }
+
   async startDeployment(record: DeploymentRecord, options: { lockUntil: number; leaseOwner: string; leaseUntil: number; knownGoodVersion?: string }) {
     this.faults.maybeFail('ledger TransactWriteItems');
-    if (record.jobId && this.jobs.has(record.jobId)) throw DeploymentLockedError.sameJob(record.jobId);
+    if (record.jobId && (this.jobs.has(record.jobId) || this.jobClaims.get(record.jobId)?.owner !== options.leaseOwner)) throw DeploymentLockedError.sameJob(record.jobId);
     const state = this.states.get(this.key(record));
     if (state?.lockedBy && (state.lockExpiresAt ?? 0) >= record.startedAt) {
       throw DeploymentLockedError.heldBy(record.functionName, record.alias, state.lockedBy, state.lockExpiresAt);
@@ -255,7 +299,6 @@ export class FakeLedger implements LedgerPort {
       lastFromVersion: record.fromVersion,
       lastToVersion: record.toVersion,
     };
-    delete next.bakeUntil;
     if (options.knownGoodVersion) next.knownGoodVersion = options.knownGoodVersion;
     this.states.set(this.key(record), next);
   }
@@ -295,8 +338,12 @@ export class FakeLedger implements LedgerPort {
       const state = this.states.get(this.key(ref));
       if (state?.lastDeploymentId === deploymentId) {
         state.lastStatus = result.status;
-        if (result.bakeUntil !== undefined) state.bakeUntil = result.bakeUntil;
-        else delete state.bakeUntil;
+        if (result.status === DeploymentStatus.SUCCEEDED) {
+          state.bakingDeploymentId = deploymentId;
+          state.bakingFromVersion = state.lastFromVersion;
+          state.bakingToVersion = state.lastToVersion;
+          state.bakeUntil = result.bakeUntil ?? result.endedAt;
+        }
       }
       finished = true;
     }
@@ -310,10 +357,22 @@ export class FakeLedger implements LedgerPort {
     const record = this.deployments.get(key);
     if (!record || (record.status !== DeploymentStatus.IN_PROGRESS && record.status !== DeploymentStatus.SUCCEEDED)) return false;
     const { bakeUntil: _b, operatorRequest: _r, ...rest } = record;
-    this.deployments.set(key, { ...rest, status: DeploymentStatus.ROLLED_BACK, ...result });
+    this.deployments.set(key, {
+      ...rest,
+      status: DeploymentStatus.ROLLED_BACK,
+      reason: result.reason,
+      errorCode: result.errorCode,
+      rolledBackBy: result.rolledBackBy,
+      endedAt: record.endedAt ?? result.endedAt,
+      rolledBackAt: result.endedAt,
+    });
     const state = this.states.get(this.key(ref));
-    if (state?.lastDeploymentId === deploymentId) {
-      state.lastStatus = DeploymentStatus.ROLLED_BACK;
+    if (state?.lastDeploymentId === deploymentId) state.lastStatus = DeploymentStatus.ROLLED_BACK;
+    if (state?.bakingDeploymentId === deploymentId) {
+      state.knownGoodVersion = state.bakingFromVersion;
+      delete state.bakingDeploymentId;
+      delete state.bakingFromVersion;
+      delete state.bakingToVersion;
       delete state.bakeUntil;
     }
     return true;
@@ -371,6 +430,9 @@ export class FakePipeline implements PipelinePort {
     private readonly faults: Faults,
   ) {}
 
+  /** Called after a job's final result is recorded (tests snapshot the world there). */
+  onFinal?: (jobId: string, kind: 'success' | 'failure') => void;
+
   private ended(jobId: string): boolean {
     return this.results.some((r) => r.jobId === jobId && (r.kind === 'failure' || !r.continuationToken));
   }
@@ -379,12 +441,14 @@ export class FakePipeline implements PipelinePort {
     this.faults.maybeFail('PutJobSuccessResult');
     if (this.ended(jobId)) throw new DeploymentError(ErrorCode.JOB_ALREADY_ENDED, `job ${jobId} already ended`);
     this.results.push({ at: this.clock.now(), jobId, kind: 'success', ...result });
+    if (!result.continuationToken) this.onFinal?.(jobId, 'success');
   }
 
   async fail(jobId: string, failure: JobFailure) {
     this.faults.maybeFail('PutJobFailureResult');
     if (this.ended(jobId)) throw new DeploymentError(ErrorCode.JOB_ALREADY_ENDED, `job ${jobId} already ended`);
     this.results.push({ at: this.clock.now(), jobId, kind: 'failure', ...failure });
+    this.onFinal?.(jobId, 'failure');
   }
 
   finalResults(jobId: string): RecordedResult[] {
@@ -422,7 +486,8 @@ export function pipelineEvent(jobId: string, userParameters: unknown, continuati
 }
 
 /** An EventBridge "CloudWatch Alarm State Change" event. */
-export function alarmEvent(alarmName: string, state: 'ALARM' | 'OK' = 'ALARM', reason = 'Threshold Crossed') {
+export function alarmEvent(alarmName: string, state: 'ALARM' | 'OK' = 'ALARM', reason = 'Threshold Crossed', changedAt?: number) {
+  const timestamp = changedAt === undefined ? undefined : new Date(changedAt).toISOString();
   return {
     version: '0',
     id: `evt-${alarmName}`,
@@ -431,7 +496,8 @@ export function alarmEvent(alarmName: string, state: 'ALARM' | 'OK' = 'ALARM', r
     account: '123456789012',
     region: 'us-east-1',
     resources: [`arn:aws:cloudwatch:us-east-1:123456789012:alarm:${alarmName}`],
-    detail: { alarmName, state: { value: state, reason }, previousState: { value: 'OK' } },
+    ...(timestamp ? { time: timestamp } : {}),
+    detail: { alarmName, state: { value: state, reason, ...(timestamp ? { timestamp } : {}) }, previousState: { value: 'OK' } },
   };
 }
 

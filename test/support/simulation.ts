@@ -51,23 +51,31 @@ export function createWorld(options: WorldOptions = {}) {
     lambda.lostResponseRate = options.lostResponseRate ?? 0;
   };
 
-  /** One invocation of the shift-traffic function. */
-  const invoke = async (event: unknown, jobId: string): Promise<JobReport> => {
-    const started = clock.now();
-    const report = await shiftHandler(event, fakeContext(clock, timeoutMs, `req-${++requests}`));
-    if (clock.now() - started > timeoutMs) overruns.push({ jobId, elapsedMs: clock.now() - started });
-    return report;
+  /** One invocation of the shift-traffic function (a task on the virtual clock). */
+  const invokeTask = async (event: unknown, jobId: string): Promise<JobReport> => {
+    // Lambda retries a failed asynchronous invocation twice, about a minute apart.
+    for (let attempt = 1; ; attempt += 1) {
+      const started = clock.now();
+      try {
+        const report = await shiftHandler(event, fakeContext(clock, timeoutMs, `req-${++requests}`));
+        if (clock.now() - started > timeoutMs) overruns.push({ jobId, elapsedMs: clock.now() - started });
+        return report;
+      } catch (error) {
+        if (attempt >= 3) throw error;
+        await clock.sleep(60_000);
+      }
+    }
   };
 
   /** Runs a job as CodePipeline does: invoke, and re-invoke with each continuation token until a final result. */
-  const runJob = async (jobId: string, params: unknown, jobOptions: { duplicateEvery?: number } = {}): Promise<JobReport[]> => {
+  const startJob = async (jobId: string, params: unknown, jobOptions: { duplicateEvery?: number } = {}): Promise<JobReport[]> => {
     const reports: JobReport[] = [];
     let event = pipelineEvent(jobId, params);
     for (let round = 0; round < 2_000; round += 1) {
-      const report = await invoke(event, jobId);
-      reports.push(report);
-      // A duplicate delivery of the same event (Lambda's at-least-once asynchronous invocation).
-      if (jobOptions.duplicateEvery && round % jobOptions.duplicateEvery === 0) reports.push(await invoke(event, jobId));
+      const duplicate = jobOptions.duplicateEvery && round % jobOptions.duplicateEvery === 0;
+      // A duplicate delivery of the same event runs in parallel (Lambda's at-least-once asynchronous invocation).
+      const [report, copy] = await Promise.all([invokeTask(event, jobId), duplicate ? invokeTask(event, jobId) : Promise.resolve(undefined)]);
+      reports.push(report, ...(copy ? [copy] : []));
       if (pipeline.finalResults(jobId).length > 0) return reports;
       const last = [...pipeline.results].reverse().find((r) => r.jobId === jobId);
       if (report.outcome === 'unreportable' || !last || last.kind !== 'success' || !last.continuationToken) return reports;
@@ -77,20 +85,25 @@ export function createWorld(options: WorldOptions = {}) {
     throw new Error(`job ${jobId} did not end after 2000 invocations`);
   };
 
+  /** Invokes once and runs the clock until the invocation ends. */
+  const invoke = (event: unknown, jobId: string) => clock.drive(invokeTask(event, jobId));
+  /** Runs a whole job, driving the clock. */
+  const runJob = (jobId: string, params: unknown, jobOptions: { duplicateEvery?: number } = {}) => clock.drive(startJob(jobId, params, jobOptions));
+
   /** Delivers an alarm event to the rollback function, retrying as EventBridge/Lambda would, then dead-lettering. */
-  const deliverAlarm = async (alarmName: string, attempt = 1): Promise<void> => {
+  const deliverAlarm = async (alarmName: string, changedAt = clock.now(), attempt = 1): Promise<void> => {
     try {
-      rollbackActions.push(...(await rollbackHandler(alarmEvent(alarmName))));
+      rollbackActions.push(...(await rollbackHandler(alarmEvent(alarmName, 'ALARM', 'Threshold Crossed', changedAt))));
     } catch (error) {
       if (attempt >= 3) {
         deadLetters.push({ alarmName, error: (error as Error).message });
         return;
       }
-      clock.schedule(clock.now() + 60_000, () => deliverAlarm(alarmName, attempt + 1));
+      clock.schedule(clock.now() + 60_000, () => deliverAlarm(alarmName, changedAt, attempt + 1));
     }
   };
 
-  return { clock, faults, lambda, cloudwatch, ledger, pipeline, logger, settings, enableFaults, invoke, runJob, deliverAlarm, overruns, deadLetters, rollbackActions };
+  return { clock, faults, lambda, cloudwatch, ledger, pipeline, logger, settings, enableFaults, invoke, runJob, startJob, deliverAlarm, overruns, deadLetters, rollbackActions };
 }
 export type World = ReturnType<typeof createWorld>;
 

@@ -121,7 +121,7 @@ describe('shift-traffic: alarms already firing', () => {
   it('lets a revert to the last known-good version through at once', async () => {
     const world = standardWorld();
     await world.runJob('job-1', params({ bakeMinutes: 1 }));
-    await world.clock.sleep(2 * 60_000);
+    await world.clock.advance(2 * 60_000);
     world.cloudwatch.setAlarm(GENERATED_ALARM, 'ALARM');
     world.lambda.addFunction('unused', {}, {});
     await world.runJob('job-2', params({ targetAlias: undefined, targetVersion: '1' }));
@@ -194,7 +194,7 @@ describe('shift-traffic: bad input and faults end the job with a clear message',
 
   it('refuses a second deployment of an alias while one is in flight', async () => {
     const world = standardWorld({ settings: { maxInvocationMs: 60_000 } });
-    world.clock.schedule(world.clock.now() + 90_000, () => world.runJob('job-2', params({ targetAlias: undefined, targetVersion: '2' })).then(() => undefined));
+    world.clock.schedule(world.clock.now() + 90_000, () => world.startJob('job-2', params({ targetAlias: undefined, targetVersion: '2' })).then(() => undefined));
     await world.runJob('job-1', params());
     expect(finalOf(world, 'job-2')).toMatchObject({ kind: 'failure', message: expect.stringMatching(/\[DEPLOYMENT_LOCKED\].*one deployment at a time/) });
     expect(finalOf(world, 'job-1').kind).toBe('success');
@@ -233,7 +233,18 @@ describe('shift-traffic: first release and no-op', () => {
   it('succeeds without shifting when the alias is already on the target', async () => {
     const world = standardWorld();
     await world.runJob('job-1', params({ targetAlias: undefined, targetVersion: '1' }));
-    expect(finalOf(world, 'job-1').kind).toBe('success');
+    expect(finalOf(world, 'job-1')).toMatchObject({ kind: 'success', summary: expect.stringMatching(/already on version 1/) });
+    expect(world.ledger.deployments.size).toBe(0);
+    expect(world.lambda.changes).toEqual([]);
+  });
+
+  it('does not let a no-op release cut short the bake window of the release before it', async () => {
+    const world = standardWorld();
+    await world.runJob('job-1', params({ bakeMinutes: 30 }));
+    await world.runJob('job-2', params());
+    world.cloudwatch.setAlarm(GENERATED_ALARM, 'ALARM');
+    await world.clock.drive(world.deliverAlarm(GENERATED_ALARM));
+    expect(world.lambda.routing('orders-api-prod', 'live')).toMatchObject({ version: '1', weights: {} });
   });
 });
 
