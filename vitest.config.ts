@@ -14,6 +14,7 @@ export default defineConfig({
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       // Handlers log through Powertools; keep test output readable. Tests that assert logs set their own level.
       LOG_LEVEL: 'SILENT',
+      POWERTOOLS_METRICS_DISABLED: 'true',
     },
   },
 });

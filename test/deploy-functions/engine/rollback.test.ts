@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { aliasOfGeneratedAlarm } from '../../../deploy-functions/engine/rollback';
+import { GENERATED_ALARM, USER_ALARM, standardWorld } from '../../support/simulation';
+
+const params = { functionName: 'orders-api-prod', alias: 'live', targetAlias: 'candidate', strategy: 'AllAtOnce', alarms: [USER_ALARM], bakeMinutes: 10 };
+
+describe('rollback function', () => {
+  it('maps a generated alarm name to its function and alias', () => {
+    expect(aliasOfGeneratedAlarm('lrp/orders-api-prod/live/errors')).toEqual({ functionName: 'orders-api-prod', alias: 'live' });
+    expect(aliasOfGeneratedAlarm('something-else')).toBeUndefined();
+  });
+
+  it('puts a baking release back on the previous version when a user alarm fires, and records why', async () => {
+    const world = standardWorld();
+    await world.runJob('job-1', params);
+    await world.clock.drive(world.deliverAlarm(USER_ALARM));
+    expect(world.rollbackActions).toEqual([expect.objectContaining({ action: 'ROLLED_BACK', toVersion: '1' })]);
+    expect(world.lambda.routing('orders-api-prod', 'live')).toMatchObject({ version: '1', weights: {} });
+    const [record] = await world.ledger.listDeployments({ functionName: 'orders-api-prod', alias: 'live' }, 1);
+    expect(record).toMatchObject({ status: 'ROLLED_BACK', rolledBackBy: 'rollback-function', reason: expect.stringContaining('during the bake window') });
+  });
+
+  it('does nothing after the bake window, or for an alarm leaving ALARM', async () => {
+    const world = standardWorld();
+    await world.runJob('job-1', params);
+    await world.clock.advance(11 * 60_000);
+    await world.clock.drive(world.deliverAlarm(GENERATED_ALARM));
+    expect(world.rollbackActions.map((a) => a.action)).toEqual(['NOTHING_IN_FLIGHT']);
+    expect(world.lambda.routing('orders-api-prod', 'live').version).toBe('2');
+  });
+
+  it('raises on an event that is not an alarm state change, so it is retried and dead-lettered', async () => {
+    const world = standardWorld();
+    const { createRollbackHandler } = await import('../../../deploy-functions/engine/handlers');
+    const handler = createRollbackHandler({ lambda: world.lambda, ledger: world.ledger, clock: world.clock, logger: world.logger });
+    await expect(handler({ 'detail-type': 'Something' })).rejects.toThrow(/not a CloudWatch Alarm State Change event/);
+  });
+});
