@@ -1,5 +1,5 @@
 import { GetAliasCommand, GetFunctionConfigurationCommand, LambdaClient, UpdateAliasCommand } from '@aws-sdk/client-lambda';
-import { ErrorCode, ResourceNotFoundError } from '../core/errors';
+import { DeploymentError, ErrorCode, ResourceNotFoundError } from '../core/errors';
 import type { LambdaPort } from '../core/ports';
 import type { AliasRouting } from '../core/types';
 import { clientConfig } from './client-config';
@@ -45,7 +45,7 @@ export class LambdaAdapter implements LambdaPort {
       return { version: output.FunctionVersion ?? routing.version, weights: output.RoutingConfig?.AdditionalVersionWeights ?? {}, revisionId: output.RevisionId };
     } catch (error) {
       if ((error as { name?: string })?.name === 'PreconditionFailedException') {
-        throw new ResourceNotFoundError(ErrorCode.ALIAS_CHANGED_EXTERNALLY, `alias ${functionName}:${alias} was changed by someone else meanwhile`, { cause: error });
+        throw new DeploymentError(ErrorCode.ALIAS_CHANGED_EXTERNALLY, `alias ${functionName}:${alias} was changed by someone else meanwhile`, { cause: error });
       }
       if (notFound(error)) throw new ResourceNotFoundError(ErrorCode.ALIAS_NOT_FOUND, `alias ${functionName}:${alias} or version ${routing.version} does not exist`, { cause: error });
       throw translateAwsError(error, `UpdateAlias ${functionName}:${alias}`);

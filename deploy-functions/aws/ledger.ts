@@ -219,23 +219,15 @@ export class DynamoDbLedger implements LedgerPort {
       'ledger finish deployment',
     );
     if (finished) {
-      await this.conditionalUpdate(
-        {
-          Key: { pk: aliasKey(ref), sk: STATE_SK },
-          // Only a success opens a bake window; a failure leaves the previous release's window alone.
-          UpdateExpression:
-            result.status === DeploymentStatus.SUCCEEDED
-              ? 'SET lastStatus = :status, bakingDeploymentId = :id, bakingFromVersion = lastFromVersion, bakingToVersion = lastToVersion, bakeUntil = :bakeUntil'
-              : 'SET lastStatus = :status',
-          ConditionExpression: 'lastDeploymentId = :id',
-          ExpressionAttributeValues: {
-            ':status': result.status,
-            ':id': deploymentId,
-            ...(result.status === DeploymentStatus.SUCCEEDED ? { ':bakeUntil': result.bakeUntil ?? result.endedAt } : {}),
-          },
-        },
-        'ledger update state',
-      );
+      // Only a success opens a bake window; a failure leaves the previous release's window alone.
+      await (result.status === DeploymentStatus.SUCCEEDED
+        ? this.updateStateIfLatest(
+            ref,
+            deploymentId,
+            'SET lastStatus = :status, bakingDeploymentId = :id, bakingFromVersion = lastFromVersion, bakingToVersion = lastToVersion, bakeUntil = :bakeUntil',
+            { ':status': result.status, ':bakeUntil': result.bakeUntil ?? result.endedAt },
+          )
+        : this.updateStateIfLatest(ref, deploymentId, 'SET lastStatus = :status', { ':status': result.status }));
     }
     await this.releaseLock(ref, deploymentId);
     return finished;
@@ -262,15 +254,7 @@ export class DynamoDbLedger implements LedgerPort {
       'ledger mark rolled back',
     );
     if (marked) {
-      await this.conditionalUpdate(
-        {
-          Key: { pk: aliasKey(ref), sk: STATE_SK },
-          UpdateExpression: 'SET lastStatus = :rolledBack',
-          ConditionExpression: 'lastDeploymentId = :id',
-          ExpressionAttributeValues: { ':rolledBack': DeploymentStatus.ROLLED_BACK, ':id': deploymentId },
-        },
-        'ledger update state',
-      );
+      await this.updateStateIfLatest(ref, deploymentId, 'SET lastStatus = :status', { ':status': DeploymentStatus.ROLLED_BACK });
       await this.conditionalUpdate(
         {
           Key: { pk: aliasKey(ref), sk: STATE_SK },
@@ -282,6 +266,19 @@ export class DynamoDbLedger implements LedgerPort {
       );
     }
     return marked;
+  }
+
+  /** Updates the alias summary only while `deploymentId` is still its latest deployment (`:id` is bound to it). */
+  private updateStateIfLatest(ref: AliasRef, deploymentId: string, updateExpression: string, values: Record<string, unknown>): Promise<boolean> {
+    return this.conditionalUpdate(
+      {
+        Key: { pk: aliasKey(ref), sk: STATE_SK },
+        UpdateExpression: updateExpression,
+        ConditionExpression: 'lastDeploymentId = :id',
+        ExpressionAttributeValues: { ...values, ':id': deploymentId },
+      },
+      'ledger update state',
+    );
   }
 
   async releaseLock(ref: AliasRef, deploymentId: string): Promise<void> {

@@ -122,7 +122,8 @@ class Rollout {
       const now = clock.now();
       const wake = decision.kind === 'WAIT' && decision.until > now ? Math.min(decision.until, now + settings.healthCheckIntervalMs) : now + settings.healthCheckIntervalMs;
       if (wake >= this.deadline) return this.handOver();
-      if (!(await this.heartbeat())) return this.lostLease();
+      // A shift has just saved progress; otherwise renew the lease before sleeping.
+      if (decision.kind !== 'SHIFT' && !(await this.heartbeat())) return this.lostLease();
       await clock.sleep(wake - now);
     }
   }
@@ -202,44 +203,8 @@ class Rollout {
   }
 
   /** Puts the alias fully back on the previous version in one update, records why, and fails the job. */
-  private async rollBack(cause: DeploymentError): Promise<JobOutcome> {
-    const { ledger, clock, logger } = this.deps;
-    logger.warn('rolling back', { code: cause.code, reason: cause.message, toVersion: this.spec.fromVersion });
-    try {
-      await this.setRouting({ version: this.spec.fromVersion, weights: {} }, false);
-    } catch (error) {
-      const failure = asDeploymentError(error);
-      const message = `ROLLBACK FAILED after "${cause.message}": ${failure.message}. ${this.ref.functionName}:${this.ref.alias} may still route traffic to version ${this.spec.toVersion}; run \`lrp rollback ${this.ref.functionName}\``;
-      await withRetries(clock, () =>
-        ledger.finishDeployment(this.ref, this.deploymentId, { status: DeploymentStatus.FAILED, reason: message, errorCode: ErrorCode.ROLLBACK_FAILED, endedAt: clock.now() }),
-      ).catch((ledgerError: unknown) => logger.error('could not record the failed rollback', { error: String(ledgerError) }));
-      return { kind: 'failed', externalExecutionId: this.deploymentId, error: new DeploymentError(ErrorCode.ROLLBACK_FAILED, message, { cause: failure }) };
-    }
-    const reason = cause.message;
-    const finished = await withRetries(
-      clock,
-      () =>
-        ledger.finishDeployment(this.ref, this.deploymentId, {
-          status: DeploymentStatus.ROLLED_BACK,
-          reason,
-          errorCode: cause.code,
-          endedAt: clock.now(),
-          rolledBackBy: ROLLED_BACK_BY,
-        }),
-      { attempts: ROLLBACK_ATTEMPTS },
-    ).catch((error: unknown) => {
-      logger.error('could not record the rollback in the ledger', { error: String(error) });
-      return true;
-    });
-    if (!finished) {
-      const record = await this.readRecord();
-      if (record) return outcomeOfFinished(record);
-    }
-    return {
-      kind: 'failed',
-      externalExecutionId: this.deploymentId,
-      error: new DeploymentError(cause.code, `${this.ref.functionName}:${this.ref.alias} rolled back to version ${this.spec.fromVersion}: ${reason}`, { cause }),
-    };
+  private rollBack(cause: DeploymentError): Promise<JobOutcome> {
+    return restorePreviousVersion(this.deps, { ref: this.ref, deploymentId: this.deploymentId, fromVersion: this.spec.fromVersion, toVersion: this.spec.toVersion }, cause, cause.message);
   }
 
   private async observe(): Promise<HealthVerdict> {
@@ -397,7 +362,7 @@ export async function shiftTraffic(job: PipelineJob, remainingMs: number, invoca
   if (job.continuationToken) {
     const token = decodeContinuation(job.continuationToken);
     // This invocation owns the job (CodePipeline handed it the token): whatever fails now, the alias goes back.
-    return resume(token.deploymentId, token).catch((error: unknown) => forceRollback(deps, ref, token.deploymentId, token.fromVersion, token.toVersion, error));
+    return resume(token.deploymentId, token).catch((error: unknown) => forceRollback(deps, { ref, ...token }, error));
   }
   let previous: Awaited<ReturnType<LedgerPort['findJob']>>;
   let claimed: boolean;
@@ -534,34 +499,58 @@ export async function shiftTraffic(job: PipelineJob, remainingMs: number, invoca
   }
   logger.info('deployment started', { fromVersion, toVersion, strategy, steps: spec.steps, alarms: watchedAlarms, commit });
 
-  return locked.run(firstDecision(spec)).catch((error: unknown) => forceRollback(deps, ref, deploymentId, fromVersion, toVersion!, error));
+  return locked.run(firstDecision(spec)).catch((error: unknown) => forceRollback(deps, { ref, deploymentId, fromVersion, toVersion: toVersion! }, error));
+}
+
+/** The deployment a rollback concerns. */
+interface RollbackTarget {
+  readonly ref: AliasRef;
+  readonly deploymentId: string;
+  readonly fromVersion: string;
+  readonly toVersion: string;
 }
 
 /**
  * Last line of defence once a deployment has started: an unexpected failure puts the alias fully back on the
  * previous version and records why, so the job never ends with the alias half-shifted.
  */
-async function forceRollback(deps: ShiftTrafficDeps, ref: AliasRef, deploymentId: string, fromVersion: string, toVersion: string, error: unknown): Promise<JobOutcome> {
-  const { lambda, ledger, clock, logger } = deps;
+async function forceRollback(deps: ShiftTrafficDeps, target: RollbackTarget, error: unknown): Promise<JobOutcome> {
   const cause = asDeploymentError(error);
-  logger.error('unexpected failure during the rollout: putting the alias back', { code: cause.code, reason: cause.message });
-  const record = await ledger.getDeployment(ref.functionName, ref.alias, deploymentId).catch(() => undefined);
+  deps.logger.error('unexpected failure during the rollout: putting the alias back', { code: cause.code, reason: cause.message });
+  const record = await deps.ledger.getDeployment(target.ref.functionName, target.ref.alias, target.deploymentId).catch(() => undefined);
   if (record && record.status !== DeploymentStatus.IN_PROGRESS) return outcomeOfFinished(record);
-  if (fromVersion === '$LATEST') {
-    return { kind: 'failed', externalExecutionId: deploymentId, error: new DeploymentError(cause.code, `${ref.functionName}:${ref.alias} first release failed: ${cause.message}`, { cause }) };
-  }
-  try {
-    await withRetries(clock, () => lambda.updateAlias(ref.functionName, ref.alias, { version: fromVersion, weights: {} }), { attempts: ROLLBACK_ATTEMPTS });
-  } catch (rollbackError) {
-    const message = `ROLLBACK FAILED after "${cause.message}": ${asDeploymentError(rollbackError).message}. ${ref.functionName}:${ref.alias} may still route traffic to version ${toVersion}; run \`lrp rollback ${ref.functionName}\``;
-    return { kind: 'failed', externalExecutionId: deploymentId, error: new DeploymentError(ErrorCode.ROLLBACK_FAILED, message, { cause: rollbackError }) };
-  }
-  const reason = `rolled back after an unexpected failure: ${cause.message}`;
-  await withRetries(
-    clock,
-    () => ledger.finishDeployment(ref, deploymentId, { status: DeploymentStatus.ROLLED_BACK, reason, errorCode: cause.code, endedAt: clock.now(), rolledBackBy: ROLLED_BACK_BY }),
-    { attempts: ROLLBACK_ATTEMPTS },
-  ).catch((ledgerError: unknown) => logger.error('could not record the rollback in the ledger', { error: String(ledgerError) }));
-  return { kind: 'failed', externalExecutionId: deploymentId, error: new DeploymentError(cause.code, `${ref.functionName}:${ref.alias} rolled back to version ${fromVersion}: ${reason}`, { cause }) };
+  return restorePreviousVersion(deps, target, cause, `rolled back after an unexpected failure: ${cause.message}`);
 }
 
+/**
+ * The one way a rollout is undone: a single forced UpdateAlias back to the previous version (with the rollback's retry
+ * budget), then the ledger. If the ledger shows the deployment already ended otherwise, that record is the answer.
+ */
+async function restorePreviousVersion(deps: ShiftTrafficDeps, target: RollbackTarget, cause: DeploymentError, reason: string): Promise<JobOutcome> {
+  const { lambda, ledger, clock, logger } = deps;
+  const { ref, deploymentId, fromVersion, toVersion } = target;
+  logger.warn('rolling back', { code: cause.code, reason, toVersion: fromVersion });
+  const finish = (result: Parameters<LedgerPort['finishDeployment']>[2]) =>
+    withRetries(clock, () => ledger.finishDeployment(ref, deploymentId, result), { attempts: ROLLBACK_ATTEMPTS }).catch((error: unknown) => {
+      logger.error('could not record the rollback in the ledger', { error: String(error) });
+      return true;
+    });
+  try {
+    await withRetries(clock, () => lambda.updateAlias(ref.functionName, ref.alias, { version: fromVersion, weights: {} }), { attempts: ROLLBACK_ATTEMPTS });
+  } catch (error) {
+    const failure = asDeploymentError(error);
+    const message = `ROLLBACK FAILED after "${cause.message}": ${failure.message}. ${ref.functionName}:${ref.alias} may still route traffic to version ${toVersion}; run \`lrp rollback ${ref.functionName}\``;
+    await finish({ status: DeploymentStatus.FAILED, reason: message, errorCode: ErrorCode.ROLLBACK_FAILED, endedAt: clock.now() });
+    return { kind: 'failed', externalExecutionId: deploymentId, error: new DeploymentError(ErrorCode.ROLLBACK_FAILED, message, { cause: failure }) };
+  }
+  const finished = await finish({ status: DeploymentStatus.ROLLED_BACK, reason, errorCode: cause.code, endedAt: clock.now(), rolledBackBy: ROLLED_BACK_BY });
+  if (!finished) {
+    const record = await ledger.getDeployment(ref.functionName, ref.alias, deploymentId).catch(() => undefined);
+    if (record) return outcomeOfFinished(record);
+  }
+  return {
+    kind: 'failed',
+    externalExecutionId: deploymentId,
+    error: new DeploymentError(cause.code, `${ref.functionName}:${ref.alias} rolled back to version ${fromVersion}: ${reason}`, { cause }),
+  };
+}

@@ -165,7 +165,7 @@ export class FakeLambda implements LambdaPort {
       if (version !== '$LATEST' && !fn.versions.has(version)) throw new ResourceNotFoundError(ErrorCode.VERSION_NOT_FOUND, `version ${version} does not exist`);
     }
     if (expectedRevisionId !== undefined && expectedRevisionId !== current.revisionId) {
-      throw new ResourceNotFoundError(ErrorCode.ALIAS_CHANGED_EXTERNALLY, `alias ${functionName}:${alias} was changed by someone else meanwhile`);
+      throw new DeploymentError(ErrorCode.ALIAS_CHANGED_EXTERNALLY, `alias ${functionName}:${alias} was changed by someone else meanwhile`);
     }
     const next: AliasRouting = { version: routing.version, weights: { ...routing.weights }, revisionId: `r${this.revision++}` };
     fn.aliases.set(alias, next);
