@@ -1,12 +1,18 @@
-import { GetAliasCommand, GetFunctionConfigurationCommand, LambdaClient, UpdateAliasCommand } from '@aws-sdk/client-lambda';
+import { GetAliasCommand, GetFunctionConfigurationCommand, InvokeCommand, LambdaClient, UpdateAliasCommand } from '@aws-sdk/client-lambda';
 import { DeploymentError, ErrorCode, ResourceNotFoundError } from '../core/errors';
-import type { LambdaPort } from '../core/ports';
+import type { InvocationResult, InvokePort, LambdaPort } from '../core/ports';
 import type { AliasRouting } from '../core/types';
 import { clientConfig } from './client-config';
 import { translateAwsError } from './errors';
 
 /** Created once per container and reused by warm invocations. */
 export const lambdaClient = new LambdaClient(clientConfig());
+
+/**
+ * For invoking the functions under test: their own run time bounds the request (INVOKE_TIMEOUT_SECONDS, default 60),
+ * and the SDK does not retry an invocation that may already have run.
+ */
+export const invokeClient = new LambdaClient(clientConfig({ requestTimeoutMs: Number(process.env.INVOKE_TIMEOUT_SECONDS ?? 60) * 1000, maxAttempts: 1 }));
 
 const notFound = (error: unknown) => (error as { name?: string })?.name === 'ResourceNotFoundException';
 
@@ -59,6 +65,25 @@ export class LambdaAdapter implements LambdaPort {
     } catch (error) {
       if (notFound(error)) throw new ResourceNotFoundError(ErrorCode.VERSION_NOT_FOUND, `version ${version} of function ${functionName} does not exist`, { cause: error });
       throw translateAwsError(error, `GetFunctionConfiguration ${functionName}:${version}`);
+    }
+  }
+}
+
+/** Synchronous invocations of a qualified function through the SDK. */
+export class LambdaInvoker implements InvokePort {
+  constructor(private readonly client: LambdaClient = invokeClient) {}
+
+  async invoke(functionName: string, qualifier: string, payload: string): Promise<InvocationResult> {
+    try {
+      const output = await this.client.send(new InvokeCommand({ FunctionName: functionName, Qualifier: qualifier, InvocationType: 'RequestResponse', Payload: new TextEncoder().encode(payload) }));
+      return {
+        ...(output.FunctionError ? { functionError: output.FunctionError } : {}),
+        payload: output.Payload ? new TextDecoder().decode(output.Payload) : '',
+        ...(output.ExecutedVersion ? { executedVersion: output.ExecutedVersion } : {}),
+      };
+    } catch (error) {
+      if (notFound(error)) throw new ResourceNotFoundError(ErrorCode.FUNCTION_NOT_FOUND, `function ${functionName}:${qualifier} does not exist`, { cause: error });
+      throw translateAwsError(error, `Invoke ${functionName}:${qualifier}`);
     }
   }
 }

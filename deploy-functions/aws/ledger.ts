@@ -3,6 +3,7 @@ import {
   BatchWriteCommand,
   DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
@@ -10,7 +11,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { DeploymentLockedError, ErrorCode, DeploymentError } from '../core/errors';
 import { DeploymentStatus, type AliasLedgerState, type DeploymentRecord } from '../core/ledger';
-import type { AliasRef, LedgerPort } from '../core/ports';
+import type { AliasRef, LedgerPort, WindowOverrideRecord } from '../core/ports';
 import type { OperatorRequest, RolloutCursor } from '../core/rollout';
 import { clientConfig } from './client-config';
 import { translateAwsError } from './errors';
@@ -42,7 +43,8 @@ const conditionFailed = (error: unknown) => (error as { name?: string })?.name =
  * `ALIAS#<fn>#<alias>` / `STATE` — lock, latest deployment, known-good version;
  * `ALIAS#<fn>#<alias>` / `DEP#<deploymentId>` — one deployment (ids sort by start time);
  * `JOB#<jobId>` / `JOB` — idempotency pointer from a CodePipeline job to its deployment;
- * `ALARM#<name>` / `ALIAS#<fn>#<alias>` — which aliases an alarm guards.
+ * `ALARM#<name>` / `ALIAS#<fn>#<alias>` — which aliases an alarm guards;
+ * `OVERRIDE#<fn>` / `<ISO time>#<jobId>` — who let a release through a closed deployment window, and why.
  */
 export class DynamoDbLedger implements LedgerPort {
   constructor(
@@ -347,6 +349,27 @@ export class DynamoDbLedger implements LedgerPort {
       return (output.Items ?? []).map((item) => ({ functionName: item.functionName as string, alias: item.alias as string }));
     } catch (error) {
       throw translateAwsError(error, 'ledger alarm index');
+    }
+  }
+
+  async recordWindowOverride(record: WindowOverrideRecord): Promise<void> {
+    try {
+      await this.client.send(
+        new PutCommand({ TableName: this.tableName, Item: { ...record, pk: `OVERRIDE#${record.functionName}`, sk: `${new Date(record.at).toISOString()}#${record.jobId}` } }),
+      );
+    } catch (error) {
+      throw translateAwsError(error, 'ledger record window override');
+    }
+  }
+
+  async listWindowOverrides(functionName: string, limit: number): Promise<WindowOverrideRecord[]> {
+    try {
+      const output = await this.client.send(
+        new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `OVERRIDE#${functionName}` }, ScanIndexForward: false, Limit: limit }),
+      );
+      return (output.Items ?? []).map((item) => strip<WindowOverrideRecord>(item)!);
+    } catch (error) {
+      throw translateAwsError(error, 'ledger window overrides');
     }
   }
 }

@@ -109,4 +109,44 @@ export interface LedgerPort {
   /** Remembers which aliases an alarm guards, for the rollback function. */
   indexAlarms(ref: AliasRef, alarms: readonly string[]): Promise<void>;
   aliasesGuardedBy(alarmName: string): Promise<AliasRef[]>;
+  /** Records who let a release through a closed deployment window, and why. */
+  recordWindowOverride(record: WindowOverrideRecord): Promise<void>;
+  /** Overrides recorded for a function, newest first. */
+  listWindowOverrides(functionName: string, limit: number): Promise<WindowOverrideRecord[]>;
+}
+
+/** What one synchronous invocation returned. */
+export interface InvocationResult {
+  /** Lambda's `FunctionError` when the function raised. */
+  readonly functionError?: string;
+  /** The response payload as text. */
+  readonly payload: string;
+  readonly executedVersion?: string;
+}
+
+/** Invokes a function version or alias synchronously. */
+export interface InvokePort {
+  /** Throws ResourceNotFoundError (FUNCTION_NOT_FOUND) when the function or qualifier does not exist. */
+  invoke(functionName: string, qualifier: string, payload: string): Promise<InvocationResult>;
+}
+
+/** Reads a CodePipeline input artifact with the job's temporary credentials. */
+export interface ArtifactPort {
+  fetch(location: { readonly bucketName: string; readonly objectKey: string }, credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken: string }): Promise<Uint8Array>;
+}
+
+/** SSM Parameter Store. */
+export interface ParameterPort {
+  /** The parameter's value, or undefined when it does not exist. */
+  get(name: string): Promise<string | undefined>;
+}
+
+/** An emergency override of the deployment window, as recorded for audit. */
+export interface WindowOverrideRecord {
+  readonly functionName: string;
+  readonly jobId: string;
+  readonly by: string;
+  readonly reason: string;
+  readonly at: number;
+  readonly windowReason: string;
 }

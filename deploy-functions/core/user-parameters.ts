@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { InvalidParametersError } from './errors';
 import { PredefinedStrategy, resolveSteps, type StrategySpec } from './strategies';
+import { WindowPolicySchema } from './window';
 
 /** Parses an action's UserParameters string against a schema; the error names every bad field. */
 export function parseUserParameters<T extends z.ZodType>(schema: T, raw: string | undefined): z.infer<T> {
@@ -84,3 +85,46 @@ export const ShiftTrafficParametersSchema = z
     }
   });
 export type ShiftTrafficParameters = z.infer<typeof ShiftTrafficParametersSchema>;
+
+/**
+ * UserParameters of the integration-test action.
+ * @example {"functionName":"orders-api-staging","qualifier":"candidate","casesPath":"functions/orders-api/integration"}
+ */
+export const IntegrationTestParametersSchema = z.strictObject({
+  functionName,
+  /** Alias or version to invoke. */
+  qualifier: z.union([aliasName, versionNumber]),
+  /** Folder of the input artifact holding the `*.json` cases. */
+  casesPath: z
+    .string()
+    .regex(/^[\w.-]+(\/[\w.-]+)*$/, 'must be a relative folder such as functions/orders-api/integration')
+    .refine((path) => !path.split('/').includes('..'), 'must not contain ..'),
+  /** Cases run at once. @default 4 */
+  concurrency: z.number().int().min(1).max(16).default(4),
+  /** Input artifact holding the cases. @default - the action's first input artifact */
+  artifact: z.string().min(1).optional(),
+});
+export type IntegrationTestParameters = z.infer<typeof IntegrationTestParametersSchema>;
+
+/**
+ * UserParameters of the deployment-window gate: the policy inline, or in an SSM parameter operators can change
+ * without a deploy (which wins when both are given), and an optional SSM parameter holding an emergency override.
+ * @example {"functionName":"orders-api-prod","policyParameter":"/lrp/deploy-window","overrideParameter":"/lrp/deploy-window/override"}
+ */
+export const DeployWindowParametersSchema = z
+  .strictObject({
+    functionName,
+    policy: WindowPolicySchema.optional(),
+    policyParameter: z.string().regex(/^\/?[\w./-]{1,2000}$/, 'must be an SSM parameter name').optional(),
+    overrideParameter: z.string().regex(/^\/?[\w./-]{1,2000}$/, 'must be an SSM parameter name').optional(),
+  })
+  .refine((p) => p.policy !== undefined || p.policyParameter !== undefined, { message: 'one of policy or policyParameter is required', path: ['policy'] });
+export type DeployWindowParameters = z.infer<typeof DeployWindowParametersSchema>;
+
+/** The value of the override parameter: who lets releases through, why, and until when. */
+export const WindowOverrideSchema = z.strictObject({
+  by: z.string().min(1).max(200),
+  reason: z.string().min(1).max(1000),
+  /** ISO 8601 instant after which the override no longer applies. */
+  expiresAt: z.iso.datetime({ offset: true }),
+});

@@ -3,7 +3,7 @@
 import { AwsCallError, DeploymentError, DeploymentLockedError, ErrorCode, ResourceNotFoundError } from '../../deploy-functions/core/errors';
 import type { AlarmObservation, VersionStats } from '../../deploy-functions/core/health';
 import { DeploymentStatus, type AliasLedgerState, type DeploymentRecord } from '../../deploy-functions/core/ledger';
-import type { AliasRef, Clock, CloudWatchPort, JobFailure, JobSuccess, LambdaPort, LedgerPort, LogPort, PipelinePort } from '../../deploy-functions/core/ports';
+import type { AliasRef, Clock, CloudWatchPort, JobFailure, JobSuccess, LambdaPort, LedgerPort, LogPort, PipelinePort, WindowOverrideRecord } from '../../deploy-functions/core/ports';
 import type { OperatorRequest, RolloutCursor } from '../../deploy-functions/core/rollout';
 import type { AliasRouting } from '../../deploy-functions/core/types';
 
@@ -413,6 +413,17 @@ export class FakeLedger implements LedgerPort {
   async aliasesGuardedBy(alarmName: string) {
     this.faults.maybeFail('ledger Query');
     return [...(this.alarmIndex.get(alarmName) ?? [])];
+  }
+
+  readonly overrides: WindowOverrideRecord[] = [];
+
+  async recordWindowOverride(record: WindowOverrideRecord) {
+    this.faults.maybeFail('ledger PutItem');
+    this.overrides.push({ ...record });
+  }
+
+  async listWindowOverrides(functionName: string, limit: number) {
+    return this.overrides.filter((o) => o.functionName === functionName).sort((a, b) => b.at - a.at).slice(0, limit);
   }
 }
 

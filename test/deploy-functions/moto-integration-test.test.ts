@@ -1,0 +1,95 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { deterministicZip } from '../../scripts/lib/bundle';
+import { startCodePipelineRecorder } from '../support/codepipeline-recorder';
+import { requireMoto, startMoto, type MotoServer } from '../support/moto';
+import { createLedgerTable, createSampleFunction } from '../support/moto-fixtures';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDbLedger } from '../../deploy-functions/aws/ledger';
+
+const root = join(import.meta.dirname, '..', '..');
+const FN = 'orders-api-staging';
+const CASES = 'functions/orders-api/integration';
+type Handler = (event: unknown, context: unknown) => Promise<{ outcome: string }>;
+
+describe.runIf(requireMoto('integration-test and deploy-window suite'))('integration-test action and deploy-window gate against moto', () => {
+  let moto: MotoServer;
+  let recorder: Awaited<ReturnType<typeof startCodePipelineRecorder>>;
+  let handler: Handler;
+  let windowGate: Handler;
+  const caseFiles = readdirSync(join(root, CASES)).filter((f) => f.endsWith('.json')).sort();
+  const cases = caseFiles.map((f) => JSON.parse(readFileSync(join(root, CASES, f), 'utf8')) as { event: unknown });
+
+  /** Queues moto's answers for the next invocations (its Lambda runs no code without Docker). */
+  const queueAnswers = (results: unknown[]) =>
+    fetch(`${moto.endpoint}/moto-api/static/lambda-simple/response`, { method: 'POST', body: JSON.stringify({ results: results.map((r) => JSON.stringify(r)), region: 'us-east-1' }) });
+  const event = (jobId: string) => ({
+    'CodePipeline.job': {
+      id: jobId,
+      data: {
+        actionConfiguration: { configuration: { UserParameters: JSON.stringify({ functionName: FN, qualifier: 'candidate', casesPath: CASES, concurrency: 1 }) } },
+        inputArtifacts: [{ name: 'BuildOutput', location: { s3Location: { bucketName: 'pipeline-artifacts', objectKey: 'build/output.zip' } } }],
+        artifactCredentials: { accessKeyId: 'test', secretAccessKey: 'test', sessionToken: 'test' },
+      },
+    },
+  });
+
+  beforeAll(async () => {
+    moto = await startMoto({ lambdaSimple: true });
+    recorder = await startCodePipelineRecorder();
+    await createSampleFunction(moto, FN, []);
+    const s3 = new S3Client({ endpoint: moto.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    await s3.send(new CreateBucketCommand({ Bucket: 'pipeline-artifacts' }));
+    const zip = deterministicZip(Object.fromEntries(caseFiles.map((f) => [`${CASES}/${f}`, readFileSync(join(root, CASES, f))])));
+    await s3.send(new PutObjectCommand({ Bucket: 'pipeline-artifacts', Key: 'build/output.zip', Body: zip }));
+    for (const [key, value] of Object.entries({ ...moto.env, AWS_ENDPOINT_URL_CODEPIPELINE: recorder.endpoint, S3_FORCE_PATH_STYLE: 'true', TAX_RATE_PERCENT: '20', LEDGER_TABLE: 'ledger' })) vi.stubEnv(key, value);
+    await createLedgerTable(moto, 'ledger');
+    vi.resetModules();
+    handler = (await import('../../deploy-functions/integration-test/handler')).handler as unknown as Handler;
+    windowGate = (await import('../../deploy-functions/deploy-window/handler')).handler as unknown as Handler;
+  }, 120_000);
+
+  afterAll(async () => {
+    vi.unstubAllEnvs();
+    await recorder?.stop();
+    await moto?.stop();
+  });
+
+  it('passes the sample cases against the candidate, reading them from the S3 artifact with the job credentials', async () => {
+    const { handler: sample } = await import('../../functions/orders-api/handler');
+    await queueAnswers(await Promise.all(cases.map((c) => sample(c.event as never))));
+    await handler(event('job-pass'), { awsRequestId: 'r1', getRemainingTimeInMillis: () => 60_000 });
+    const [call] = recorder.calls.filter((c) => c.input.jobId === 'job-pass');
+    expect(call).toMatchObject({ operation: 'PutJobSuccessResult', input: { outputVariables: { passed: String(cases.length), failed: '0' } } });
+  }, 60_000);
+
+  it('fails listing the cases whose answers differ', async () => {
+    await queueAnswers(cases.map(() => ({ statusCode: 500, body: '{"message":"boom"}' })));
+    await handler(event('job-fail'), { awsRequestId: 'r2', getRemainingTimeInMillis: () => 60_000 });
+    const [call] = recorder.calls.filter((c) => c.input.jobId === 'job-fail');
+    expect(call!.operation).toBe('PutJobFailureResult');
+    expect((call!.input.failureDetails as { message: string }).message).toMatch(new RegExp(`^\\[TEST_CASE_FAILED\\] ${cases.length} of ${cases.length} integration case\\(s\\) failed:[\\s\\S]*statusCode: expected 201, got 500`));
+  }, 60_000);
+
+  it('the deploy-window gate reads its policy and override from SSM and records the override in the ledger', async () => {
+    const ssm = new SSMClient({ endpoint: moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const today = new Date().toISOString().slice(0, 10);
+    const put = (Name: string, value: unknown) => ssm.send(new PutParameterCommand({ Name, Value: JSON.stringify(value), Type: 'String', Overwrite: true }));
+    await put('/lrp/window', { windows: [], freezes: [{ from: today, to: today, reason: 'moto freeze' }] });
+    const gateEvent = (jobId: string, override: boolean) => ({
+      'CodePipeline.job': {
+        id: jobId,
+        data: { actionConfiguration: { configuration: { UserParameters: JSON.stringify({ functionName: 'orders-api-prod', policyParameter: '/lrp/window', ...(override ? { overrideParameter: '/lrp/override' } : {}) }) } } },
+      },
+    });
+    await windowGate(gateEvent('gate-closed', false), { awsRequestId: 'g1', getRemainingTimeInMillis: () => 60_000 });
+    expect(recorder.calls.find((c) => c.input.jobId === 'gate-closed')).toMatchObject({ operation: 'PutJobFailureResult', input: { failureDetails: { message: expect.stringMatching(/\[WINDOW_CLOSED\] release freeze .* \(moto freeze\); next window opens at/) } } });
+
+    await put('/lrp/override', { by: 'oncall@example.com', reason: 'INC-7 hotfix', expiresAt: new Date(Date.now() + 3_600_000).toISOString() });
+    await windowGate(gateEvent('gate-override', true), { awsRequestId: 'g2', getRemainingTimeInMillis: () => 60_000 });
+    expect(recorder.calls.find((c) => c.input.jobId === 'gate-override')).toMatchObject({ operation: 'PutJobSuccessResult', input: { outputVariables: { override: 'true' } } });
+    expect(await new DynamoDbLedger('ledger').listWindowOverrides('orders-api-prod', 5)).toEqual([expect.objectContaining({ by: 'oncall@example.com', reason: 'INC-7 hotfix', jobId: 'gate-override' })]);
+  }, 60_000);
+});
