@@ -27,7 +27,8 @@ const aliasName = z
   .refine((value) => value !== '$LATEST', 'cannot be $LATEST');
 const versionNumber = z.string().regex(/^[0-9]+$/, 'must be a published version number ($LATEST cannot be shifted to)');
 
-const strategySchema = z.union([
+/** A rollout strategy: a CodeDeploy predefined name or explicit steps. */
+export const StrategySchema = z.union([
   z.enum(Object.values(PredefinedStrategy) as [PredefinedStrategy, ...PredefinedStrategy[]]),
   z.strictObject({
     steps: z
@@ -54,7 +55,7 @@ export const ShiftTrafficParametersSchema = z
     targetVersion: versionNumber.optional(),
     /** Alias whose version to move to (usually `candidate`). */
     targetAlias: aliasName.optional(),
-    strategy: strategySchema,
+    strategy: StrategySchema,
     /** CloudWatch alarms to watch beside the ones generated for the function. @default [] */
     alarms: z.array(z.string().min(1).max(255)).max(100).default([]),
     /** Minutes after 100 % during which an alarm still rolls back. @default 10 */

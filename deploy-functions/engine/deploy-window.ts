@@ -42,9 +42,10 @@ export async function checkDeploymentWindow(job: PipelineJob, deps: DeployWindow
 
   let policy: WindowPolicy | undefined = params.policy;
   if (params.policyParameter) {
+    // The parameter wins when it exists, so operators can change the rules; the inline policy is the fallback.
     const fromStore = await readJsonParameter(deps, params.policyParameter, (v) => WindowPolicySchema.safeParse(v));
-    if (fromStore === undefined) throw new InvalidParametersError(`policyParameter: SSM parameter ${params.policyParameter} does not exist`);
-    policy = fromStore;
+    if (fromStore === undefined && policy === undefined) throw new InvalidParametersError(`policyParameter: SSM parameter ${params.policyParameter} does not exist and no inline policy is given`);
+    policy = fromStore ?? policy;
   }
   const now = clock.now();
   const verdict = assessWindow(policy!, now);

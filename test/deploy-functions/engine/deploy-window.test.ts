@@ -39,6 +39,11 @@ describe('deploy-window gate', () => {
     expect(result).toMatchObject({ kind: 'failure', message: expect.stringMatching(/release freeze 2026-11-01 to 2026-11-30 \(migration\)/) });
   });
 
+  it('falls back to the inline policy while the SSM parameter does not exist', async () => {
+    const result = await gate('2026-11-25T10:00:00Z').run({ functionName: 'f', policy: POLICY, policyParameter: '/not-yet' });
+    expect(result.kind).toBe('success');
+  });
+
   it('lets a release through a closed window with an unexpired override, recorded with who and why', async () => {
     const override = JSON.stringify({ by: 'alice@example.com', reason: 'INC-42 hotfix', expiresAt: '2026-11-27T12:00:00Z' });
     const { run, ledger } = gate('2026-11-27T10:00:00Z', { '/lrp/override': override });
@@ -58,7 +63,7 @@ describe('deploy-window gate', () => {
   it.each([
     ['no policy at all', { functionName: 'f' }, /one of policy or policyParameter is required/],
     ['a bad window', { functionName: 'f', policy: { windows: [{ days: ['Mon'], start: '25:00', end: '26:00', timeZone: 'UTC' }] } }, /policy.windows.0.start: must be HH:MM/],
-    ['a missing SSM policy', { functionName: 'f', policyParameter: '/missing' }, /SSM parameter \/missing does not exist/],
+    ['a missing SSM policy and no inline one', { functionName: 'f', policyParameter: '/missing' }, /SSM parameter \/missing does not exist and no inline policy is given/],
     ['a malformed override', { functionName: 'f', policy: POLICY, overrideParameter: '/bad' }, /SSM parameter \/bad: by: /],
   ])('fails with a clear message for %s', async (_label, params, message) => {
     const result = await gate('2026-11-27T10:00:00Z', { '/bad': JSON.stringify({ reason: 'x', expiresAt: '2026-11-28T00:00:00Z' }) }).run(params);

@@ -1,0 +1,149 @@
+import { z } from 'zod';
+import { DEFAULT_ANALYSIS, DEFAULT_BAKE_MINUTES, StrategySchema } from '../deploy-functions/core/user-parameters';
+import { WindowPolicySchema } from '../deploy-functions/core/window';
+
+const name = (what: string) => z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, `${what} must be lower-case letters, digits and dashes, starting with a letter (at most 31)`);
+
+/** Where the code lives: a CodeStar connection (GitHub, Bitbucket or GitLab) and the release branch. */
+const RepositorySchema = z.strictObject({
+  /** ARN of a CodeStar/CodeConnections connection, created and authorised once in the console. */
+  connectionArn: z.string().regex(/^arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:connection\/[\w-]+$/, 'must be a CodeStar connection ARN'),
+  /** Repository owner (user or organisation). */
+  owner: z.string().min(1),
+  /** Repository name. */
+  name: z.string().min(1),
+  /** Pushes to this branch release. @default 'release' */
+  branch: z.string().min(1).default('release'),
+});
+
+/** The deployment-window gate of a stage (see the README): a policy inline or in SSM, and an optional override parameter. */
+const WindowGateSchema = z
+  .strictObject({
+    policy: WindowPolicySchema.optional(),
+    policyParameter: z.string().min(1).optional(),
+    overrideParameter: z.string().min(1).optional(),
+  })
+  .refine((w) => w.policy !== undefined || w.policyParameter !== undefined, { message: 'one of policy or policyParameter is required', path: ['policy'] });
+
+/** One deployment stage, in pipeline order. */
+const StageSchema = z.strictObject({
+  name: name('stage name'),
+  /** A manual approval (SNS-notified) before this stage. @default false */
+  approval: z.boolean().default(false),
+  /** A deployment-window gate before this stage. @default - none */
+  deploymentWindow: WindowGateSchema.optional(),
+  /** Run the function's integration cases against the new version. @default true */
+  integrationTests: z.boolean().default(true),
+  /** Move `live` to the new version with the function's strategy; otherwise only `candidate` moves. @default false */
+  shiftTraffic: z.boolean().default(false),
+});
+
+/** One function of the application, with how it is released. */
+const FunctionSchema = z.strictObject({
+  /** Folder name under `functions/`; each stage deploys it as `<name>-<stage>`. */
+  name: name('function name'),
+  /** @default 'Canary10Percent5Minutes' */
+  strategy: StrategySchema.default('Canary10Percent5Minutes'),
+  /** Existing CloudWatch alarms to watch besides the generated ones. @default [] */
+  alarms: z.array(z.string().min(1)).default([]),
+  /** @default 10 */
+  bakeMinutes: z.number().min(0).max(1440).default(DEFAULT_BAKE_MINUTES),
+  analysis: z
+    .strictObject({
+      maxErrorRateRatio: z.number().min(1).default(DEFAULT_ANALYSIS.maxErrorRateRatio),
+      minInvocations: z.number().int().min(1).default(DEFAULT_ANALYSIS.minInvocations),
+      errorRateFloor: z.number().min(0).max(1).default(DEFAULT_ANALYSIS.errorRateFloor),
+    })
+    .default({ ...DEFAULT_ANALYSIS }),
+  /** The function's timeout in seconds, for the Duration p99 alarm. @default 5 */
+  timeoutSeconds: z.number().int().min(1).max(900).default(5),
+  /** Generated alarm thresholds. */
+  alarmThresholds: z
+    .strictObject({
+      /** Errors per minute. @default 5 */
+      errors: z.number().min(1).default(5),
+      /** Throttles per minute. @default 1 */
+      throttles: z.number().min(1).default(1),
+      /** Duration p99 as a percentage of the timeout. @default 90 */
+      durationP99PercentOfTimeout: z.number().min(1).max(100).default(90),
+    })
+    .default({ errors: 5, throttles: 1, durationP99PercentOfTimeout: 90 }),
+  /**
+   * What CloudFormation may do beyond the function, its role and aliases (which are always allowed) to deploy this
+   * function's template, e.g. its queue or API. `${Region}` and `${Account}` are substituted. @default []
+   */
+  deployPermissions: z
+    .array(
+      z.strictObject({
+        actions: z.array(z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9]+$/, 'must be a single service:Action, no wildcards')).min(1),
+        resources: z.array(z.string().min(1)).min(1),
+        /** IAM condition block, e.g. {"ArnLike":{"lambda:FunctionArn":"arn:aws:lambda:${Region}:${Account}:function:orders-api-*"}}. */
+        conditions: z.record(z.string(), z.record(z.string(), z.union([z.string(), z.array(z.string())]))).optional(),
+        /** Why the permission is needed (and why a `*` resource, if any); shown in cdk-nag acknowledgements. */
+        reason: z.string().min(10),
+      }),
+    )
+    .default([]),
+  /** Extra paths (globs) whose changes release this function, besides its folder and the shared paths. @default [] */
+  paths: z.array(z.string().min(1)).default([]),
+});
+
+/** The whole release configuration; every field but the repository and the functions has a default. */
+export const ReleaseConfigSchema = z
+  .strictObject({
+    repository: RepositorySchema,
+    /** Paths whose changes release every function. @default package files, buildspecs, scripts */
+    sharedPaths: z.array(z.string().min(1)).default(['package.json', 'package-lock.json', 'tsconfig.json', 'buildspecs/**', 'scripts/**']),
+    /** LOG_LEVEL of the deployment functions. @default 'INFO' */
+    logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+    /** Days build artifacts are kept. @default 30 */
+    artifactRetentionDays: z.number().int().min(1).max(3650).default(30),
+    stages: z
+      .array(StageSchema)
+      .min(1)
+      .default([
+        { name: 'staging', approval: false, integrationTests: true, shiftTraffic: false },
+        { name: 'prod', approval: true, integrationTests: true, shiftTraffic: true },
+      ]),
+    functions: z.array(FunctionSchema).min(1),
+  })
+  .superRefine((config, ctx) => {
+    const seen = (values: string[], path: string) =>
+      values.forEach((value, index) => {
+        if (values.indexOf(value) !== index) ctx.addIssue({ code: 'custom', path: [path, index, 'name'], message: `duplicate name "${value}"` });
+      });
+    seen(config.stages.map((s) => s.name), 'stages');
+    seen(config.functions.map((f) => f.name), 'functions');
+    config.functions.forEach((fn, index) =>
+      config.stages.forEach((stage) => {
+        if (`${fn.name}-${stage.name}`.length > 64) ctx.addIssue({ code: 'custom', path: ['functions', index, 'name'], message: `${fn.name}-${stage.name} exceeds Lambda's 64-character limit` });
+      }),
+    );
+  });
+
+/** The configuration as users write it (defaults optional). */
+export type ReleaseConfigInput = z.input<typeof ReleaseConfigSchema>;
+/** The configuration with every default filled in. */
+export type ReleaseConfig = z.output<typeof ReleaseConfigSchema>;
+export type FunctionConfig = ReleaseConfig['functions'][number];
+export type StageConfig = ReleaseConfig['stages'][number];
+
+/** Thrown when the release configuration is invalid; the message names every bad field. */
+export class ReleaseConfigError extends Error {
+  override readonly name = 'ReleaseConfigError';
+}
+
+/** Types the configuration in `release.config.ts`. */
+export function defineReleaseConfig(config: ReleaseConfigInput): ReleaseConfigInput {
+  return config;
+}
+
+/** Validates the configuration and fills the defaults; fails with every bad field named. */
+export function resolveReleaseConfig(input: unknown): ReleaseConfig {
+  const result = ReleaseConfigSchema.safeParse(input);
+  if (!result.success) {
+    const fields = result.error.issues.map((issue) => `  ${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`);
+    throw new ReleaseConfigError(`Invalid release configuration:\n${fields.join('\n')}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,193 @@
+import { join } from 'node:path';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import type { ReleaseConfig } from '../config';
+import { DeploymentFunction } from './release-plan';
+
+/** Project root: entries and the lock file are resolved against it. */
+const ROOT = join(import.meta.dirname, '..', '..');
+
+/** Props of the shared tooling stack. */
+export interface ToolingStackProps extends StackProps {
+  readonly config: ReleaseConfig;
+}
+
+/** How each deployment function is sized: timeouts set to what it needs (see the README). */
+const SIZING: Record<DeploymentFunction, { timeout: Duration; memorySize: number; description: string; environment?: Record<string, string> }> = {
+  // MAX_INVOCATION_SECONDS (540) + SAFETY_MARGIN_SECONDS (20) + room to report.
+  'shift-traffic': { timeout: Duration.minutes(10), memorySize: 256, description: 'Moves the live alias step by step, watching alarms and per-version metrics', environment: { MAX_INVOCATION_SECONDS: '540', SAFETY_MARGIN_SECONDS: '20' } },
+  // Cases run with bounded concurrency; INVOKE_TIMEOUT_SECONDS bounds each.
+  'integration-test': { timeout: Duration.minutes(5), memorySize: 256, description: 'Runs integration cases against a new version', environment: { INVOKE_TIMEOUT_SECONDS: '60' } },
+  'deploy-window': { timeout: Duration.seconds(30), memorySize: 128, description: 'Lets production releases through only inside deployment windows' },
+  // One alias update with up to ~30 s of back-off, plus the ledger.
+  rollback: { timeout: Duration.minutes(1), memorySize: 256, description: 'Puts an alias back on its previous version when an alarm fires' },
+};
+
+/**
+ * Shared by every function's pipeline: the artifact bucket and its key, the deployment functions (one least-privilege
+ * role each), the ledger, the approval/notice topic, and the alarm → rollback rule with its dead-letter queue.
+ */
+export class ToolingStack extends Stack {
+  readonly artifactKey: kms.Key;
+  readonly artifactBucket: s3.Bucket;
+  readonly ledger: dynamodb.Table;
+  readonly topicKey: kms.Key;
+  readonly topic: sns.Topic;
+  readonly rollbackDeadLetters: sqs.Queue;
+  readonly functions: Record<DeploymentFunction, lambda.Function>;
+
+  constructor(scope: Construct, id: string, props: ToolingStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+
+    this.artifactKey = new kms.Key(this, 'ArtifactKey', { description: 'Lambda Release Pipeline artifacts', enableKeyRotation: true, removalPolicy: RemovalPolicy.RETAIN });
+    const accessLogs = new s3.Bucket(this, 'AccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [{ expiration: Duration.days(365) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(accessLogs).acknowledge({ id: 'AwsSolutions-S1', reason: 'This bucket receives the artifact bucket access logs; logging it into itself would loop.' });
+    this.artifactBucket = new s3.Bucket(this, 'Artifacts', {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.artifactKey,
+      bucketKeyEnabled: true,
+      enforceSSL: true,
+      versioned: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'artifacts/',
+      lifecycleRules: [
+        { expiration: Duration.days(config.artifactRetentionDays), noncurrentVersionExpiration: Duration.days(7), abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.ledger = new dynamodb.Table(this, 'Ledger', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      timeToLiveAttribute: 'ttl',
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.topicKey = new kms.Key(this, 'TopicKey', { description: 'Lambda Release Pipeline approvals and notices', enableKeyRotation: true });
+    this.topic = new sns.Topic(this, 'Approvals', { displayName: 'Lambda Release Pipeline approvals and notices', masterKey: this.topicKey, enforceSSL: true });
+
+    this.rollbackDeadLetters = new sqs.Queue(this, 'RollbackDeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.rollbackDeadLetters).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of the rollback function and its EventBridge rule.' });
+
+    this.functions = {
+      'shift-traffic': this.deploymentFunction(DeploymentFunction.SHIFT_TRAFFIC, config),
+      'integration-test': this.deploymentFunction(DeploymentFunction.INTEGRATION_TEST, config),
+      'deploy-window': this.deploymentFunction(DeploymentFunction.DEPLOY_WINDOW, config),
+      rollback: this.deploymentFunction(DeploymentFunction.ROLLBACK, config, { retryAttempts: 2, deadLetterQueue: this.rollbackDeadLetters }),
+    };
+    this.grantDeploymentPermissions(config);
+
+    new events.Rule(this, 'AlarmStateChange', {
+      description: 'Any CloudWatch alarm entering ALARM: the rollback function decides whether it guards a deploying or baking alias',
+      eventPattern: { source: ['aws.cloudwatch'], detailType: ['CloudWatch Alarm State Change'], detail: { state: { value: ['ALARM'] } } },
+      targets: [new targets.LambdaFunction(this.functions.rollback, { deadLetterQueue: this.rollbackDeadLetters, retryAttempts: 8, maxEventAge: Duration.hours(2) })],
+    });
+  }
+
+  private deploymentFunction(name: DeploymentFunction, config: ReleaseConfig, extra: Partial<lambda.FunctionOptions> = {}): lambda.Function {
+    const sizing = SIZING[name];
+    const logGroup = new logs.LogGroup(this, `${name}-logs`, { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY });
+    const fn = new NodejsFunction(this, name, {
+      entry: join(ROOT, 'deploy-functions', name, 'handler.ts'),
+      projectRoot: ROOT,
+      depsLockFilePath: join(ROOT, 'package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      description: sizing.description,
+      timeout: sizing.timeout,
+      memorySize: sizing.memorySize,
+      tracing: lambda.Tracing.ACTIVE,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      logGroup,
+      environment: {
+        LOG_LEVEL: config.logLevel,
+        LEDGER_TABLE: this.ledger.tableName,
+        POWERTOOLS_SERVICE_NAME: `lrp-${name}`,
+        POWERTOOLS_METRICS_NAMESPACE: 'LambdaReleasePipeline',
+        ...sizing.environment,
+      },
+      bundling: {
+        // Local esbuild only: this machine and many CI runners have no Docker.
+        forceDockerBundling: false,
+        format: OutputFormat.ESM,
+        target: 'node24',
+        minify: true,
+        sourceMap: false,
+        mainFields: ['module', 'main'],
+        banner: "import { createRequire as __lrpCreateRequire } from 'node:module'; const require = __lrpCreateRequire(import.meta.url);",
+      },
+      ...extra,
+    });
+    return fn;
+  }
+
+  /** Each deployment function may do only what it needs, on the managed functions, their aliases and the ledger. */
+  private grantDeploymentPermissions(config: ReleaseConfig): void {
+    const managed = config.functions.flatMap((fn) =>
+      config.stages.flatMap((stage) => {
+        const arn = this.formatArn({ service: 'lambda', resource: 'function', resourceName: `${fn.name}-${stage.name}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+        return [arn, `${arn}:*`];
+      }),
+    );
+    const { functions: f } = this;
+    // CodePipeline's job-result APIs support no resource-level permissions: `*` is the only possible resource.
+    const jobResults = new iam.PolicyStatement({ actions: ['codepipeline:PutJobSuccessResult', 'codepipeline:PutJobFailureResult'], resources: ['*'] });
+    for (const name of [DeploymentFunction.SHIFT_TRAFFIC, DeploymentFunction.INTEGRATION_TEST, DeploymentFunction.DEPLOY_WINDOW] as const) f[name].addToRolePolicy(jobResults);
+
+    f['shift-traffic'].addToRolePolicy(new iam.PolicyStatement({ actions: ['lambda:GetAlias', 'lambda:UpdateAlias', 'lambda:GetFunctionConfiguration'], resources: managed }));
+    // DescribeAlarms and GetMetricData support no resource-level permissions: `*` is the only possible resource.
+    f['shift-traffic'].addToRolePolicy(new iam.PolicyStatement({ actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:GetMetricData'], resources: ['*'] }));
+    this.ledger.grant(f['shift-traffic'], 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem');
+
+    f.rollback.addToRolePolicy(new iam.PolicyStatement({ actions: ['lambda:UpdateAlias'], resources: managed }));
+    this.ledger.grant(f.rollback, 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query');
+
+    f['integration-test'].addToRolePolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: managed }));
+
+    const parameters = config.stages.flatMap((stage) => [stage.deploymentWindow?.policyParameter, stage.deploymentWindow?.overrideParameter]).filter((p): p is string => Boolean(p));
+    if (parameters.length > 0) {
+      f['deploy-window'].addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['ssm:GetParameter'],
+          resources: [...new Set(parameters)].map((p) => this.formatArn({ service: 'ssm', resource: 'parameter', resourceName: p.replace(/^\//, '') })),
+        }),
+      );
+    }
+    this.ledger.grant(f['deploy-window'], 'dynamodb:PutItem');
+
+    for (const fn of Object.values(f)) {
+      Validations.of(fn).acknowledge({
+        id: 'AwsSolutions-IAM5',
+        reason: 'Wildcards are the `:*` qualifiers (versions and aliases) of the named managed functions, X-Ray, and the APIs without resource-level permissions (CodePipeline job results, CloudWatch DescribeAlarms/GetMetricData), each commented in the stack.',
+      });
+      Validations.of(fn).acknowledge({ id: 'AwsSolutions-IAM4', reason: 'AWSLambdaBasicExecutionRole only lets the function write its own logs.' });
+    }
+  }
+}

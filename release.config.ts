@@ -1,0 +1,60 @@
+// The release configuration of this repository's sample application. Every field is documented, with its default, in
+// infra/config.ts; the README's "Configuring releases" section explains them.
+import { defineReleaseConfig } from './infra/config';
+
+export default defineReleaseConfig({
+  repository: {
+    // Replace with your connection (console: Developer Tools → Connections). Context `connectionArn` overrides it.
+    connectionArn: 'arn:aws:codestar-connections:us-east-1:123456789012:connection/00000000-0000-0000-0000-000000000000',
+    owner: 'example-org',
+    name: 'lambda-release-pipeline',
+    branch: 'release',
+  },
+  stages: [
+    { name: 'staging', integrationTests: true },
+    {
+      name: 'prod',
+      approval: true,
+      deploymentWindow: {
+        policy: { windows: [{ days: ['Mon', 'Tue', 'Wed', 'Thu'], start: '09:00', end: '16:00', timeZone: 'Europe/Berlin' }] },
+        policyParameter: '/lrp/deploy-window',
+        overrideParameter: '/lrp/deploy-window/override',
+      },
+      integrationTests: true,
+      shiftTraffic: true,
+    },
+  ],
+  functions: [
+    {
+      name: 'orders-api',
+      strategy: 'Canary10Percent5Minutes',
+      timeoutSeconds: 5,
+      deployPermissions: [
+        {
+          actions: ['apigateway:GET', 'apigateway:POST', 'apigateway:PUT', 'apigateway:PATCH', 'apigateway:DELETE'],
+          resources: ['arn:aws:apigateway:${Region}::/apis', 'arn:aws:apigateway:${Region}::/apis/*', 'arn:aws:apigateway:${Region}::/tags/*'],
+          reason: 'The template creates the HTTP API that invokes the live alias.',
+        },
+      ],
+    },
+    {
+      name: 'invoice-worker',
+      strategy: 'Linear10PercentEvery1Minute',
+      timeoutSeconds: 10,
+      bakeMinutes: 15,
+      deployPermissions: [
+        {
+          actions: ['sqs:CreateQueue', 'sqs:DeleteQueue', 'sqs:GetQueueAttributes', 'sqs:SetQueueAttributes', 'sqs:TagQueue', 'sqs:UntagQueue', 'sqs:ListQueueTags'],
+          resources: ['arn:aws:sqs:${Region}:${Account}:invoices-*'],
+          reason: 'The template creates the invoice queue and its dead-letter queue.',
+        },
+        {
+          actions: ['lambda:CreateEventSourceMapping', 'lambda:GetEventSourceMapping', 'lambda:UpdateEventSourceMapping', 'lambda:DeleteEventSourceMapping'],
+          resources: ['*'],
+          conditions: { ArnLike: { 'lambda:FunctionArn': 'arn:aws:lambda:${Region}:${Account}:function:invoice-worker-*' } },
+          reason: 'Event source mappings have no ARN until created, so the resource is `*`, narrowed by a condition on the function.',
+        },
+      ],
+    },
+  ],
+});
