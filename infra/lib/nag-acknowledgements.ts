@@ -1,0 +1,57 @@
+import type { PolicyValidationPluginReport, PolicyViolation } from 'aws-cdk-lib';
+import type { ReleaseConfig } from '../config';
+
+/** A class of cdk-nag findings accepted on purpose, and why. */
+export interface NagAcknowledgement {
+  readonly rule: string;
+  /** Matches the finding, e.g. `Resource::arn:aws:lambda:…:function:orders-api-prod:*`. */
+  readonly finding: RegExp;
+  readonly reason: string;
+}
+
+/**
+ * Wildcard resources the release app needs (cdk-nag AwsSolutions-IAM5). Wildcard actions need no entry: the
+ * ExplicitIamActions aspect leaves none. Every other finding fails the cdk-nag test.
+ */
+export const IAM5_ACKNOWLEDGEMENTS: readonly NagAcknowledgement[] = [
+  {
+    rule: 'AwsSolutions-IAM5',
+    finding: /^Resource::\*$/,
+    reason:
+      'Only for APIs without resource-level permissions: CodePipeline PutJobSuccessResult/PutJobFailureResult, CloudWatch DescribeAlarms/GetMetricData, X-Ray PutTraceSegments/PutTelemetryRecords, lambda:ListFunctions (CodePipeline Lambda actions), and event source mappings, which are narrowed by a lambda:FunctionArn condition.',
+  },
+  { rule: 'AwsSolutions-IAM5', finding: /^Resource::arn:[\w-]+:lambda:[^:]*:[^:]*:function:[\w-]+:\*$/, reason: 'Versions and aliases (the `:*` qualifiers) of one named function.' },
+  { rule: 'AwsSolutions-IAM5', finding: /^Resource::arn:[\w-]+:lambda:[^:]*:[^:]*:function:[\w-]+-\*(:\*)?$/, reason: 'The stage functions `<function>-<stage>` of one configured function, deployed by that function\'s own CloudFormation role.' },
+  { rule: 'AwsSolutions-IAM5', finding: /^Resource::arn:[\w-]+:iam::[^:]*:role\/lrp-app-[\w-]+-\*$/, reason: 'Execution roles SAM names after one function\'s application stacks (lrp-app-<function>-<stage>-…).' },
+  { rule: 'AwsSolutions-IAM5', finding: /^Resource::arn:[\w-]+:cloudformation:[^:]*:[^:]*:stack\/lrp-app-[\w-]+\/\*$/, reason: 'The stack id suffix of one named application stack (CDK\'s CloudFormation pipeline actions).' },
+  { rule: 'AwsSolutions-IAM5', finding: /^Resource::.*Artifacts[0-9A-F]{8}.*\/(functions\/[\w-]+\/)?\*$/, reason: 'Objects in the pipeline artifact bucket: all of them for the pipeline, only the function\'s code prefix for its build and deploy roles.' },
+  { rule: 'AwsSolutions-IAM5', finding: /^Resource::arn:[\w-]+:(logs|codebuild):[^:]*:[^:]*:(log-group:\/aws\/codebuild\/|report-group\/)<Build[0-9A-F]{8}>.*\*$/, reason: 'The CodeBuild project\'s own log streams and report groups.' },
+];
+
+function escape(text: string): string {
+  return text.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Acknowledgements for each function's declared deploy permissions, with the reason written in the configuration. */
+export function configuredAcknowledgements(config: ReleaseConfig): NagAcknowledgement[] {
+  return config.functions.flatMap((fn) =>
+    fn.deployPermissions.flatMap((permission) =>
+      permission.resources
+        .filter((resource) => resource.includes('*'))
+        .map((resource) => ({
+          rule: 'AwsSolutions-IAM5',
+          finding: new RegExp(`^Resource::${escape(resource).replaceAll('\\$\\{Region\\}', '[^:]*').replaceAll('\\$\\{Account\\}', '[^:]*').replaceAll('*', '.*')}$`),
+          reason: `${fn.name}: ${permission.reason}`,
+        })),
+    ),
+  );
+}
+
+/** The findings of a cdk-nag report that no acknowledgement covers. */
+export function unacknowledged(report: PolicyValidationPluginReport, acknowledgements: readonly NagAcknowledgement[]): PolicyViolation[] {
+  return report.violations.filter((violation) => {
+    const match = /^([\w-]+)\[(.*)\]$/.exec(violation.ruleName);
+    if (!match) return true;
+    return !acknowledgements.some((a) => a.rule === match[1] && a.finding.test(match[2]!));
+  });
+}
