@@ -2,6 +2,7 @@ import { ArnFormat, CfnCapabilities, Duration, Stack, Tags, Validations, type St
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import * as notifications from 'aws-cdk-lib/aws-codestarnotifications';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -77,6 +78,13 @@ export class FunctionPipelineStack extends Stack {
       ],
     });
     topicKey.grant(this.pipeline.role, 'kms:GenerateDataKey', 'kms:Decrypt');
+    new notifications.NotificationRule(this, 'DeploymentNotices', {
+      notificationRuleName: `lrp-${fn.name}-notices`,
+      source: this.pipeline,
+      events: ['codepipeline-pipeline-pipeline-execution-failed', 'codepipeline-pipeline-pipeline-execution-succeeded', 'codepipeline-pipeline-pipeline-execution-superseded'],
+      targets: [topic],
+      detailType: notifications.DetailType.FULL,
+    });
 
     let testsOfPreviousStage: actions.LambdaInvokeAction | undefined;
     for (const stage of plan.stages) {

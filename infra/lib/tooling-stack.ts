@@ -93,6 +93,12 @@ export class ToolingStack extends Stack {
 
     this.topicKey = new kms.Key(this, 'TopicKey', { description: 'Lambda Release Pipeline approvals and notices', enableKeyRotation: true });
     this.topic = new sns.Topic(this, 'Approvals', { displayName: 'Lambda Release Pipeline approvals and notices', masterKey: this.topicKey, enforceSSL: true });
+    // Pipelines publish their deployment notices through CodeStar Notifications, from this account only.
+    const notifications = new iam.ServicePrincipal('codestar-notifications.amazonaws.com');
+    const fromThisAccount = { StringEquals: { 'aws:SourceAccount': this.account } };
+    this.topic.addToResourcePolicy(new iam.PolicyStatement({ principals: [notifications], actions: ['sns:Publish'], resources: [this.topic.topicArn], conditions: fromThisAccount }));
+    // In a key policy `*` means this key.
+    this.topicKey.addToResourcePolicy(new iam.PolicyStatement({ principals: [notifications], actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: ['*'], conditions: fromThisAccount }));
 
     this.rollbackDeadLetters = new sqs.Queue(this, 'RollbackDeadLetters', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,

@@ -91,6 +91,17 @@ describe('GIVEN the repository release configuration', () => {
       expect(approve.Configuration.NotificationArn).toBeDefined();
     });
 
+    it('THEN execution results are published to the topic as deployment notices', () => {
+      pipelines['lrp-pipeline-orders-api']!.hasResourceProperties('AWS::CodeStarNotifications::NotificationRule', {
+        Name: 'lrp-orders-api-notices',
+        EventTypeIds: ['codepipeline-pipeline-pipeline-execution-failed', 'codepipeline-pipeline-pipeline-execution-succeeded', 'codepipeline-pipeline-pipeline-execution-superseded'],
+        Targets: [Match.objectLike({ TargetType: 'SNS' })],
+      });
+      tooling.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'sns:Publish', Principal: { Service: 'codestar-notifications.amazonaws.com' } })]) },
+      });
+    });
+
     it('THEN the build runs buildspecs/build.yml with caching and a report group for the unit tests', () => {
       const pipeline = pipelines['lrp-pipeline-orders-api']!;
       pipeline.hasResourceProperties('AWS::CodeBuild::Project', {
