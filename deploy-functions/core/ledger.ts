@@ -1,4 +1,8 @@
 import type { RolloutCursor, OperatorRequest } from './rollout';
+import type { TrafficStep } from './strategies';
+
+/** The ledger table's name as the CDK app creates it; LEDGER_TABLE overrides it. */
+export const DEFAULT_LEDGER_TABLE = 'lrp-ledger';
 
 /** Final and running states of a deployment. */
 export const DeploymentStatus = {
@@ -21,6 +25,8 @@ export interface DeploymentRecord {
   readonly fromVersion: string;
   readonly toVersion: string;
   readonly strategy: string;
+  /** The intermediate steps, for progress reports (`lrp status`). */
+  readonly steps?: readonly TrafficStep[];
   readonly status: DeploymentStatus;
   readonly reason?: string;
   /** Stable error code of a failed or rolled-back deployment. */

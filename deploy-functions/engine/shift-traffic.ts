@@ -464,6 +464,7 @@ export async function shiftTraffic(job: PipelineJob, remainingMs: number, invoca
         fromVersion,
         toVersion: toVersion!,
         strategy,
+        steps: spec.steps,
         status: DeploymentStatus.IN_PROGRESS,
         startedAt,
         bakeMinutes: params.bakeMinutes,

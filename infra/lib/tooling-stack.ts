@@ -12,6 +12,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { DEFAULT_LEDGER_TABLE } from '../../deploy-functions/core/ledger';
 import type { ReleaseConfig } from '../config';
 import { DeploymentFunction } from './release-plan';
 
@@ -82,6 +83,8 @@ export class ToolingStack extends Stack {
     });
 
     this.ledger = new dynamodb.Table(this, 'Ledger', {
+      // Fixed, so the operator CLI finds it without configuration (LEDGER_TABLE overrides).
+      tableName: DEFAULT_LEDGER_TABLE,
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,

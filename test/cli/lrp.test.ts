@@ -1,0 +1,131 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetAliasCommand, UpdateAliasCommand } from '@aws-sdk/client-lambda';
+import { SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { DeploymentStatus, newDeploymentId } from '../../deploy-functions/core/ledger';
+import { requireMoto, startMoto, type MotoServer } from '../support/moto';
+import { createLedgerTable, createSampleFunction, motoClients } from '../support/moto-fixtures';
+
+const root = join(import.meta.dirname, '..', '..');
+const FN = 'orders-api-prod';
+const ALARM = `lrp/${FN}/live/errors`;
+let inFlightId: string;
+type Cli = typeof import('../../cli/main');
+type Ledger = import('../../deploy-functions/aws/ledger').DynamoDbLedger;
+
+describe.runIf(requireMoto('CLI suite'))('lrp against moto', () => {
+  let moto: MotoServer;
+  let cli: Cli;
+  let ledger: Ledger;
+  let clients: ReturnType<typeof motoClients>;
+  const lrp = async (...argv: string[]) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await cli.run(argv, (table) => ({ ...cli.awsDeps(table), operator: 'alice' }), (t) => out.push(t), (t) => err.push(t));
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  };
+  const live = async () => {
+    const alias = await clients.lambda.send(new GetAliasCommand({ FunctionName: FN, Name: 'live' }));
+    return { version: alias.FunctionVersion, weights: alias.RoutingConfig?.AdditionalVersionWeights ?? {} };
+  };
+
+  beforeAll(async () => {
+    moto = await startMoto({ lambdaSimple: true });
+    clients = motoClients(moto);
+    for (const [key, value] of Object.entries({ ...moto.env, LEDGER_TABLE: 'cli-ledger' })) vi.stubEnv(key, value);
+    vi.resetModules();
+    cli = await import('../../cli/main');
+    const { DynamoDbLedger } = await import('../../deploy-functions/aws/ledger');
+    ledger = new DynamoDbLedger('cli-ledger');
+  }, 120_000);
+  afterAll(async () => {
+    vi.unstubAllEnvs();
+    await moto?.stop();
+  });
+
+  beforeEach(async () => {
+    await moto.reset();
+    await createLedgerTable(moto, 'cli-ledger');
+    await createSampleFunction(moto, FN, [ALARM]);
+    // A canary in flight: 10 % of live on version 2, recorded in the ledger as the shift-traffic function would.
+    const now = Date.now();
+    inFlightId = newDeploymentId(now - 60_000, 'job-in-flight');
+    await clients.lambda.send(new UpdateAliasCommand({ FunctionName: FN, Name: 'live', FunctionVersion: '1', RoutingConfig: { AdditionalVersionWeights: { '2': 0.1 } } }));
+    await ledger.startDeployment(
+      {
+        functionName: FN,
+        alias: 'live',
+        deploymentId: inFlightId,
+        jobId: undefined,
+        fromVersion: '1',
+        toVersion: '2',
+        strategy: 'Canary10Percent5Minutes',
+        steps: [{ percent: 10, minutes: 5 }],
+        status: DeploymentStatus.IN_PROGRESS,
+        startedAt: now - 60_000,
+        bakeMinutes: 10,
+        watchedAlarms: [ALARM],
+        cursor: { stepIndex: 0, stepStartedAt: now - 60_000, startedAt: now - 60_000 },
+      },
+      { lockUntil: now + 600_000, leaseOwner: 'engine', leaseUntil: now + 60_000, knownGoodVersion: '1' },
+    );
+  }, 60_000);
+
+  it('status shows the weights, the candidate, the step with its time left, and alarm states', async () => {
+    await clients.cloudwatch.send(new SetAlarmStateCommand({ AlarmName: ALARM, StateValue: 'ALARM', StateReason: 'test' }));
+    const table = await lrp('status', FN);
+    expect(table.code).toBe(0);
+    expect(table.out).toMatch(/orders-api-prod:live\s+1 \(90 %\) \+ 2 \(10 %\)\s+2\s+1→2 step 1\/1, 10 %, [34]m\d\ds left\s+ALARM: lrp\/orders-api-prod\/live\/errors/);
+    const json = JSON.parse((await lrp('--json', 'status', FN)).out) as { inFlight: { secondsLeft: number; percentOnTarget: number } }[];
+    expect(json[0]!.inFlight).toMatchObject({ percentOnTarget: 10, deploymentId: inFlightId });
+    expect(json[0]!.inFlight.secondsLeft).toBeGreaterThan(200);
+  });
+
+  it('promote and abort leave a request the running deployment acts on', async () => {
+    expect((await lrp('promote', FN)).code).toBe(0);
+    expect((await ledger.getDeployment(FN, 'live', inFlightId))?.operatorRequest).toBe('PROMOTE');
+    expect((await lrp('abort', FN)).out).toBe(`abort requested for deployment ${inFlightId}; its shift-traffic function acts on it within 10 s`);
+    expect((await ledger.getDeployment(FN, 'live', inFlightId))?.operatorRequest).toBe('ABORT');
+  });
+
+  it('rollback stops the deployment in flight and puts live fully back, recorded in the ledger', async () => {
+    const result = await lrp('rollback', FN);
+    expect(result).toMatchObject({ code: 0, out: `orders-api-prod:live now on version 1 (was 1); deployment ${inFlightId} stopped` });
+    expect(await live()).toEqual({ version: '1', weights: {} });
+    expect(await ledger.getDeployment(FN, 'live', inFlightId)).toMatchObject({ status: 'ROLLED_BACK', rolledBackBy: 'operator:alice', reason: 'rolled back by alice to version 1' });
+    expect((await lrp('promote', FN)).err).toMatch(/no deployment of orders-api-prod:live is in flight/);
+  });
+
+  it('rollback --to moves to a named version when nothing is in flight, and history shows it', async () => {
+    await lrp('rollback', FN);
+    expect((await lrp('rollback', FN, '--to', '2')).code).toBe(0);
+    expect(await live()).toEqual({ version: '2', weights: {} });
+    const records = JSON.parse((await lrp('--json', 'history', FN)).out) as { strategy: string; status: string; toVersion: string }[];
+    expect(records[0]).toMatchObject({ strategy: 'ManualRollback', status: 'SUCCEEDED', toVersion: '2' });
+    expect((await lrp('history', FN)).out).toMatch(/^STARTED\s+FROM\s+TO\s+STRATEGY\s+STATUS/);
+  });
+
+  it.each([
+    [['status', 'nope-prod'], 3, /function nope-prod does not exist/],
+    [['rollback', FN, '--to', '9'], 3, /version 9 of function orders-api-prod does not exist/],
+    [['frobnicate'], 2, /unknown command 'frobnicate'/],
+  ])('lrp %j exits %i with a clear message', async (argv, code, message) => {
+    const result = await lrp(...argv);
+    expect(result.code).toBe(code);
+    expect(result.err).toMatch(message);
+  });
+
+  it('the installed bin explains missing credentials and unreachable endpoints', () => {
+    const bin = join(root, 'cli', 'lrp.mjs');
+    const bare = { PATH: process.env.PATH, HOME: mkdtempSync(join(tmpdir(), 'lrp-home-')), AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true' };
+    const noCredentials = spawnSync('node', [bin, 'status', FN], { env: { ...bare, AWS_ENDPOINT_URL: moto.endpoint }, encoding: 'utf8' });
+    expect(noCredentials.status).toBe(4);
+    expect(noCredentials.stderr).toMatch(/no AWS credentials found/);
+    const unreachable = spawnSync('node', [bin, 'status', FN], { env: { ...bare, ...moto.env, AWS_ENDPOINT_URL: 'http://127.0.0.1:9' }, encoding: 'utf8' });
+    expect(unreachable.status).toBe(5);
+    expect(unreachable.stderr).toMatch(/cannot reach AWS \(AWS_ENDPOINT_URL=http:\/\/127.0.0.1:9\)/);
+  }, 60_000);
+});
