@@ -2,7 +2,7 @@ import { CloudWatchClient, SetAlarmStateCommand } from '@aws-sdk/client-cloudwat
 import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startCodePipelineRecorder, type RecordedCall } from '../support/codepipeline-recorder';
-import { alarmEvent, pipelineEvent } from '../support/fake-aws';
+import { alarmEvent } from '../support/fake-aws';
 import { requireMoto, startMoto, type MotoServer } from '../support/moto';
 import { createLedgerTable, createSampleFunction, motoClients } from '../support/moto-fixtures';
 
@@ -21,7 +21,6 @@ describe.runIf(requireMoto('engine integration suite'))('deployment engine again
   let rollback: RollbackHandler;
   let lambda: LambdaClient;
   let cloudwatch: CloudWatchClient;
-  const context = (id: string) => ({ awsRequestId: id, getRemainingTimeInMillis: () => 60_000 });
   const resultsFor = (jobId: string): RecordedCall[] => recorder.calls.filter((call) => call.input.jobId === jobId);
   const liveAlias = async () => {
     const alias = await lambda.send(new GetAliasCommand({ FunctionName: FN, Name: 'live' }));
@@ -29,16 +28,8 @@ describe.runIf(requireMoto('engine integration suite'))('deployment engine again
   };
 
   /** Runs a job through its continuations like CodePipeline, returning the final call. */
-  const runJob = async (jobId: string, params: unknown): Promise<RecordedCall> => {
-    let event = pipelineEvent(jobId, params);
-    for (let round = 0; round < 50; round += 1) {
-      await shiftTraffic(event, context(`${jobId}-${round}`));
-      const last = resultsFor(jobId).at(-1)!;
-      if (last.operation === 'PutJobFailureResult' || !last.input.continuationToken) return last;
-      event = pipelineEvent(jobId, params, last.input.continuationToken as string);
-    }
-    throw new Error(`${jobId} did not finish`);
-  };
+  const runJob = (jobId: string, params: unknown) =>
+    recorder.runJob(shiftTraffic as never, jobId, { actionConfiguration: { configuration: { UserParameters: typeof params === 'string' ? params : JSON.stringify(params) } } });
 
   beforeAll(async () => {
     moto = await startMoto({ lambdaSimple: true });

@@ -1,0 +1,264 @@
+// `npm run pipeline:local`: the whole release flow on this machine, against moto (an AWS emulator on loopback),
+// with the real deployment functions' handlers and time-compressed steps:
+//   build → unit tests → package (to the emulator's S3) → deploy (Lambda API: moto has no SAM transform)
+//   → integration tests on `candidate` → canary release 1 of each sample function
+//   → release 2 of orders-api, whose alarm goes to ALARM mid-rollout → automatic rollback
+// It ends with the status table, the ledger history and a timeline of traffic weight with the alarm marked.
+// LRP_LOCAL_SUMMARY=<file> also writes the final state as JSON (used by the test).
+import { spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateAliasCommand, CreateFunctionCommand, GetAliasCommand, LambdaClient, PublishVersionCommand, UpdateAliasCommand, UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { parseCfnYaml } from '../test/support/cfn-yaml';
+import { startCodePipelineRecorder, type PipelineHandler } from '../test/support/codepipeline-recorder';
+import { startMoto } from '../test/support/moto';
+import { bundleFunctions, deterministicZip } from './lib/bundle';
+import { FunctionKind, discoverFunctions } from './lib/functions';
+import { packageFunctions, resolveCommitSha } from './lib/package';
+
+const root = process.cwd();
+const STAGE = 'prod';
+const STEP_SECONDS = 3;
+const started = performance.now();
+const elapsed = () => ((performance.now() - started) / 1000).toFixed(1).padStart(5);
+
+/** Runs one step, printing it with its duration; a failing step ends the run with its message. */
+async function step<T>(title: string, work: () => Promise<T> | T): Promise<T> {
+  process.stdout.write(`[${elapsed()} s] ▶ ${title} … `);
+  const begin = performance.now();
+  try {
+    const result = await work();
+    console.log(`✓ ${Math.round(performance.now() - begin)} ms`);
+    return result;
+  } catch (error) {
+    console.log('✗');
+    throw error;
+  }
+}
+
+const applications = discoverFunctions(root).filter((fn) => fn.kind === FunctionKind.APPLICATION);
+const commit = resolveCommitSha(root);
+
+await step(`build ${applications.length} functions (esbuild, zip)`, () => bundleFunctions(applications, { root }));
+await step('unit tests of the sample functions (vitest)', () => {
+  const run = spawnSync('npx', ['vitest', 'run', 'test/functions', '--reporter=dot'], { cwd: root, encoding: 'utf8', env: { ...process.env, CI: '' } });
+  if (run.status !== 0) throw new Error(`unit tests failed:\n${run.stdout}${run.stderr}`);
+});
+const moto = await step('start the AWS emulator (moto) on loopback', () => startMoto({ lambdaSimple: true }));
+const recorder = await startCodePipelineRecorder();
+const config = { endpoint: moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
+const lambda = new LambdaClient(config);
+const cloudwatch = new CloudWatchClient(config);
+const s3 = new S3Client({ ...config, forcePathStyle: true });
+const samples: { t: number; fn: string; version: string; weights: Record<string, number> }[] = [];
+const marks: { t: number; label: string }[] = [];
+const clock = () => (performance.now() - started) / 1000;
+
+try {
+  Object.assign(process.env, moto.env, {
+    AWS_ENDPOINT_URL_CODEPIPELINE: recorder.endpoint,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    LEDGER_TABLE: 'lrp-ledger',
+    S3_FORCE_PATH_STYLE: 'true',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'SILENT',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    HEALTH_CHECK_INTERVAL_SECONDS: '0.2',
+    MAX_INVOCATION_SECONDS: '2',
+    SAFETY_MARGIN_SECONDS: '0.5',
+  });
+  // The deployment functions, loaded after the environment points their SDK clients at the emulator.
+  const shiftTraffic = (await import('../deploy-functions/shift-traffic/handler')).handler as unknown as PipelineHandler;
+  const integrationTest = (await import('../deploy-functions/integration-test/handler')).handler as unknown as PipelineHandler;
+  const rollback = (await import('../deploy-functions/rollback/handler')).handler as (event: unknown) => Promise<{ action: string }[]>;
+  const { aliasStatus, history } = await import('../cli/operations');
+  const { awsDeps } = await import('../cli/main');
+  const { statusTable, historyTable } = await import('../cli/format');
+
+  await step('create the artifact bucket and the ledger table', async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: 'lrp-artifacts' }));
+    await new DynamoDBClient(config).send(
+      new CreateTableCommand({
+        TableName: 'lrp-ledger',
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
+      }),
+    );
+  });
+  await step('package (aws cloudformation package → emulator S3)', () =>
+    packageFunctions(applications, { root, bucket: 'lrp-artifacts', commitSha: commit, tool: 'aws', env: { ...process.env, ...moto.env } }),
+  );
+
+  /** Template-defined settings of a function, as its SAM template gives them. */
+  const templateOf = (name: string) => {
+    const template = parseCfnYaml(readFileSync(join(root, 'functions', name, 'template.yaml'), 'utf8')) as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+    const fn = Object.values(template.Resources).find((r) => r.Type === 'AWS::Serverless::Function')!.Properties;
+    const variables = Object.fromEntries(Object.entries((fn.Environment as { Variables: Record<string, unknown> }).Variables).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+    return { timeout: fn.Timeout as number, memory: fn.MemorySize as number, variables };
+  };
+
+  /** Publishes a new version described with its commit and points `candidate` at it, as the SAM template does. */
+  const publish = async (name: string, release: number): Promise<string> => {
+    const functionName = `${name}-${STAGE}`;
+    await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: functionName, Environment: { Variables: { ...templateOf(name).variables, RELEASE: String(release) } } }));
+    const version = (await lambda.send(new PublishVersionCommand({ FunctionName: functionName, Description: `commit ${commit.slice(0, 12)} (release ${release})` }))).Version!;
+    await lambda.send(new UpdateAliasCommand({ FunctionName: functionName, Name: 'candidate', FunctionVersion: version }));
+    return version;
+  };
+
+  await step(`deploy ${applications.map((a) => `${a.name}-${STAGE}`).join(', ')} (Lambda API; version 1 live, alarms)`, async () => {
+    const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+    const role = spawnSync('aws', ['iam', 'create-role', '--role-name', 'lrp-local-function', '--assume-role-policy-document', trust], { env: { ...process.env, ...moto.env }, encoding: 'utf8' });
+    if (role.status !== 0) throw new Error(`could not create the function role: ${role.stderr}`);
+    for (const app of applications) {
+      const functionName = `${app.name}-${STAGE}`;
+      const settings = templateOf(app.name);
+      await lambda.send(
+        new CreateFunctionCommand({
+          FunctionName: functionName,
+          Runtime: 'nodejs24.x',
+          Handler: 'index.handler',
+          Role: 'arn:aws:iam::123456789012:role/lrp-local-function',
+          Code: { ZipFile: readFileSync(join(root, 'dist', `${app.name}.zip`)) },
+          Timeout: settings.timeout,
+          MemorySize: settings.memory,
+          Environment: { Variables: settings.variables },
+        }),
+      );
+      const first = (await lambda.send(new PublishVersionCommand({ FunctionName: functionName, Description: `commit ${commit.slice(0, 12)} (release 0)` }))).Version!;
+      await lambda.send(new CreateAliasCommand({ FunctionName: functionName, Name: 'live', FunctionVersion: first }));
+      await lambda.send(new CreateAliasCommand({ FunctionName: functionName, Name: 'candidate', FunctionVersion: first }));
+      for (const metric of ['errors', 'throttles', 'duration-p99']) {
+        await cloudwatch.send(
+          new PutMetricAlarmCommand({
+            AlarmName: `lrp/${functionName}/live/${metric}`,
+            Namespace: 'AWS/Lambda',
+            MetricName: metric === 'errors' ? 'Errors' : metric === 'throttles' ? 'Throttles' : 'Duration',
+            Dimensions: [{ Name: 'FunctionName', Value: functionName }, { Name: 'Resource', Value: `${functionName}:live` }],
+            Statistic: 'Sum',
+            Period: 60,
+            EvaluationPeriods: 1,
+            Threshold: 5,
+            ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+          }),
+        );
+        await cloudwatch.send(new SetAlarmStateCommand({ AlarmName: `lrp/${functionName}/live/${metric}`, StateValue: 'OK', StateReason: 'deployed' }));
+      }
+    }
+  });
+
+  // The build output artifact, as CodeBuild would hand it to the pipeline: the integration cases.
+  const artifact = deterministicZip(
+    Object.fromEntries(
+      applications.flatMap((app) =>
+        readdirSync(join(root, 'functions', app.name, 'integration')).map((file) => [`functions/${app.name}/integration/${file}`, readFileSync(join(root, 'functions', app.name, 'integration', file))]),
+      ),
+    ),
+  );
+  await s3.send(new PutObjectCommand({ Bucket: 'lrp-artifacts', Key: 'local/BuildOutput.zip', Body: artifact }));
+
+  /** Runs the integration cases against `candidate`. Moto runs no code without Docker, so it is given the answers the real bundles give. */
+  const integrationTests = async (name: string, jobId: string) => {
+    const cases = readdirSync(join(root, 'functions', name, 'integration')).sort();
+    for (const [key, value] of Object.entries(templateOf(name).variables)) process.env[key] = value;
+    const bundle = (await import(`${pathToFileURL(join(root, 'dist', name, 'index.mjs')).href}?local`)) as { handler: (event: unknown) => Promise<unknown> };
+    const answers = [];
+    for (const file of cases) answers.push(JSON.stringify(await bundle.handler((JSON.parse(readFileSync(join(root, 'functions', name, 'integration', file), 'utf8')) as { event: unknown }).event)));
+    await fetch(`${moto.endpoint}/moto-api/static/lambda-simple/response`, { method: 'POST', body: JSON.stringify({ results: answers, region: 'us-east-1' }) });
+    const result = await recorder.runJob(integrationTest, jobId, {
+      actionConfiguration: { configuration: { UserParameters: JSON.stringify({ functionName: `${name}-${STAGE}`, qualifier: 'candidate', casesPath: `functions/${name}/integration`, concurrency: 1 }) } },
+      inputArtifacts: [{ name: 'BuildOutput', location: { s3Location: { bucketName: 'lrp-artifacts', objectKey: 'local/BuildOutput.zip' } } }],
+      artifactCredentials: { accessKeyId: 'test', secretAccessKey: 'test', sessionToken: 'test' },
+    });
+    if (result.operation !== 'PutJobSuccessResult') throw new Error((result.input.failureDetails as { message: string }).message);
+    return (result.input.outputVariables as { passed: string }).passed;
+  };
+
+  /** Shifts `live` with a time-compressed canary, sampling the alias for the timeline meanwhile. */
+  const shift = async (name: string, jobId: string, during?: () => void) => {
+    const functionName = `${name}-${STAGE}`;
+    const sampler = setInterval(() => {
+      void lambda.send(new GetAliasCommand({ FunctionName: functionName, Name: 'live' })).then((a) =>
+        samples.push({ t: clock(), fn: functionName, version: a.FunctionVersion!, weights: a.RoutingConfig?.AdditionalVersionWeights ?? {} }),
+      );
+    }, 100);
+    during?.();
+    try {
+      return await recorder.runJob(shiftTraffic, jobId, {
+        actionConfiguration: {
+          configuration: {
+            UserParameters: JSON.stringify({
+              functionName,
+              targetAlias: 'candidate',
+              strategy: { steps: [{ percent: 10, minutes: STEP_SECONDS / 60 }, { percent: 50, minutes: STEP_SECONDS / 60 }] },
+              bakeMinutes: 1,
+            }),
+          },
+        },
+      });
+    } finally {
+      // A little longer, so the timeline shows where traffic settled.
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      clearInterval(sampler);
+    }
+  };
+
+  // Release 1 of every sample function: healthy canary.
+  for (const app of applications) {
+    const version = await step(`release 1 of ${app.name}: publish version, move candidate`, () => publish(app.name, 1));
+    const passed = await step(`release 1 of ${app.name}: integration tests on candidate (v${version})`, () => integrationTests(app.name, `it-1-${app.name}`));
+    console.log(`           ${passed} cases passed`);
+    const result = await step(`release 1 of ${app.name}: shift live to v${version} (10 % → 50 % → 100 %, ${STEP_SECONDS} s per step)`, () => shift(app.name, `shift-1-${app.name}`));
+    console.log(`           ${result.operation === 'PutJobSuccessResult' ? 'succeeded' : 'FAILED'}: ${(result.input.executionDetails as { summary?: string } | undefined)?.summary ?? (result.input.failureDetails as { message: string }).message}`);
+  }
+
+  // Release 2 of orders-api: its error alarm fires during the canary; the engine and the rollback function react.
+  const target = 'orders-api';
+  const alarm = `lrp/${target}-${STAGE}/live/errors`;
+  const version = await step(`release 2 of ${target}: publish version, move candidate`, () => publish(target, 2));
+  await step(`release 2 of ${target}: integration tests on candidate (v${version})`, () => integrationTests(target, `it-2-${target}`));
+  const failed = await step(`release 2 of ${target}: shift live to v${version}; ${alarm} goes to ALARM after ${STEP_SECONDS / 2} s`, () =>
+    shift(target, `shift-2-${target}`, () => {
+      setTimeout(() => {
+        marks.push({ t: clock(), label: `${alarm} → ALARM` });
+        void cloudwatch
+          .send(new SetAlarmStateCommand({ AlarmName: alarm, StateValue: 'ALARM', StateReason: 'Threshold Crossed: 12 errors in 1 minute (injected by pipeline:local)' }))
+          .then(() =>
+            rollback({ 'detail-type': 'CloudWatch Alarm State Change', source: 'aws.cloudwatch', time: new Date().toISOString(), detail: { alarmName: alarm, state: { value: 'ALARM', reason: 'Threshold Crossed' } } }),
+          );
+      }, (STEP_SECONDS / 2) * 1000);
+    }),
+  );
+  console.log(`           ${failed.operation === 'PutJobFailureResult' ? 'rolled back' : 'UNEXPECTED SUCCESS'}: ${(failed.input.failureDetails as { message?: string } | undefined)?.message ?? ''}`);
+
+  const deps = awsDeps('lrp-ledger');
+  const statuses = [];
+  for (const app of applications) statuses.push(await aliasStatus(deps, { functionName: `${app.name}-${STAGE}`, alias: 'live' }));
+  const records = await history(deps, { functionName: `${target}-${STAGE}`, alias: 'live' });
+  console.log(`\nStatus (lrp status):\n${statusTable(statuses)}`);
+  console.log(`\nHistory of ${target}-${STAGE} (lrp history):\n${historyTable(records)}`);
+
+  // Timeline of the second release: share of live traffic on the new version over time.
+  const second = samples.filter((s) => s.fn === `${target}-${STAGE}` && s.t >= (samples.find((x) => x.fn === `${target}-${STAGE}` && (x.version === version || x.weights[version] !== undefined))?.t ?? Infinity) - 0.3);
+  console.log(`\nTimeline of ${target}-${STAGE} release 2 (traffic on v${version}):`);
+  let lastPrinted = -1;
+  for (const sample of second) {
+    const percent = sample.version === version ? 100 : Math.round((sample.weights[version] ?? 0) * 100);
+    const mark = marks.find((m) => m.t <= sample.t && m.t > lastPrinted);
+    if (sample.t - lastPrinted < 0.25 && !mark) continue;
+    console.log(`  ${sample.t.toFixed(2).padStart(6)} s  ${'█'.repeat(Math.round(percent / 5)).padEnd(20, '·')} ${String(percent).padStart(3)} %${mark ? `   ◀ ${mark.label}` : ''}`);
+    lastPrinted = sample.t;
+  }
+
+  if (process.env.LRP_LOCAL_SUMMARY) {
+    writeFileSync(process.env.LRP_LOCAL_SUMMARY, JSON.stringify({ statuses, history: records, secondRelease: { version, result: failed.operation } }, null, 2));
+  }
+  console.log(`\npipeline:local finished in ${elapsed().trim()} s`);
+} finally {
+  await recorder.stop();
+  await moto.stop();
+}
