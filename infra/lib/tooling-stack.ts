@@ -169,26 +169,31 @@ export class ToolingStack extends Stack {
 
   /** Each deployment function may do only what it needs, on the managed functions, their aliases and the ledger. */
   private grantDeploymentPermissions(config: ReleaseConfig): void {
-    const managed = config.functions.flatMap((fn) =>
+    // One statement per configured function (its stage functions and their `:*` qualifiers): with many functions,
+    // CDK can then spread the statements over several policies, each within IAM's size limits.
+    const managedByFunction = config.functions.map((fn) =>
       config.stages.flatMap((stage) => {
         const arn = this.formatArn({ service: 'lambda', resource: 'function', resourceName: `${fn.name}-${stage.name}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
         return [arn, `${arn}:*`];
       }),
     );
+    const onManaged = (fn: lambda.Function, actions: string[]) => {
+      for (const resources of managedByFunction) fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
+    };
     const { functions: f } = this;
     // CodePipeline's job-result APIs support no resource-level permissions: `*` is the only possible resource.
     const jobResults = new iam.PolicyStatement({ actions: ['codepipeline:PutJobSuccessResult', 'codepipeline:PutJobFailureResult'], resources: ['*'] });
     for (const name of [DeploymentFunction.SHIFT_TRAFFIC, DeploymentFunction.INTEGRATION_TEST, DeploymentFunction.DEPLOY_WINDOW] as const) f[name].addToRolePolicy(jobResults);
 
-    f['shift-traffic'].addToRolePolicy(new iam.PolicyStatement({ actions: ['lambda:GetAlias', 'lambda:UpdateAlias', 'lambda:GetFunctionConfiguration'], resources: managed }));
+    onManaged(f['shift-traffic'], ['lambda:GetAlias', 'lambda:UpdateAlias', 'lambda:GetFunctionConfiguration']);
     // DescribeAlarms and GetMetricData support no resource-level permissions: `*` is the only possible resource.
     f['shift-traffic'].addToRolePolicy(new iam.PolicyStatement({ actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:GetMetricData'], resources: ['*'] }));
     this.ledger.grant(f['shift-traffic'], 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem');
 
-    f.rollback.addToRolePolicy(new iam.PolicyStatement({ actions: ['lambda:UpdateAlias'], resources: managed }));
+    onManaged(f.rollback, ['lambda:UpdateAlias']);
     this.ledger.grant(f.rollback, 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query');
 
-    f['integration-test'].addToRolePolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: managed }));
+    onManaged(f['integration-test'], ['lambda:InvokeFunction']);
 
     const parameters = config.stages.flatMap((stage) => [stage.deploymentWindow?.policyParameter, stage.deploymentWindow?.overrideParameter]).filter((p): p is string => Boolean(p));
     if (parameters.length > 0) {

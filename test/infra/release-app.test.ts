@@ -177,14 +177,19 @@ describe('GIVEN the repository release configuration', () => {
     });
 
     it('THEN each deployment function may touch only the managed functions it serves, by name', () => {
-      const statements = statementsOf(tooling);
-      const update = statements.filter((s) => asArray(s.Action as string).includes('lambda:UpdateAlias'));
-      expect(update.length).toBe(2); // shift-traffic and rollback
+      const policies = Object.values(tooling.findResources('AWS::IAM::Policy')).map((p) => p.Properties as { Roles: { Ref: string }[]; PolicyDocument: { Statement: Json[] } });
+      const rolesAllowedTo = (action: string) =>
+        [...new Set(policies.filter((p) => p.PolicyDocument.Statement.some((s) => asArray(s.Action as string).includes(action))).flatMap((p) => p.Roles.map((r) => r.Ref.replace(/role[0-9A-F]{8}$/, ''))))].sort();
+      expect(rolesAllowedTo('lambda:UpdateAlias')).toEqual(['rollback', 'shifttraffic']);
+      expect(rolesAllowedTo('lambda:InvokeFunction')).toEqual(['integrationtest']);
+      const update = statementsOf(tooling).filter((s) => asArray(s.Action as string).includes('lambda:UpdateAlias'));
       const managed = ['invoice-worker-prod', 'invoice-worker-staging', 'orders-api-prod', 'orders-api-staging'].flatMap((f) => {
         const arn = `arn:aws:lambda:eu-central-1:123456789012:function:${f}`;
         return [arn, `${arn}:*`];
       });
-      for (const s of update) expect(asArray(s.Resource as string).sort()).toEqual(managed);
+      // Each role, across its statements, may move exactly the managed functions and their aliases.
+      const resources = [...new Set(update.flatMap((s) => asArray(s.Resource as string)))].sort();
+      expect(resources).toEqual(managed);
     });
   });
 
@@ -233,4 +238,14 @@ describe('GIVEN the repository release configuration', () => {
       expect(run.status).toBe(0);
     });
   });
+});
+
+describe('GIVEN fifty functions', () => {
+  it('THEN every IAM policy stays within IAM\'s size limits (inline 10,240, managed 6,144 characters)', () => {
+    const many = synthRelease({ ...sampleConfig, functions: Array.from({ length: 50 }, (_, i) => ({ name: `function-number-${String(i).padStart(3, '0')}` })) });
+    const { tooling: big } = templatesOf(many);
+    const sizes = (type: string) => Object.values(big.findResources(type)).map((r) => JSON.stringify((r.Properties as { PolicyDocument: unknown }).PolicyDocument).length);
+    expect(Math.max(...sizes('AWS::IAM::Policy'))).toBeLessThanOrEqual(10_240);
+    expect(Math.max(0, ...sizes('AWS::IAM::ManagedPolicy'))).toBeLessThanOrEqual(6_144);
+  }, 60_000);
 });
