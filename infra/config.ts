@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_ANALYSIS, DEFAULT_BAKE_MINUTES, StrategySchema } from '../deploy-functions/core/user-parameters';
+import { AnalysisSchema, DEFAULT_BAKE_MINUTES, StrategySchema } from '../deploy-functions/core/user-parameters';
 import { WindowPolicySchema } from '../deploy-functions/core/window';
 
 const name = (what: string) => z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, `${what} must be lower-case letters, digits and dashes, starting with a letter (at most 31)`);
@@ -48,13 +48,8 @@ const FunctionSchema = z.strictObject({
   alarms: z.array(z.string().min(1)).default([]),
   /** @default 10 */
   bakeMinutes: z.number().min(0).max(1440).default(DEFAULT_BAKE_MINUTES),
-  analysis: z
-    .strictObject({
-      maxErrorRateRatio: z.number().min(1).default(DEFAULT_ANALYSIS.maxErrorRateRatio),
-      minInvocations: z.number().int().min(1).default(DEFAULT_ANALYSIS.minInvocations),
-      errorRateFloor: z.number().min(0).max(1).default(DEFAULT_ANALYSIS.errorRateFloor),
-    })
-    .default({ ...DEFAULT_ANALYSIS }),
+  /** New-vs-old error-rate analysis (see the shift-traffic action). */
+  analysis: AnalysisSchema,
   /** The function's timeout in seconds, for the Duration p99 alarm. @default 5 */
   timeoutSeconds: z.number().int().min(1).max(900).default(5),
   /** Generated alarm thresholds. */

@@ -42,6 +42,18 @@ export const DEFAULT_ANALYSIS = { maxErrorRateRatio: 2, minInvocations: 50, erro
 /** Default minutes the rollback function keeps watching after the alias reached 100 %. */
 export const DEFAULT_BAKE_MINUTES = 10;
 
+/** The per-version analysis options, each with its default; shared by UserParameters and the release configuration. */
+export const AnalysisSchema = z
+  .strictObject({
+    /** The new version fails when its error rate exceeds this multiple of the old one's. @default 2 */
+    maxErrorRateRatio: z.number().min(1).default(DEFAULT_ANALYSIS.maxErrorRateRatio),
+    /** No verdict from metrics until the new version served this many invocations. @default 50 */
+    minInvocations: z.number().int().min(1).default(DEFAULT_ANALYSIS.minInvocations),
+    /** Error rates at or below this fraction never fail, whatever the ratio. @default 0.01 */
+    errorRateFloor: z.number().min(0).max(1).default(DEFAULT_ANALYSIS.errorRateFloor),
+  })
+  .default({ ...DEFAULT_ANALYSIS });
+
 /**
  * UserParameters of the shift-traffic action.
  * @example {"functionName":"orders-api-prod","alias":"live","targetAlias":"candidate","strategy":"Canary10Percent5Minutes"}
@@ -61,16 +73,7 @@ export const ShiftTrafficParametersSchema = z
     /** Minutes after 100 % during which an alarm still rolls back. @default 10 */
     bakeMinutes: z.number().min(0).max(24 * 60).default(DEFAULT_BAKE_MINUTES),
     /** New-vs-old error-rate comparison from per-version Lambda metrics. */
-    analysis: z
-      .strictObject({
-        /** The new version fails when its error rate exceeds this multiple of the old one's. @default 2 */
-        maxErrorRateRatio: z.number().min(1).default(DEFAULT_ANALYSIS.maxErrorRateRatio),
-        /** No verdict from metrics until the new version served this many invocations. @default 50 */
-        minInvocations: z.number().int().min(1).default(DEFAULT_ANALYSIS.minInvocations),
-        /** Error rates at or below this fraction never fail, whatever the ratio. @default 0.01 */
-        errorRateFloor: z.number().min(0).max(1).default(DEFAULT_ANALYSIS.errorRateFloor),
-      })
-      .default({ ...DEFAULT_ANALYSIS }),
+    analysis: AnalysisSchema,
     /** Commit being released, for the ledger. @default - read from the target version's description */
     commit: z.string().max(128).optional(),
   })
