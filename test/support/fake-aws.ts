@@ -244,6 +244,8 @@ export class FakeLedger implements LedgerPort {
   readonly jobs = new Map<string, AliasRef & { deploymentId: string }>();
   readonly jobClaims = new Map<string, { owner: string; until: number }>();
   readonly alarmIndex = new Map<string, AliasRef[]>();
+  /** Called when a deployment ends (engine or rollback function), so tests can look at the world at that moment. */
+  onEnd?: (deploymentId: string) => void;
 
   constructor(private readonly faults: Faults) {}
 
@@ -346,6 +348,7 @@ export class FakeLedger implements LedgerPort {
         }
       }
       finished = true;
+      this.onEnd?.(deploymentId);
     }
     await this.releaseLock(ref, deploymentId);
     return finished;
@@ -375,6 +378,7 @@ export class FakeLedger implements LedgerPort {
       delete state.bakingToVersion;
       delete state.bakeUntil;
     }
+    this.onEnd?.(deploymentId);
     return true;
   }
 
