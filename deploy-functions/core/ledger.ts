@@ -87,3 +87,28 @@ export function activeDeployment(state: AliasLedgerState | undefined, now: numbe
   if (state.bakingDeploymentId && state.bakeUntil !== undefined && now < state.bakeUntil) return { deploymentId: state.bakingDeploymentId, phase: 'BAKING' };
   return undefined;
 }
+
+/** What the rollback function should do for one alias, decided from its ledger summary alone. */
+export type RollbackTarget =
+  | { readonly kind: 'ROLL_BACK'; readonly deploymentId: string; readonly fromVersion: string; readonly phase: 'IN_FLIGHT' | 'BAKING' }
+  | { readonly kind: 'ALREADY_ENDED'; readonly deploymentId: string }
+  | { readonly kind: 'NO_PREVIOUS_VERSION'; readonly deploymentId: string }
+  | { readonly kind: 'NOTHING' };
+
+/**
+ * For an alarm that changed state at `changedAt`: the deployment in flight now, else the release that was baking at
+ * `changedAt`, and the version to put back. One read of the summary is enough, so the alias moves sooner.
+ */
+export function rollbackTarget(state: AliasLedgerState | undefined, now: number, changedAt: number): RollbackTarget {
+  if (!state) return { kind: 'NOTHING' };
+  if (state.lockedBy && (state.lockExpiresAt ?? 0) > now && state.lockedBy === state.lastDeploymentId) {
+    if (state.lastStatus !== DeploymentStatus.IN_PROGRESS) return { kind: 'ALREADY_ENDED', deploymentId: state.lockedBy };
+    if (!state.lastFromVersion || state.lastFromVersion === '$LATEST') return { kind: 'NO_PREVIOUS_VERSION', deploymentId: state.lockedBy };
+    return { kind: 'ROLL_BACK', deploymentId: state.lockedBy, fromVersion: state.lastFromVersion, phase: 'IN_FLIGHT' };
+  }
+  if (state.bakingDeploymentId && state.bakeUntil !== undefined && Math.min(now, changedAt) < state.bakeUntil) {
+    if (!state.bakingFromVersion || state.bakingFromVersion === '$LATEST') return { kind: 'NO_PREVIOUS_VERSION', deploymentId: state.bakingDeploymentId };
+    return { kind: 'ROLL_BACK', deploymentId: state.bakingDeploymentId, fromVersion: state.bakingFromVersion, phase: 'BAKING' };
+  }
+  return { kind: 'NOTHING' };
+}

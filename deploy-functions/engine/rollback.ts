@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ErrorCode, InvalidEventError } from '../core/errors';
-import { DeploymentStatus, activeDeployment } from '../core/ledger';
+import { rollbackTarget } from '../core/ledger';
 import type { AliasRef, Clock, LambdaPort, LedgerPort, LogPort } from '../core/ports';
 import { ROLLBACK_ATTEMPTS, withRetries } from './retry';
 
@@ -55,43 +55,47 @@ export async function rollbackOnAlarm(event: unknown, deps: RollbackDeps): Promi
     return [];
   }
 
-  const targets = new Map<string, AliasRef>();
+  // Judge by when the alarm changed state, not when the event arrived: a breach inside the bake window counts
+  // even if the event is delivered (or retried) after the window closed.
+  const stamped = Date.parse(state.timestamp ?? parsed.data.time ?? '');
+  const key = (ref: AliasRef) => `${ref.functionName}:${ref.alias}`;
+  const readState = (ref: AliasRef) => withRetries(clock, () => ledger.getState(ref.functionName, ref.alias));
+  // A generated alarm names its alias: read its summary while the index of declared alarms is queried.
   const generated = aliasOfGeneratedAlarm(alarmName);
-  if (generated) targets.set(`${generated.functionName}:${generated.alias}`, generated);
-  for (const ref of await withRetries(clock, () => ledger.aliasesGuardedBy(alarmName))) targets.set(`${ref.functionName}:${ref.alias}`, ref);
+  const [generatedState, indexed] = await Promise.all([generated ? readState(generated) : Promise.resolve(undefined), withRetries(clock, () => ledger.aliasesGuardedBy(alarmName))]);
+  const targets = new Map<string, AliasRef>();
+  if (generated) targets.set(key(generated), generated);
+  for (const ref of indexed) targets.set(key(ref), ref);
   if (targets.size === 0) {
     logger.info('alarm guards no alias this pipeline manages: nothing to do');
     return [];
   }
 
   const actions: RollbackAction[] = [];
-  // Judge by when the alarm changed state, not when the event arrived: a breach inside the bake window counts
-  // even if the event is delivered (or retried) after the window closed.
-  const stamped = Date.parse(state.timestamp ?? parsed.data.time ?? '');
   for (const ref of targets.values()) {
     const now = clock.now();
     const changedAt = Number.isFinite(stamped) ? Math.min(stamped, now) : now;
-    const ledgerState = await withRetries(clock, () => ledger.getState(ref.functionName, ref.alias));
-    const active = activeDeployment(ledgerState, now) ?? activeDeployment(ledgerState, changedAt);
-    if (!active) {
-      actions.push({ ...ref, action: 'NOTHING_IN_FLIGHT', reason: 'no deployment in flight or baking' });
-      continue;
+    const summary = generated && key(ref) === key(generated) ? generatedState : await readState(ref);
+    const target = rollbackTarget(summary, now, changedAt);
+    switch (target.kind) {
+      case 'NOTHING':
+        actions.push({ ...ref, action: 'NOTHING_IN_FLIGHT', reason: 'no deployment in flight or baking' });
+        continue;
+      case 'ALREADY_ENDED':
+        actions.push({ ...ref, action: 'ALREADY_ROLLED_BACK', reason: `deployment ${target.deploymentId} already ended` });
+        continue;
+      case 'NO_PREVIOUS_VERSION':
+        actions.push({ ...ref, action: 'NO_PREVIOUS_VERSION', reason: `deployment ${target.deploymentId} was the first release: there is no previous version to go back to` });
+        continue;
+      case 'ROLL_BACK': {
+        const reason = `alarm ${alarmName} in ALARM${state.reason ? `: ${state.reason}` : ''} (${target.phase === 'BAKING' ? 'during the bake window' : 'during the rollout'})`;
+        await withRetries(clock, () => lambda.updateAlias(ref.functionName, ref.alias, { version: target.fromVersion, weights: {} }), { attempts: ROLLBACK_ATTEMPTS });
+        const marked = await withRetries(clock, () =>
+          ledger.markRolledBack(ref, target.deploymentId, { reason, errorCode: ErrorCode.ALARM_BREACHED, endedAt: clock.now(), rolledBackBy: 'rollback-function' }),
+        );
+        actions.push(marked ? { ...ref, action: 'ROLLED_BACK', reason, toVersion: target.fromVersion } : { ...ref, action: 'ALREADY_ROLLED_BACK', reason: `deployment ${target.deploymentId} already ended` });
+      }
     }
-    const record = await withRetries(clock, () => ledger.getDeployment(ref.functionName, ref.alias, active.deploymentId));
-    if (!record || (record.status !== DeploymentStatus.IN_PROGRESS && record.status !== DeploymentStatus.SUCCEEDED)) {
-      actions.push({ ...ref, action: 'ALREADY_ROLLED_BACK', reason: `deployment ${active.deploymentId} already ended ${record?.status ?? 'unrecorded'}` });
-      continue;
-    }
-    if (record.fromVersion === '$LATEST') {
-      actions.push({ ...ref, action: 'NO_PREVIOUS_VERSION', reason: `deployment ${record.deploymentId} was the first release: there is no previous version to go back to` });
-      continue;
-    }
-    const reason = `alarm ${alarmName} in ALARM${state.reason ? `: ${state.reason}` : ''} (${active.phase === 'BAKING' ? 'during the bake window' : 'during the rollout'})`;
-    await withRetries(clock, () => lambda.updateAlias(ref.functionName, ref.alias, { version: record.fromVersion, weights: {} }), { attempts: ROLLBACK_ATTEMPTS });
-    await withRetries(clock, () =>
-      ledger.markRolledBack(ref, record.deploymentId, { reason, errorCode: ErrorCode.ALARM_BREACHED, endedAt: clock.now(), rolledBackBy: 'rollback-function' }),
-    );
-    actions.push({ ...ref, action: 'ROLLED_BACK', reason, toVersion: record.fromVersion });
   }
   for (const action of actions) logger.info('rollback decision', { ...action });
   return actions;

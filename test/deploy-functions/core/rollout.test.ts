@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeContinuation, encodeContinuation } from '../../../deploy-functions/core/continuation';
 import { HealthPhase, assessHealth } from '../../../deploy-functions/core/health';
-import { activeDeployment, knownGoodVersion, newDeploymentId } from '../../../deploy-functions/core/ledger';
+import { activeDeployment, knownGoodVersion, newDeploymentId, rollbackTarget } from '../../../deploy-functions/core/ledger';
 import { decide, firstDecision, initialCursor, routingFor, type RolloutCursor } from '../../../deploy-functions/core/rollout';
 import { resolveSteps } from '../../../deploy-functions/core/strategies';
 import type { RolloutSpec } from '../../../deploy-functions/core/types';
@@ -106,5 +106,22 @@ describe('ledger state', () => {
     expect(activeDeployment({ ...state, lockedBy: 'e', lockExpiresAt: 200 }, 50)).toEqual({ deploymentId: 'e', phase: 'IN_FLIGHT' });
     expect(activeDeployment(state, 50)).toEqual({ deploymentId: 'd', phase: 'BAKING' });
     expect(activeDeployment(state, 150)).toBeUndefined();
+  });
+});
+
+describe('rollback target', () => {
+  const base = { functionName: 'fn', alias: 'live' } as const;
+  const inFlight = { ...base, lockedBy: 'e', lockExpiresAt: 200, lastDeploymentId: 'e', lastStatus: 'IN_PROGRESS', lastFromVersion: '3', lastToVersion: '4' } as const;
+  const baking = { ...base, bakingDeploymentId: 'd', bakingFromVersion: '2', bakingToVersion: '3', bakeUntil: 100, lastDeploymentId: 'd', lastStatus: 'SUCCEEDED' } as const;
+  it.each([
+    ['a deployment in flight goes back to where it started', inFlight, 50, 50, { kind: 'ROLL_BACK', deploymentId: 'e', fromVersion: '3', phase: 'IN_FLIGHT' }],
+    ['one already rolled back is left alone', { ...inFlight, lastStatus: 'ROLLED_BACK' }, 50, 50, { kind: 'ALREADY_ENDED', deploymentId: 'e' }],
+    ['a first release has nothing to go back to', { ...inFlight, lastFromVersion: '$LATEST' }, 50, 50, { kind: 'NO_PREVIOUS_VERSION', deploymentId: 'e' }],
+    ['a baking release goes back to the version it replaced', baking, 50, 50, { kind: 'ROLL_BACK', deploymentId: 'd', fromVersion: '2', phase: 'BAKING' }],
+    ['an alarm that fired inside the bake window counts even when handled after it', baking, 150, 90, { kind: 'ROLL_BACK', deploymentId: 'd', fromVersion: '2', phase: 'BAKING' }],
+    ['after the bake window there is nothing to do', baking, 150, 150, { kind: 'NOTHING' }],
+    ['an unknown alias has nothing to do', undefined, 0, 0, { kind: 'NOTHING' }],
+  ] as const)('%s', (_label, state, now, changedAt, expected) => {
+    expect(rollbackTarget(state as never, now, changedAt)).toEqual(expected);
   });
 });
