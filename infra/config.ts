@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeIssues } from '../deploy-functions/core/issues';
 import { AnalysisSchema, DEFAULT_BAKE_MINUTES, StrategySchema } from '../deploy-functions/core/user-parameters';
 import { WindowPolicySchema } from '../deploy-functions/core/window';
 
@@ -137,7 +138,7 @@ export function defineReleaseConfig(config: ReleaseConfigInput): ReleaseConfigIn
 export function resolveReleaseConfig(input: unknown): ReleaseConfig {
   const result = ReleaseConfigSchema.safeParse(input);
   if (!result.success) {
-    const fields = result.error.issues.map((issue) => `  ${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`);
+    const fields = describeIssues(result.error.issues).map((line) => `  ${line}`);
     throw new ReleaseConfigError(`Invalid release configuration:\n${fields.join('\n')}`);
   }
   return result.data;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeIssues } from './issues';
 
 /**
  * One integration test case, stored as `functions/<fn>/integration/<case>.json`:
@@ -39,7 +40,7 @@ export function parseIntegrationCase(file: string, text: string): ParsedCase {
   }
   const result = IntegrationCaseSchema.safeParse(json);
   if (!result.success) {
-    const fields = result.error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`);
+    const fields = describeIssues(result.error.issues);
     return { ok: false, error: `${file}: ${fields.join('; ')}` };
   }
   return { ok: true, testCase: result.data };

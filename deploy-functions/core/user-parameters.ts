@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeIssues } from './issues';
 import { InvalidParametersError } from './errors';
 import { PredefinedStrategy, resolveSteps, type StrategySpec } from './strategies';
 import { WindowPolicySchema } from './window';
@@ -14,7 +15,7 @@ export function parseUserParameters<T extends z.ZodType>(schema: T, raw: string 
   }
   const result = schema.safeParse(json);
   if (!result.success) {
-    const fields = result.error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`);
+    const fields = describeIssues(result.error.issues);
     throw new InvalidParametersError(`UserParameters: ${fields.join('; ')}`, { cause: result.error });
   }
   return result.data;

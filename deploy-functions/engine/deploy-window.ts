@@ -1,4 +1,5 @@
 import { DeploymentError, ErrorCode, InvalidParametersError } from '../core/errors';
+import { describeIssues } from '../core/issues';
 import type { Clock, LedgerPort, LogPort, ParameterPort } from '../core/ports';
 import { DeployWindowParametersSchema, WindowOverrideSchema, parseUserParameters } from '../core/user-parameters';
 import { WindowPolicySchema, assessWindow, type WindowPolicy } from '../core/window';
@@ -25,7 +26,7 @@ async function readJsonParameter<T>(deps: DeployWindowDeps, name: string, parse:
   }
   const result = parse(json);
   if (!result.success) {
-    throw new InvalidParametersError(`SSM parameter ${name}: ${result.error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+    throw new InvalidParametersError(`SSM parameter ${name}: ${describeIssues(result.error.issues).join('; ')}`);
   }
   return result.data;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DeploymentError, ErrorCode, InvalidEventError, JobOwnershipUnknownError, asDeploymentError } from '../core/errors';
+import { describeIssues } from '../core/issues';
 import type { Clock, JobFailureType, LogPort, PipelinePort } from '../core/ports';
 import { ROLLBACK_ATTEMPTS, withRetries } from './retry';
 
@@ -57,7 +58,7 @@ export function jobIdOf(event: unknown): string | undefined {
 export function parsePipelineJob(event: unknown): PipelineJob {
   const result = jobEventSchema.safeParse(event);
   if (!result.success) {
-    const fields = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
+    const fields = describeIssues(result.error.issues).join('; ');
     throw new InvalidEventError(`not a CodePipeline job event: ${fields}`, { cause: result.error });
   }
   const job = result.data['CodePipeline.job'];

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ErrorCode, InvalidEventError } from '../core/errors';
+import { describeIssues } from '../core/issues';
 import { rollbackTarget } from '../core/ledger';
 import type { AliasRef, Clock, LambdaPort, LedgerPort, LogPort } from '../core/ports';
 import { ROLLBACK_ATTEMPTS, withRetries } from './retry';
@@ -45,7 +46,7 @@ export function aliasOfGeneratedAlarm(alarmName: string): AliasRef | undefined {
 export async function rollbackOnAlarm(event: unknown, deps: RollbackDeps): Promise<RollbackAction[]> {
   const parsed = alarmEventSchema.safeParse(event);
   if (!parsed.success) {
-    throw new InvalidEventError(`not a CloudWatch Alarm State Change event: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+    throw new InvalidEventError(`not a CloudWatch Alarm State Change event: ${describeIssues(parsed.error.issues).join('; ')}`);
   }
   const { alarmName, state } = parsed.data.detail;
   const { ledger, lambda, clock, logger } = deps;

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { describeIssues } from '../../deploy-functions/core/issues';
 import { DeployWindowParametersSchema, IntegrationTestParametersSchema, ShiftTrafficParametersSchema } from '../../deploy-functions/core/user-parameters';
 import { ReleaseConfigError, type FunctionConfig, type ReleaseConfig } from '../config';
 
@@ -44,7 +45,7 @@ export function generatedAlarmName(functionName: string, alias: string, metric: 
 function checked<T extends z.ZodType>(schema: T, value: Record<string, unknown>, where: string): Record<string, unknown> {
   const result = schema.safeParse(value);
   if (!result.success) {
-    throw new ReleaseConfigError(`${where}: UserParameters ${result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+    throw new ReleaseConfigError(`${where}: UserParameters ${describeIssues(result.error.issues).join('; ')}`);
   }
   return value;
 }
