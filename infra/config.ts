@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { describeIssues } from '../deploy-functions/core/issues';
+import { describeIssues, type FieldIssue } from '../deploy-functions/core/issues';
 import { AnalysisSchema, DEFAULT_BAKE_MINUTES, StrategySchema } from '../deploy-functions/core/user-parameters';
 import { WindowPolicySchema } from '../deploy-functions/core/window';
 
@@ -137,9 +137,11 @@ export function defineReleaseConfig(config: ReleaseConfigInput): ReleaseConfigIn
 /** Validates the configuration and fills the defaults; fails with every bad field named. */
 export function resolveReleaseConfig(input: unknown): ReleaseConfig {
   const result = ReleaseConfigSchema.safeParse(input);
-  if (!result.success) {
-    const fields = describeIssues(result.error.issues).map((line) => `  ${line}`);
-    throw new ReleaseConfigError(`Invalid release configuration:\n${fields.join('\n')}`);
-  }
+  if (!result.success) throw invalidConfiguration(result.error.issues);
   return result.data;
+}
+
+/** The error for configuration problems found at any point of synth: one line per field. */
+export function invalidConfiguration(issues: readonly FieldIssue[]): ReleaseConfigError {
+  return new ReleaseConfigError(`Invalid release configuration:\n${describeIssues(issues).map((line) => `  ${line}`).join('\n')}`);
 }

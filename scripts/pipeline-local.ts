@@ -13,7 +13,7 @@ import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from '@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateAliasCommand, CreateFunctionCommand, GetAliasCommand, LambdaClient, PublishVersionCommand, UpdateAliasCommand, UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { parseCfnYaml } from '../test/support/cfn-yaml';
+import { parseCfnYaml } from '../infra/templates/cfn-yaml';
 import { startCodePipelineRecorder, type PipelineHandler } from '../test/support/codepipeline-recorder';
 import { startMoto } from '../test/support/moto';
 import { bundleFunctions, deterministicZip } from './lib/bundle';

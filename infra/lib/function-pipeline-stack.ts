@@ -10,9 +10,14 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
+import { PACKAGED_DIR, packagedTemplateFile, templateConfigurationFile } from '../../scripts/lib/package';
 import type { ReleaseConfig } from '../config';
+import { checkActionConfigurationValue } from './limits';
 import { DeploymentFunction, generatedAlarmName, type PipelinePlan, type PlannedAction } from './release-plan';
-import { deploymentFunctionName, type ToolingStack } from './tooling-stack';
+import { BUILD_CACHE_PREFIX, FUNCTION_CODE_PREFIX, PIPELINE_ARTIFACT_PREFIX, deploymentFunctionName, type ToolingStack } from './tooling-stack';
+
+/** The transform SAM templates declare; the packaged templates keep it. */
+export const SAM_TRANSFORM = 'Serverless-2016-10-31';
 
 /** Props of one function's pipeline stack. */
 export interface FunctionPipelineStackProps extends StackProps {
@@ -37,8 +42,8 @@ export class FunctionPipelineStack extends Stack {
 
     const artifactKey = kms.Key.fromKeyArn(this, 'ArtifactKey', tooling.artifactKey.keyArn);
     const artifactBucket = s3.Bucket.fromBucketAttributes(this, 'ArtifactBucket', { bucketArn: tooling.artifactBucket.bucketArn, encryptionKey: artifactKey });
-    const topic = sns.Topic.fromTopicArn(this, 'Approvals', tooling.topic.topicArn);
-    const topicKey = kms.Key.fromKeyArn(this, 'TopicKey', tooling.topicKey.keyArn);
+    // With its key: whoever may publish (the approval action) may also encrypt with it, or SNS refuses the message.
+    const topic = sns.Topic.fromTopicAttributes(this, 'Approvals', { topicArn: tooling.topic.topicArn, keyArn: tooling.topicKey.keyArn });
     // By name, in this stack's own account and region (the tooling stack's environment): CodePipeline needs both concrete.
     const deploymentFunctions = Object.fromEntries(
       Object.keys(tooling.functions).map((name) => [
@@ -64,9 +69,10 @@ export class FunctionPipelineStack extends Stack {
     });
     const project = this.buildProject(fn.name, artifactBucket, artifactKey);
     const cfnRole = this.deploymentRole(fn, artifactBucket, artifactKey);
+    const changeSetRole = this.changeSetActionRole();
 
     this.pipeline = new codepipeline.Pipeline(this, 'Pipeline', {
-      pipelineName: `lrp-${fn.name}`,
+      pipelineName: `${PIPELINE_ARTIFACT_PREFIX}${fn.name}`,
       pipelineType: codepipeline.PipelineType.V2,
       artifactBucket,
       restartExecutionOnUpdate: false,
@@ -77,7 +83,6 @@ export class FunctionPipelineStack extends Stack {
         },
       ],
     });
-    topicKey.grant(this.pipeline.role, 'kms:GenerateDataKey', 'kms:Decrypt');
     new notifications.NotificationRule(this, 'DeploymentNotices', {
       notificationRuleName: `lrp-${fn.name}-notices`,
       source: this.pipeline,
@@ -91,7 +96,7 @@ export class FunctionPipelineStack extends Stack {
       const rendered: codepipeline.IAction[] = [];
       let runOrder = 1;
       for (const action of stage.actions) {
-        const made = this.render(action, { sourceAction, source, buildOutput, project, cfnRole, topic, deploymentFunctions, fnName: fn.name, runOrder, testsOfPreviousStage });
+        const made = this.render(action, { sourceAction, source, buildOutput, project, cfnRole, changeSetRole, topic, deploymentFunctions, fnName: fn.name, runOrder, testsOfPreviousStage });
         for (const a of made) rendered.push(a);
         runOrder += made.length;
         if (action.kind === 'invoke' && action.fn === DeploymentFunction.INTEGRATION_TEST) testsOfPreviousStage = made[0] as actions.LambdaInvokeAction;
@@ -101,6 +106,21 @@ export class FunctionPipelineStack extends Stack {
 
     for (const managed of plan.managedFunctions) this.alarms.push(...this.liveAliasAlarms(managed.functionName, fn));
     this.dashboard(fn.name, plan, tooling);
+    this.node.addValidation({ validate: () => this.actionConfigurationIssues() });
+  }
+
+  /** Every action configuration value as rendered, against CodePipeline's per-value limit (approval texts included). */
+  private actionConfigurationIssues(): string[] {
+    const stages = this.resolve((this.pipeline.node.defaultChild as codepipeline.CfnPipeline).stages) as { name: string; actions: { name: string; configuration?: Record<string, unknown> }[] }[];
+    return stages.flatMap((stage) =>
+      stage.actions.flatMap((action) =>
+        Object.entries(action.configuration ?? {}).flatMap(([key, value]) => {
+          if (typeof value !== 'string') return [];
+          const issue = checkActionConfigurationValue(value, key, `${stage.name}/${action.name} ${key}`, 'Shorten it.');
+          return issue ? [issue.message] : [];
+        }),
+      ),
+    );
 
   }
 
@@ -112,6 +132,7 @@ export class FunctionPipelineStack extends Stack {
       buildOutput: codepipeline.Artifact;
       project: codebuild.PipelineProject;
       cfnRole: iam.Role;
+      changeSetRole: iam.Role;
       topic: sns.ITopic;
       deploymentFunctions: Record<DeploymentFunction, lambda.IFunction>;
       fnName: string;
@@ -133,14 +154,15 @@ export class FunctionPipelineStack extends Stack {
             changeSetName,
             adminPermissions: false,
             deploymentRole: ctx.cfnRole,
-            templatePath: ctx.buildOutput.atPath(`dist/${ctx.fnName}.packaged.yaml`),
-            templateConfiguration: ctx.buildOutput.atPath(`dist/${ctx.fnName}.template-config.json`),
+            templatePath: ctx.buildOutput.atPath(`${PACKAGED_DIR}/${packagedTemplateFile(ctx.fnName)}`),
+            templateConfiguration: ctx.buildOutput.atPath(`${PACKAGED_DIR}/${templateConfigurationFile(ctx.fnName)}`),
             parameterOverrides: { Stage: action.stage },
             // SAM templates need AUTO_EXPAND; they create the function's role, hence ANONYMOUS_IAM.
             cfnCapabilities: [CfnCapabilities.ANONYMOUS_IAM, CfnCapabilities.AUTO_EXPAND],
+            role: ctx.changeSetRole,
             runOrder: ctx.runOrder,
           }),
-          new actions.CloudFormationExecuteChangeSetAction({ actionName: 'Deploy', stackName: action.stackName, changeSetName, runOrder: ctx.runOrder + 1 }),
+          new actions.CloudFormationExecuteChangeSetAction({ actionName: 'Deploy', stackName: action.stackName, changeSetName, role: ctx.changeSetRole, runOrder: ctx.runOrder + 1 }),
         ];
       }
       case 'approval': {
@@ -176,8 +198,8 @@ export class FunctionPipelineStack extends Stack {
       description: `Lint, typecheck, unit-test, bundle and package ${fnName} (buildspecs/build.yml)`,
       buildSpec: codebuild.BuildSpec.fromSourceFilename('buildspecs/build.yml'),
       environment: { buildImage: codebuild.LinuxBuildImage.STANDARD_7_0, computeType: codebuild.ComputeType.SMALL },
-      environmentVariables: { FUNCTION_NAME: { value: fnName }, ARTIFACT_BUCKET: { value: artifactBucket.bucketName } },
-      cache: codebuild.Cache.bucket(artifactBucket, { prefix: `cache/${fnName}` }),
+      environmentVariables: { FUNCTION_NAME: { value: fnName }, ARTIFACT_BUCKET: { value: artifactBucket.bucketName }, ARTIFACT_KEY_ARN: { value: artifactKey.keyArn } },
+      cache: codebuild.Cache.bucket(artifactBucket, { prefix: `${BUILD_CACHE_PREFIX}${fnName}` }),
       encryptionKey: artifactKey,
       timeout: Duration.minutes(30),
     });
@@ -185,9 +207,25 @@ export class FunctionPipelineStack extends Stack {
     const reports = new codebuild.ReportGroup(this, 'UnitTestReports', { reportGroupName: `${projectName}-unit-tests`, type: codebuild.ReportGroupType.TEST });
     reports.grantWrite(project);
     // `npm run package` uploads the function's code under functions/<name>/.
-    artifactBucket.grantReadWrite(project, `functions/${fnName}/*`);
+    artifactBucket.grantReadWrite(project, `${FUNCTION_CODE_PREFIX}${fnName}/*`);
     Validations.of(project).acknowledge({ id: 'AwsSolutions-CB4', reason: 'The project encrypts with the pipeline artifact KMS key (encryptionKey is set).' });
     return project;
+  }
+
+  /**
+   * The role the pipeline's change-set actions run as. CDK grants what each action does to its stack; the packaged
+   * templates keep `Transform: AWS::Serverless-2016-10-31`, and creating a change set that runs a transform also needs
+   * CreateChangeSet on the transform itself, or every first deploy is denied.
+   */
+  private changeSetActionRole(): iam.Role {
+    const role = new iam.Role(this, 'ChangeSetActionRole', { assumedBy: new iam.AccountRootPrincipal(), description: 'CodePipeline change-set actions of the application stacks' });
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudformation:CreateChangeSet'],
+        resources: [this.formatArn({ service: 'cloudformation', account: 'aws', resource: 'transform', resourceName: SAM_TRANSFORM })],
+      }),
+    );
+    return role;
   }
 
   /** The role CloudFormation deploys this function's stacks with: only the resources those templates create. */
@@ -217,7 +255,7 @@ export class FunctionPipelineStack extends Stack {
         resources: [roles],
       }),
     );
-    artifactBucket.grantRead(role, `functions/${fnName}/*`);
+    artifactBucket.grantRead(role, `${FUNCTION_CODE_PREFIX}${fnName}/*`);
     artifactKey.grantDecrypt(role);
     const substitute = (text: string) => text.replaceAll('${Region}', this.region).replaceAll('${Account}', this.account);
     for (const extra of fn.deployPermissions) {

@@ -2,7 +2,7 @@ import { Aspects, type App, type Environment } from 'aws-cdk-lib';
 import { ExplicitIamActions } from './explicit-actions';
 import type { ReleaseConfig } from '../config';
 import { FunctionPipelineStack } from './function-pipeline-stack';
-import { planPipeline } from './release-plan';
+import { planRelease } from './release-plan';
 import { ToolingStack } from './tooling-stack';
 
 /** The stacks of a release app: the shared tooling and one pipeline stack per function. */
@@ -14,14 +14,14 @@ export interface ReleaseStacks {
 /** Adds the tooling stack and one pipeline stack per configured function to `app`. */
 export function buildReleaseApp(app: App, config: ReleaseConfig, env: Environment): ReleaseStacks {
   const tooling = new ToolingStack(app, 'lrp-tooling', { env, config, description: 'Lambda Release Pipeline: shared tooling (artifacts, deployment functions, ledger, rollback rule)' });
-  const pipelines = config.functions.map(
-    (fn) =>
-      new FunctionPipelineStack(app, `lrp-pipeline-${fn.name}`, {
+  const pipelines = planRelease(config).map(
+    (plan) =>
+      new FunctionPipelineStack(app, `lrp-pipeline-${plan.function.name}`, {
         env,
         config,
-        plan: planPipeline(config, fn),
+        plan,
         tooling,
-        description: `Lambda Release Pipeline: release pipeline, alarms and dashboard of ${fn.name}`,
+        description: `Lambda Release Pipeline: release pipeline, alarms and dashboard of ${plan.function.name}`,
       }),
   );
   Aspects.of(app).add(new ExplicitIamActions());

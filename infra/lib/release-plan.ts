@@ -1,7 +1,8 @@
 import type { z } from 'zod';
-import { describeIssues } from '../../deploy-functions/core/issues';
+import { describeIssues, type FieldIssue } from '../../deploy-functions/core/issues';
 import { DeployWindowParametersSchema, IntegrationTestParametersSchema, ShiftTrafficParametersSchema } from '../../deploy-functions/core/user-parameters';
-import { ReleaseConfigError, type FunctionConfig, type ReleaseConfig } from '../config';
+import { invalidConfiguration, type FunctionConfig, type ReleaseConfig } from '../config';
+import { SERVICE_LIMITS, checkActionConfigurationValue } from './limits';
 
 /** The deployment function a Lambda-invoke action calls. */
 export const DeploymentFunction = {
@@ -41,24 +42,50 @@ export function generatedAlarmName(functionName: string, alias: string, metric: 
   return `lrp/${functionName}/${alias}/${metric}`;
 }
 
-/** Validates UserParameters at synth time with the very schema the deployment function parses them with. */
-function checked<T extends z.ZodType>(schema: T, value: Record<string, unknown>, where: string): Record<string, unknown> {
+/**
+ * Validates UserParameters at synth time with the very schema the deployment function parses them with, and checks
+ * they fit CodePipeline's 1,000 characters. `field` is the configuration field the value comes from.
+ */
+function checked<T extends z.ZodType>(schema: T, value: Record<string, unknown>, where: { readonly field: string; readonly action: string; readonly hint: string }, issues: FieldIssue[]): Record<string, unknown> {
   const result = schema.safeParse(value);
   if (!result.success) {
-    throw new ReleaseConfigError(`${where}: UserParameters ${describeIssues(result.error.issues).join('; ')}`);
+    issues.push({ path: where.field.split('.'), message: `${where.action} UserParameters ${describeIssues(result.error.issues).join('; ')}` });
+    return value;
   }
+  const tooLong = checkActionConfigurationValue(JSON.stringify(value), where.field, `${where.action} UserParameters`, where.hint);
+  if (tooLong) issues.push(tooLong);
   return value;
+}
+
+/** The paths whose pushes start a function's pipeline: its folder, its own paths, then the shared ones (no repeats). */
+export function triggerPathsOf(config: ReleaseConfig, fn: FunctionConfig): string[] {
+  return [...new Set([`functions/${fn.name}/**`, ...fn.paths, ...config.sharedPaths])];
+}
+
+/** Plans every configured function's pipeline; fails once, naming every field whose value AWS would refuse. */
+export function planRelease(config: ReleaseConfig): PipelinePlan[] {
+  const issues: FieldIssue[] = [];
+  const plans = config.functions.map((fn) => planPipelineCollecting(config, fn, issues));
+  if (issues.length > 0) throw invalidConfiguration(issues);
+  return plans;
 }
 
 /** Plans one function's pipeline: source, build, then for each stage its gates, deploy, tests and traffic shift. */
 export function planPipeline(config: ReleaseConfig, fn: FunctionConfig): PipelinePlan {
+  const issues: FieldIssue[] = [];
+  const plan = planPipelineCollecting(config, fn, issues);
+  if (issues.length > 0) throw invalidConfiguration(issues);
+  return plan;
+}
+
+function planPipelineCollecting(config: ReleaseConfig, fn: FunctionConfig, issues: FieldIssue[]): PipelinePlan {
+  const fnField = `functions.${config.functions.indexOf(fn)}`;
   const stages: PlannedStage[] = [
     { name: 'Source', actions: [{ kind: 'source' }] },
     { name: 'Build', actions: [{ kind: 'build' }] },
   ];
-  for (const stage of config.stages) {
+  for (const [stageIndex, stage] of config.stages.entries()) {
     const functionName = `${fn.name}-${stage.name}`;
-    const where = `functions.${fn.name} stage ${stage.name}`;
     const gates: PlannedAction[] = [];
     if (stage.approval) gates.push({ kind: 'approval', stage: stage.name });
     if (stage.deploymentWindow) {
@@ -67,7 +94,16 @@ export function planPipeline(config: ReleaseConfig, fn: FunctionConfig): Pipelin
         name: 'DeploymentWindow',
         fn: DeploymentFunction.DEPLOY_WINDOW,
         namespace: `${stage.name}-window`,
-        userParameters: checked(DeployWindowParametersSchema, { functionName, ...stage.deploymentWindow }, where),
+        userParameters: checked(
+          DeployWindowParametersSchema,
+          { functionName, ...stage.deploymentWindow },
+          {
+            field: `stages.${stageIndex}.deploymentWindow.policy`,
+            action: `${fn.name} ${stage.name} DeploymentWindow`,
+            hint: 'Keep the policy in the SSM parameter named by policyParameter and leave policy out of the configuration.',
+          },
+          issues,
+        ),
       });
     }
     if (gates.length > 0) stages.push({ name: `Approve-${stage.name}`, actions: gates });
@@ -79,7 +115,12 @@ export function planPipeline(config: ReleaseConfig, fn: FunctionConfig): Pipelin
         name: 'IntegrationTests',
         fn: DeploymentFunction.INTEGRATION_TEST,
         namespace: `${stage.name}-tests`,
-        userParameters: checked(IntegrationTestParametersSchema, { functionName, qualifier: 'candidate', casesPath: `functions/${fn.name}/integration` }, where),
+        userParameters: checked(
+          IntegrationTestParametersSchema,
+          { functionName, qualifier: 'candidate', casesPath: `functions/${fn.name}/integration` },
+          { field: `${fnField}.name`, action: `${fn.name} ${stage.name} IntegrationTests`, hint: 'Use a shorter function name.' },
+          issues,
+        ),
       });
     }
     if (stage.shiftTraffic) {
@@ -91,16 +132,31 @@ export function planPipeline(config: ReleaseConfig, fn: FunctionConfig): Pipelin
         userParameters: checked(
           ShiftTrafficParametersSchema,
           { functionName, alias: 'live', targetAlias: 'candidate', strategy: fn.strategy, alarms: fn.alarms, bakeMinutes: fn.bakeMinutes, analysis: fn.analysis },
-          where,
+          {
+            field: `${fnField}.alarms`,
+            action: `${fn.name} ${stage.name} ShiftTraffic`,
+            hint: 'Watch fewer alarms (the generated Errors, Throttles and Duration alarms are found by name and need no entry), or use a strategy name instead of explicit steps.',
+          },
+          issues,
         ),
       });
     }
     stages.push({ name: `Deploy-${stage.name}`, actions });
   }
+  const triggerPaths = triggerPathsOf(config, fn);
+  if (triggerPaths.length > SERVICE_LIMITS.triggerFilePathIncludes) {
+    issues.push({
+      path: (fn.paths.length > 0 ? `${fnField}.paths` : 'sharedPaths').split('.'),
+      message: `${fn.name}'s pipeline trigger would include ${triggerPaths.length} file paths (its folder, ${fn.paths.length} of its own paths, ${config.sharedPaths.length} shared); a CodePipeline V2 push trigger allows at most ${SERVICE_LIMITS.triggerFilePathIncludes}. Merge paths into broader globs (e.g. \`libs/**\`).`,
+    });
+  }
+  if (stages.length > SERVICE_LIMITS.stagesPerPipeline) {
+    issues.push({ path: ['stages'], message: `${fn.name}'s pipeline would have ${stages.length} stages (source, build, each stage's deploy and gates); CodePipeline allows at most ${SERVICE_LIMITS.stagesPerPipeline}. Use fewer stages.` });
+  }
   return {
     function: fn,
     stages,
-    triggerPaths: [`functions/${fn.name}/**`, ...fn.paths, ...config.sharedPaths],
+    triggerPaths,
     managedFunctions: config.stages.map((stage) => ({ stage: stage.name, functionName: `${fn.name}-${stage.name}` })),
   };
 }

@@ -21,6 +21,13 @@ export function deploymentFunctionName(name: DeploymentFunction): string {
   return `lrp-${name}`;
 }
 
+/** Key prefix of the function code `npm run package` uploads (`functions/<name>/<content hash>`). */
+export const FUNCTION_CODE_PREFIX = 'functions/';
+/** Key prefix of the build cache (`cache/<name>`). */
+export const BUILD_CACHE_PREFIX = 'cache/';
+/** CodePipeline keys each pipeline's artifacts under its (truncated) name; every pipeline is named `lrp-<function>`. */
+export const PIPELINE_ARTIFACT_PREFIX = 'lrp-';
+
 /** Project root: entries and the lock file are resolved against it. */
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -77,10 +84,28 @@ export class ToolingStack extends Stack {
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: 'artifacts/',
       lifecycleRules: [
-        { expiration: Duration.days(config.artifactRetentionDays), noncurrentVersionExpiration: Duration.days(7), abortIncompleteMultipartUploadAfter: Duration.days(1) },
+        // Pipeline artifacts (CodePipeline keys them under the pipeline's name) and the build cache expire.
+        { id: 'pipeline-artifacts', prefix: PIPELINE_ARTIFACT_PREFIX, expiration: Duration.days(config.artifactRetentionDays) },
+        { id: 'build-cache', prefix: BUILD_CACHE_PREFIX, expiration: Duration.days(config.artifactRetentionDays) },
+        // Function code under `functions/` never expires while current: a stack rolling back to an older template needs
+        // the code that template names, however old (content-hashed keys are uploaded once and reused).
+        { id: 'superseded-versions', noncurrentVersionExpiration: Duration.days(7), abortIncompleteMultipartUploadAfter: Duration.days(1), expiredObjectDeleteMarker: true },
       ],
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    // Code objects must be encrypted with the artifact key: an upload that asks for anything else (SSE-S3, another key,
+    // or no header) is refused. Two statements, because keys within one condition must all match to deny.
+    for (const [key, value] of [['s3:x-amz-server-side-encryption', 'aws:kms'], ['s3:x-amz-server-side-encryption-aws-kms-key-id', this.artifactKey.keyArn]] as const) {
+      this.artifactBucket.addToResourcePolicy(
+        new iam.PolicyStatement({
+          effect: iam.Effect.DENY,
+          principals: [new iam.AnyPrincipal()],
+          actions: ['s3:PutObject'],
+          resources: [this.artifactBucket.arnForObjects(`${FUNCTION_CODE_PREFIX}*`)],
+          conditions: { StringNotEquals: { [key]: value } },
+        }),
+      );
+    }
 
     this.ledger = new dynamodb.Table(this, 'Ledger', {
       // Fixed, so the operator CLI finds it without configuration (LEDGER_TABLE overrides).

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { judgeCase, parseIntegrationCase } from '../../deploy-functions/core/cases';
 import { FunctionKind, discoverFunctions } from '../../scripts/lib/functions';
-import { parseCfnYaml } from '../support/cfn-yaml';
+import { parseCfnYaml } from '../../infra/templates/cfn-yaml';
 import { cfnLint } from '../support/cfn-lint';
 
 const root = join(import.meta.dirname, '..', '..');

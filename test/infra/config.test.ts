@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ReleaseConfigError, resolveReleaseConfig } from '../../infra/config';
-import { planPipeline } from '../../infra/lib/release-plan';
+import { join } from 'node:path';
+import { describeIssues } from '../../deploy-functions/core/issues';
+import { planPipeline, planRelease } from '../../infra/lib/release-plan';
+import { applicationTemplateIssues, readApplicationTemplate, type CfnTemplate } from '../../infra/templates/application-template';
 import { sampleConfig } from './support';
 
+const root = join(import.meta.dirname, '..', '..');
 const minimal = {
   repository: { connectionArn: 'arn:aws:codestar-connections:eu-central-1:123456789012:connection/abc-123', owner: 'o', name: 'r' },
   functions: [{ name: 'orders-api' }],
@@ -72,6 +76,91 @@ describe('release plan', () => {
 
   it('checks UserParameters at synth with the deployment functions\' own schemas', () => {
     const bad = resolveReleaseConfig({ ...sampleConfig, stages: [{ name: 'prod', deploymentWindow: { policyParameter: 'not a parameter name' } }] });
-    expect(() => planPipeline(bad, bad.functions[0]!)).toThrow('functions.orders-api stage prod: UserParameters policyParameter: must be an SSM parameter name');
+    expect(() => planPipeline(bad, bad.functions[0]!)).toThrow('stages.0.deploymentWindow.policy: orders-api prod DeploymentWindow UserParameters policyParameter: must be an SSM parameter name');
+  });
+});
+
+describe('service limits at synth', () => {
+  const shiftParameters = (alarms: string[]) => {
+    const config = resolveReleaseConfig({ ...minimal, functions: [{ name: 'orders-api', alarms }] });
+    const shift = planPipeline(config, config.functions[0]!).stages.at(-1)!.actions.at(-1)!;
+    return JSON.stringify((shift as { userParameters: unknown }).userParameters);
+  };
+  /** Alarm names that make the shift-traffic UserParameters exactly `length` characters long. */
+  const alarmsForLength = (length: number) => {
+    const base = shiftParameters(['a']).length;
+    const extra = length - base;
+    const names = ['a'];
+    for (let left = extra; left > 0; ) {
+      const last = names.length - 1;
+      const room = 255 - names[last]!.length;
+      if (room > 0) {
+        const add = Math.min(room, left);
+        names[last] += 'a'.repeat(add);
+        left -= add;
+      } else {
+        names.push('');
+        left -= 3; // `,""`
+        if (left < 0) throw new Error('cannot hit the length exactly');
+      }
+    }
+    return names;
+  };
+
+  it('accepts UserParameters of exactly 1,000 characters', () => {
+    const alarms = alarmsForLength(1000);
+    expect(shiftParameters(alarms)).toHaveLength(1000);
+  });
+
+  it('refuses UserParameters of 1,001 characters, naming the field and the limit', () => {
+    const alarms = alarmsForLength(1001);
+    const config = resolveReleaseConfig({ ...minimal, functions: [{ name: 'orders-api', alarms }] });
+    expect(() => planRelease(config)).toThrow(ReleaseConfigError);
+    expect(() => planRelease(config)).toThrow(/functions\.0\.alarms: orders-api prod ShiftTraffic UserParameters would be 1,001 characters; CodePipeline allows at most 1,000/);
+  });
+
+  it('refuses a deployment window too large to pass inline, saying to move it to SSM', () => {
+    const freezes = Array.from({ length: 12 }, (_, i) => ({ from: `2027-01-${String(i + 1).padStart(2, '0')}`, to: `2027-01-${String(i + 1).padStart(2, '0')}`, reason: `freeze number ${i}` }));
+    const config = resolveReleaseConfig({ ...minimal, stages: [{ name: 'prod', deploymentWindow: { policy: { freezes } } }] });
+    expect(() => planRelease(config)).toThrow(/stages\.0\.deploymentWindow\.policy: orders-api prod DeploymentWindow UserParameters would be [\d,]+ characters.*policyParameter/);
+  });
+
+  it('accepts 8 trigger file paths and refuses 9, naming the function\'s paths', () => {
+    const withPaths = (paths: string[]) => resolveReleaseConfig({ ...minimal, functions: [{ name: 'orders-api', paths }] });
+    // The function's folder and the 5 default shared paths make 6.
+    expect(planRelease(withPaths(['libs/a/**', 'libs/b/**']))[0]!.triggerPaths).toHaveLength(8);
+    expect(() => planRelease(withPaths(['libs/a/**', 'libs/b/**', 'libs/c/**']))).toThrow(/functions\.0\.paths: orders-api's pipeline trigger would include 9 file paths.*at most 8/);
+  });
+
+  it('names sharedPaths when the shared paths alone cross the trigger limit', () => {
+    const config = resolveReleaseConfig({ ...minimal, sharedPaths: Array.from({ length: 8 }, (_, i) => `shared-${i}/**`) });
+    expect(() => planRelease(config)).toThrow(/sharedPaths: orders-api's pipeline trigger would include 9 file paths/);
+  });
+
+  it('refuses more pipeline stages than CodePipeline allows', () => {
+    const stages = Array.from({ length: 25 }, (_, i) => ({ name: `s${i}`, approval: true }));
+    expect(() => planRelease(resolveReleaseConfig({ ...minimal, stages }))).toThrow(/stages: orders-api's pipeline would have 52 stages.*at most 50/);
+  });
+});
+
+describe('application templates at synth', () => {
+  const config = resolveReleaseConfig({ ...minimal, stages: [{ name: 'staging' }, { name: 'production-eu-central-1' }] });
+  const template = (parameters: Record<string, unknown> | undefined) => () => ({ Resources: {}, ...(parameters ? { Parameters: parameters } : {}) }) as CfnTemplate;
+
+  it('accepts the repository\'s own templates for its stages', () => {
+    expect(applicationTemplateIssues(resolveReleaseConfig(sampleConfig), (name) => readApplicationTemplate(root, name))).toEqual([]);
+  });
+
+  it('names a stage whose name the template\'s Stage parameter refuses', () => {
+    const issues = applicationTemplateIssues(config, template({ Stage: { Type: 'String', AllowedPattern: '[a-z][a-z0-9-]{0,20}' } }));
+    expect(describeIssues(issues)).toEqual([
+      'stages.1.name: stage name "production-eu-central-1" does not match its AllowedPattern [a-z][a-z0-9-]{0,20} in functions/orders-api/template.yaml\'s Stage parameter, so CloudFormation would refuse the change set; rename the stage or widen the parameter',
+    ]);
+    expect(describeIssues(applicationTemplateIssues(config, template({ Stage: { Type: 'String', MaxLength: 10 } })))[0]).toMatch(/^stages\.1\.name: .*longer than its MaxLength 10/);
+  });
+
+  it('names a function whose template is missing or has no Stage parameter', () => {
+    expect(describeIssues(applicationTemplateIssues(config, () => undefined))).toEqual([expect.stringMatching(/^functions\.0\.name: no template at functions\/orders-api\/template\.yaml/)]);
+    expect(describeIssues(applicationTemplateIssues(config, template(undefined)))).toEqual([expect.stringMatching(/^functions\.0\.name: .*has no Stage parameter/)]);
   });
 });

@@ -73,8 +73,8 @@ describe('GIVEN the repository release configuration', () => {
                 Configuration: Match.objectLike({
                   ActionMode: 'CHANGE_SET_REPLACE',
                   StackName: 'lrp-app-orders-api-prod',
-                  TemplatePath: 'BuildOutput::dist/orders-api.packaged.yaml',
-                  TemplateConfiguration: 'BuildOutput::dist/orders-api.template-config.json',
+                  TemplatePath: 'BuildOutput::dist/packaged/orders-api.packaged.yaml',
+                  TemplateConfiguration: 'BuildOutput::dist/packaged/orders-api.template-config.json',
                   Capabilities: 'CAPABILITY_IAM,CAPABILITY_AUTO_EXPAND',
                 }),
               }),
@@ -131,15 +131,39 @@ describe('GIVEN the repository release configuration', () => {
   });
 
   describe('WHEN the tooling stack is synthesized', () => {
-    it('THEN artifacts are KMS-encrypted, versioned, TLS-only and expire', () => {
+    it('THEN artifacts are KMS-encrypted, versioned, TLS-only, and pipeline artifacts and the build cache expire', () => {
       tooling.hasResourceProperties('AWS::S3::Bucket', {
         BucketEncryption: { ServerSideEncryptionConfiguration: [Match.objectLike({ ServerSideEncryptionByDefault: Match.objectLike({ SSEAlgorithm: 'aws:kms' }) })] },
         VersioningConfiguration: { Status: 'Enabled' },
-        LifecycleConfiguration: { Rules: [Match.objectLike({ ExpirationInDays: 30, NoncurrentVersionExpiration: { NoncurrentDays: 7 } })] },
+        LifecycleConfiguration: {
+          Rules: Match.arrayWith([
+            Match.objectLike({ Prefix: 'lrp-', ExpirationInDays: 30 }),
+            Match.objectLike({ Prefix: 'cache/', ExpirationInDays: 30 }),
+            Match.objectLike({ NoncurrentVersionExpiration: { NoncurrentDays: 7 } }),
+          ]),
+        },
       });
       tooling.hasResourceProperties('AWS::S3::BucketPolicy', {
         PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
       });
+    });
+
+    it('THEN function code a stack may roll back to never expires while current', () => {
+      const [artifacts] = Object.values(tooling.findResources('AWS::S3::Bucket', { Properties: { VersioningConfiguration: { Status: 'Enabled' } } }));
+      const rules = (artifacts!.Properties as { LifecycleConfiguration: { Rules: { Prefix?: string; ExpirationInDays?: number }[] } }).LifecycleConfiguration.Rules;
+      const expiringCurrent = rules.filter((rule) => rule.ExpirationInDays !== undefined);
+      expect(expiringCurrent.length).toBeGreaterThan(0);
+      for (const rule of expiringCurrent) expect(`functions/orders-api/0123abcd`.startsWith(rule.Prefix ?? ''), JSON.stringify(rule)).toBe(false);
+    });
+
+    it('THEN function code can only be uploaded encrypted with the artifact key', () => {
+      const statements = Object.values(tooling.findResources('AWS::S3::BucketPolicy')).flatMap((p) => (p.Properties as { PolicyDocument: { Statement: Json[] } }).PolicyDocument.Statement);
+      const denies = statements.filter((st) => st.Effect === 'Deny' && st.Action === 's3:PutObject');
+      expect(denies.map((st) => st.Condition)).toEqual([
+        { StringNotEquals: { 's3:x-amz-server-side-encryption': 'aws:kms' } },
+        { StringNotEquals: { 's3:x-amz-server-side-encryption-aws-kms-key-id': { 'Fn::GetAtt': [expect.stringMatching(/^ArtifactKey/), 'Arn'] } } },
+      ]);
+      for (const deny of denies) expect(JSON.stringify(deny.Resource)).toContain('/functions/*');
     });
 
     it('THEN the ledger has point-in-time recovery, encryption and TTL, and the topic a KMS key', () => {

@@ -35,9 +35,15 @@ describe('buildspecs/build.yml', () => {
     expect(report!.files.map((file) => join(report!['base-directory'], file))).toContain(junit);
   });
 
+  it('ships only what this build packaged, never templates an earlier run left in dist/', () => {
+    const packaged = buildspec.artifacts.files.filter((pattern) => pattern.startsWith('dist/'));
+    expect(packaged).toEqual(['dist/packaged/*']);
+    expect(commands.find((c) => c.startsWith('npm run package'))).toMatch(/--kms-key-id "\$ARTIFACT_KEY_ARN"/);
+  });
+
   it('collects artifacts that exist in the repository or that build and package write', () => {
     const applications = discoverFunctions(root).filter((fn) => fn.kind === FunctionKind.APPLICATION);
-    const produced = applications.flatMap((fn) => [`dist/${fn.name}.packaged.yaml`, `dist/${fn.name}.template-config.json`]);
+    const produced = applications.flatMap((fn) => [`dist/packaged/${fn.name}.packaged.yaml`, `dist/packaged/${fn.name}.template-config.json`]);
     const candidates = [...gitTrackedOrPresentFiles(root), ...produced];
     for (const pattern of buildspec.artifacts.files) {
       const regex = globToRegExp(pattern);

@@ -1,12 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseCfnYaml } from '../../infra/templates/cfn-yaml';
 import { bundleFunctions } from '../../scripts/lib/bundle';
 import { FunctionKind, discoverFunctions } from '../../scripts/lib/functions';
 import { packageFunctions } from '../../scripts/lib/package';
-import { parseCfnYaml } from '../support/cfn-yaml';
 import { requireMoto, startMoto, type MotoServer } from '../support/moto';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -14,30 +15,45 @@ const applications = discoverFunctions(root).filter((fn) => fn.kind === Function
 
 describe.runIf(requireMoto('packaging test'))('package: SAM templates to S3 (against moto)', () => {
   let moto: MotoServer;
+  let s3: S3Client;
+  let keyArn: string;
+  // Never the repository's dist/: what tests package must not end up in a build's output.
+  const outDir = () => mkdtempSync(join(tmpdir(), 'lrp-packaged-'));
   beforeAll(async () => {
     moto = await startMoto();
     await bundleFunctions(applications, { root });
-    await new S3Client({ endpoint: moto.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }).send(
-      new CreateBucketCommand({ Bucket: 'artifacts' }),
-    );
+    const client = { endpoint: moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
+    s3 = new S3Client({ ...client, forcePathStyle: true });
+    await s3.send(new CreateBucketCommand({ Bucket: 'artifacts' }));
+    keyArn = execFileSync('aws', ['kms', 'create-key', '--query', 'KeyMetadata.Arn', '--output', 'text'], { env: { ...process.env, ...moto.env }, encoding: 'utf8' }).trim();
   }, 120_000);
   afterAll(() => moto?.stop());
 
-  it('uploads each zip and rewrites CodeUri to the uploaded object, with the commit as a parameter', async () => {
-    const results = packageFunctions(applications, { root, bucket: 'artifacts', commitSha: 'abc1234', tool: 'aws', env: { ...process.env, ...moto.env } });
-    const s3 = new S3Client({ endpoint: moto.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  it('uploads each zip encrypted with the artifact key and rewrites CodeUri to it, with the commit as a parameter', async () => {
+    const results = packageFunctions(applications, { root, bucket: 'artifacts', commitSha: 'abc1234', kmsKeyId: keyArn, outDir: outDir(), tool: 'aws', env: { ...process.env, ...moto.env } });
     for (const result of results) {
       const template = parseCfnYaml(readFileSync(result.packagedTemplate, 'utf8')) as { Resources: Record<string, { Type: string; Properties: { CodeUri?: string } }> };
       const fn = Object.values(template.Resources).find((r) => r.Type === 'AWS::Serverless::Function')!;
       const match = /^s3:\/\/artifacts\/(functions\/[\w-]+\/\w+)$/.exec(fn.Properties.CodeUri ?? '');
       expect(match, `${result.name} CodeUri ${fn.Properties.CodeUri}`).not.toBeNull();
-      await expect(s3.send(new HeadObjectCommand({ Bucket: 'artifacts', Key: match![1] }))).resolves.toBeDefined();
+      const head = await s3.send(new HeadObjectCommand({ Bucket: 'artifacts', Key: match![1] }));
+      expect({ sse: head.ServerSideEncryption, key: head.SSEKMSKeyId }, result.name).toEqual({ sse: 'aws:kms', key: keyArn });
       expect(JSON.parse(readFileSync(result.templateConfiguration, 'utf8'))).toEqual({ Parameters: { CommitSha: 'abc1234' }, Tags: { 'lrp:commit': 'abc1234' } });
     }
   });
 
+  it('leaves in its folder exactly the templates of this run, never those of an earlier one', () => {
+    const dir = outDir();
+    const env = { ...process.env, ...moto.env };
+    packageFunctions(applications, { root, bucket: 'artifacts', commitSha: 'abc1234', outDir: dir, tool: 'aws', env });
+    expect(readdirSync(dir)).toHaveLength(applications.length * 2);
+    const [only] = applications;
+    packageFunctions([only!], { root, bucket: 'artifacts', commitSha: 'abc1234', outDir: dir, tool: 'aws', env });
+    expect(readdirSync(dir).sort()).toEqual([`${only!.name}.packaged.yaml`, `${only!.name}.template-config.json`]);
+  });
+
   it('fails with a clear message when the bucket does not exist', () => {
-    expect(() => packageFunctions(applications.slice(0, 1), { root, bucket: 'missing-bucket', commitSha: 'x', tool: 'aws', env: { ...process.env, ...moto.env } })).toThrow(
+    expect(() => packageFunctions(applications.slice(0, 1), { root, bucket: 'missing-bucket', commitSha: 'x', outDir: outDir(), tool: 'aws', env: { ...process.env, ...moto.env } })).toThrow(
       /aws cloudformation package.*failed/s,
     );
   });

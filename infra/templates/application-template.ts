@@ -1,0 +1,77 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FieldIssue } from '../../deploy-functions/core/issues';
+import type { ReleaseConfig } from '../config';
+import { parseCfnYaml } from './cfn-yaml';
+
+/** A CloudFormation or SAM template as parsed from YAML or JSON. */
+export interface CfnTemplate {
+  readonly Transform?: string | readonly string[];
+  readonly Parameters?: Record<string, CfnParameter>;
+  readonly Globals?: Record<string, unknown>;
+  readonly Resources: Record<string, CfnResource>;
+  readonly [key: string]: unknown;
+}
+export interface CfnParameter {
+  readonly Type?: string;
+  readonly Default?: unknown;
+  readonly AllowedPattern?: string;
+  readonly AllowedValues?: readonly unknown[];
+  readonly MinLength?: number | string;
+  readonly MaxLength?: number | string;
+}
+export interface CfnResource {
+  readonly Type: string;
+  readonly Properties?: Record<string, unknown>;
+  readonly [key: string]: unknown;
+}
+
+/** Where a function's template lives, relative to the project root. */
+export function applicationTemplatePath(functionName: string): string {
+  return join('functions', functionName, 'template.yaml');
+}
+
+/** Reads and parses a function's `template.yaml`; undefined when there is none. */
+export function readApplicationTemplate(root: string, functionName: string): CfnTemplate | undefined {
+  const path = join(root, applicationTemplatePath(functionName));
+  if (!existsSync(path)) return undefined;
+  return parseCfnYaml(readFileSync(path, 'utf8')) as unknown as CfnTemplate;
+}
+
+/**
+ * Why CloudFormation would refuse `value` for a template parameter (its AllowedPattern, AllowedValues, MinLength,
+ * MaxLength), or undefined when it accepts it.
+ */
+export function parameterRefusal(parameter: CfnParameter, value: string): string | undefined {
+  if (parameter.AllowedPattern !== undefined && !new RegExp(`^(?:${parameter.AllowedPattern})$`).test(value)) return `does not match its AllowedPattern ${parameter.AllowedPattern}`;
+  if (parameter.AllowedValues !== undefined && !parameter.AllowedValues.map(String).includes(value)) return `is not one of its AllowedValues (${parameter.AllowedValues.join(', ')})`;
+  if (parameter.MaxLength !== undefined && value.length > Number(parameter.MaxLength)) return `is longer than its MaxLength ${parameter.MaxLength}`;
+  if (parameter.MinLength !== undefined && value.length < Number(parameter.MinLength)) return `is shorter than its MinLength ${parameter.MinLength}`;
+  return undefined;
+}
+
+/**
+ * What each pipeline's deploy needs of its function's template, checked at synth: the template exists, and it declares
+ * the `Stage` parameter that every change set passes (`Stage=<stage name>`) with constraints every stage name meets.
+ */
+export function applicationTemplateIssues(config: ReleaseConfig, read: (functionName: string) => CfnTemplate | undefined): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  config.functions.forEach((fn, index) => {
+    const path = applicationTemplatePath(fn.name);
+    const template = read(fn.name);
+    if (!template) {
+      issues.push({ path: ['functions', index, 'name'], message: `no template at ${path}: every configured function needs functions/<name>/template.yaml (see the README, "Adding a function")` });
+      return;
+    }
+    const stage = template.Parameters?.Stage;
+    if (!stage) {
+      issues.push({ path: ['functions', index, 'name'], message: `${path} has no Stage parameter; every deploy passes Stage=<stage name>, so CloudFormation would refuse the change set. Add \`Stage: {Type: String}\` under Parameters` });
+      return;
+    }
+    config.stages.forEach((s, stageIndex) => {
+      const refusal = parameterRefusal(stage, s.name);
+      if (refusal) issues.push({ path: ['stages', stageIndex, 'name'], message: `stage name "${s.name}" ${refusal} in ${path}'s Stage parameter, so CloudFormation would refuse the change set; rename the stage or widen the parameter` });
+    });
+  });
+  return issues;
+}
