@@ -34,6 +34,7 @@ export default defineReleaseConfig({
           actions: ['apigateway:GET', 'apigateway:POST', 'apigateway:PUT', 'apigateway:PATCH', 'apigateway:DELETE'],
           resources: ['arn:aws:apigateway:${Region}::/apis', 'arn:aws:apigateway:${Region}::/apis/*', 'arn:aws:apigateway:${Region}::/tags/*'],
           reason: 'The template creates the HTTP API that invokes the live alias.',
+          resourceTypes: ['AWS::ApiGatewayV2::Api'],
         },
       ],
     },
@@ -44,15 +45,23 @@ export default defineReleaseConfig({
       bakeMinutes: 15,
       deployPermissions: [
         {
-          actions: ['sqs:CreateQueue', 'sqs:DeleteQueue', 'sqs:GetQueueAttributes', 'sqs:SetQueueAttributes', 'sqs:TagQueue', 'sqs:UntagQueue', 'sqs:ListQueueTags'],
+          actions: ['sqs:CreateQueue', 'sqs:DeleteQueue', 'sqs:GetQueueUrl', 'sqs:GetQueueAttributes', 'sqs:SetQueueAttributes', 'sqs:TagQueue', 'sqs:UntagQueue', 'sqs:ListQueueTags'],
           resources: ['arn:aws:sqs:${Region}:${Account}:invoices-*'],
           reason: 'The template creates the invoice queue and its dead-letter queue.',
+          resourceTypes: ['AWS::SQS::Queue'],
         },
         {
           actions: ['lambda:CreateEventSourceMapping', 'lambda:GetEventSourceMapping', 'lambda:UpdateEventSourceMapping', 'lambda:DeleteEventSourceMapping'],
           resources: ['*'],
           conditions: { ArnLike: { 'lambda:FunctionArn': 'arn:aws:lambda:${Region}:${Account}:function:invoice-worker-*' } },
           reason: 'Event source mappings have no ARN until created, so the resource is `*`, narrowed by a condition on the function.',
+          resourceTypes: ['AWS::Lambda::EventSourceMapping'],
+        },
+        {
+          actions: ['lambda:TagResource', 'lambda:UntagResource', 'lambda:ListTags'],
+          resources: ['arn:aws:lambda:${Region}:${Account}:event-source-mapping:*'],
+          reason: 'The stack tags (lrp:commit) are applied to the event source mapping on every deploy; tagging supports no condition on the function.',
+          resourceTypes: ['AWS::Lambda::EventSourceMapping'],
         },
       ],
     },

@@ -77,6 +77,12 @@ const FunctionSchema = z.strictObject({
         conditions: z.record(z.string(), z.record(z.string(), z.union([z.string(), z.array(z.string())]))).optional(),
         /** Why the permission is needed (and why a `*` resource, if any); shown in cdk-nag acknowledgements. */
         reason: z.string().min(10),
+        /**
+         * The template's resource types this permission is for, e.g. ['AWS::SQS::Queue']. The permission check then
+         * also fails when the template no longer has such a resource (a permission nobody needs), or when nothing is
+         * recorded about the type's handlers. @default []
+         */
+        resourceTypes: z.array(z.string().regex(/^AWS::\w+::\w+$/, 'must be a CloudFormation resource type such as AWS::SQS::Queue')).default([]),
       }),
     )
     .default([]),

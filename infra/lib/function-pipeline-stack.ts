@@ -243,6 +243,9 @@ export class FunctionPipelineStack extends Stack {
           'lambda:UpdateFunctionConfiguration', 'lambda:PublishVersion', 'lambda:ListVersionsByFunction', 'lambda:CreateAlias', 'lambda:UpdateAlias',
           'lambda:DeleteAlias', 'lambda:GetAlias', 'lambda:AddPermission', 'lambda:RemovePermission', 'lambda:GetPolicy', 'lambda:TagResource',
           'lambda:UntagResource', 'lambda:ListTags',
+          // Reads the Function, Version and Alias handlers make on every create, read and update (registry schemas).
+          'lambda:GetFunctionCodeSigningConfig', 'lambda:GetRuntimeManagementConfig', 'lambda:GetFunctionRecursionConfig', 'lambda:GetFunctionScalingConfig',
+          'lambda:GetProvisionedConcurrencyConfig',
         ],
         resources: [functions, `${functions}:*`],
       }),
@@ -251,7 +254,12 @@ export class FunctionPipelineStack extends Stack {
     const roles = this.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: `lrp-app-${fnName}-*` });
     role.addToPolicy(
       new iam.PolicyStatement({
-        actions: ['iam:CreateRole', 'iam:DeleteRole', 'iam:GetRole', 'iam:PassRole', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:GetRolePolicy', 'iam:TagRole', 'iam:UntagRole'],
+        actions: [
+          'iam:CreateRole', 'iam:DeleteRole', 'iam:GetRole', 'iam:PassRole', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy',
+          'iam:GetRolePolicy', 'iam:TagRole', 'iam:UntagRole', 'iam:ListRoleTags', 'iam:UpdateRole', 'iam:UpdateRoleDescription', 'iam:UpdateAssumeRolePolicy',
+          // Without these the delete handler cannot remove the role, and a failed first create ends in ROLLBACK_FAILED.
+          'iam:ListAttachedRolePolicies', 'iam:ListRolePolicies',
+        ],
         resources: [roles],
       }),
     );

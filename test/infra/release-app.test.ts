@@ -1,14 +1,18 @@
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveReleaseConfig } from '../../infra/config';
 import { IAM5_ACKNOWLEDGEMENTS, configuredAcknowledgements, unacknowledged } from '../../infra/lib/nag-acknowledgements';
 import { ShiftTrafficParametersSchema, IntegrationTestParametersSchema, DeployWindowParametersSchema } from '../../deploy-functions/core/user-parameters';
+import { FunctionPipelineStack } from '../../infra/lib/function-pipeline-stack';
+import { planPipeline } from '../../infra/lib/release-plan';
+import { ToolingStack } from '../../infra/lib/tooling-stack';
 import { cfnLint } from '../support/cfn-lint';
-import { sampleConfig, synthRelease, templatesOf } from './support';
+import { cdkContext, sampleConfig, synthRelease, templatesOf } from './support';
 
 type Json = Record<string, unknown>;
 let outdir: string;
@@ -266,4 +270,20 @@ describe('GIVEN fifty functions', () => {
     expect(Math.max(...sizes('AWS::IAM::Policy'))).toBeLessThanOrEqual(10_240);
     expect(Math.max(0, ...sizes('AWS::IAM::ManagedPolicy'))).toBeLessThanOrEqual(6_144);
   }, 60_000);
+});
+
+describe('GIVEN an action whose rendered configuration is longer than CodePipeline accepts', () => {
+  it('THEN synth fails naming the stage, the action, the key and the limit', () => {
+    const config = resolveReleaseConfig(sampleConfig);
+    const app = new App({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] } });
+    const env = { account: '123456789012', region: 'eu-central-1' };
+    const tooling = new ToolingStack(app, 'lrp-tooling', { env, config });
+    const plan = planPipeline(config, config.functions[0]!);
+    const stages = plan.stages.map((stage) => ({
+      ...stage,
+      actions: stage.actions.map((action) => (action.kind === 'invoke' && action.name === 'ShiftTraffic' ? { ...action, userParameters: { ...action.userParameters, commit: 'x'.repeat(1000) } } : action)),
+    }));
+    new FunctionPipelineStack(app, 'lrp-pipeline-orders-api', { env, config, plan: { ...plan, stages }, tooling });
+    expect(() => app.synth()).toThrow(/Deploy-prod\/ShiftTraffic UserParameters would be [\d,]+ characters; CodePipeline allows at most 1,000/);
+  });
 });

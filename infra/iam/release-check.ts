@@ -1,0 +1,150 @@
+/**
+ * The sufficiency check over a synthesized release: each pipeline's CloudFormation role against what its function's
+ * packaged (and SAM-translated) template needs in every stage, and each action role against what CodePipeline needs.
+ * Findings name the resource, the action and the configuration line to add.
+ */
+import type { FunctionConfig } from '../config';
+import type { CfnTemplate } from '../templates/application-template';
+import { handlerPermissions } from './handler-permissions';
+import { pipelineActionRequirements } from './pipeline-requirements';
+import { UNKNOWN, evaluate } from './policy';
+import { RESOURCE_MODELS } from './resource-models';
+import { missingPermissions, requirementsOf, statementsOfRole, type Requirement } from './sufficiency';
+import { TemplateValues, type StackContext } from './template-values';
+
+/** Where the release is deployed. */
+export interface ReleaseEnvironment {
+  readonly partition: string;
+  readonly region: string;
+  readonly account: string;
+}
+
+/** A synthesized stack. */
+export interface SynthesizedStack {
+  readonly stackName: string;
+  readonly template: CfnTemplate;
+}
+
+/** A permission a role lacks, as a sentence saying what to do. */
+export interface Finding {
+  readonly where: string;
+  readonly message: string;
+}
+
+/** Resource types whose permissions the pipeline stack grants by itself (the function, its role, versions and aliases). */
+const BUILT_IN_TYPES = new Set(['AWS::Lambda::Function', 'AWS::Lambda::Version', 'AWS::Lambda::Alias', 'AWS::Lambda::Permission', 'AWS::IAM::Role']);
+/** The bucket name packaged templates are translated with, replaced by the pipeline's artifact bucket afterwards. */
+export const CODE_BUCKET_PLACEHOLDER = 'lrp-packaged-code';
+
+const values = (stack: SynthesizedStack, env: ReleaseEnvironment, imports?: Record<string, string>) =>
+  new TemplateValues(stack.template, { stackName: stack.stackName, ...env, unresolved: 'symbol', ...(imports ? { imports } : {}) }, (type) => RESOURCE_MODELS[type]);
+
+/** The value behind every export of a stack, by export name, for the stacks that import them. */
+export function exportsOf(stack: SynthesizedStack, env: ReleaseEnvironment): Record<string, string> {
+  const resolver = values(stack, env);
+  const outputs = (stack.template.Outputs ?? {}) as Record<string, { Value: unknown; Export?: { Name: unknown } }>;
+  return Object.fromEntries(Object.values(outputs).flatMap((o) => (o.Export ? [[resolver.string(o.Export.Name), resolver.string(o.Value)]] : [])));
+}
+
+/** A packaged template as `npm run package` leaves it: every function's code in the artifact bucket under its prefix. */
+export function asPackaged(template: CfnTemplate, functionName: string): CfnTemplate {
+  const copy = structuredClone(template) as { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> };
+  for (const resource of Object.values(copy.Resources)) {
+    if (resource.Type === 'AWS::Serverless::Function' && resource.Properties) resource.Properties.CodeUri = `s3://${CODE_BUCKET_PLACEHOLDER}/functions/${functionName}/0123456789abcdef`;
+  }
+  return copy as unknown as CfnTemplate;
+}
+
+/** What a permission line in `deployPermissions` would say for a resource: `${Region}`, `${Account}` and `*` for unknowns. */
+export function suggestedResource(resource: string, env: ReleaseEnvironment): string {
+  return resource.replaceAll(UNKNOWN, '*').replaceAll(`:${env.region}:`, ':${Region}:').replaceAll(`:${env.account}:`, ':${Account}:');
+}
+
+/**
+ * The CloudFormation role of a function's pipeline against its template in every stage. `translated(stage)` gives the
+ * packaged template as CloudFormation deploys it in that stage (SAM resources translated, see `asPackaged`).
+ */
+export function checkCloudFormationRole(options: {
+  readonly env: ReleaseEnvironment;
+  readonly tooling: SynthesizedStack;
+  readonly pipeline: SynthesizedStack;
+  readonly fn: FunctionConfig;
+  readonly fnIndex: number;
+  readonly stages: readonly string[];
+  readonly translated: (stage: string) => CfnTemplate;
+}): { findings: Finding[]; judgedTypes: Set<string> } {
+  const { env, pipeline, fn, fnIndex } = options;
+  const pipelineValues = values(pipeline, env, exportsOf(options.tooling, env));
+  const resources = pipeline.template.Resources;
+  const actions = Object.values(resources).flatMap((r) => (r.Type === 'AWS::CodePipeline::Pipeline' ? ((r.Properties?.Stages as { Actions: { Configuration?: Record<string, unknown> }[] }[]) ?? []) : [])).flatMap((s) => s.Actions);
+  const project = Object.values(resources).find((r) => r.Type === 'AWS::CodeBuild::Project');
+  const variables = (pipelineValues.value(project?.Properties?.Environment) as { EnvironmentVariables?: { Name: string; Value: string }[] } | undefined)?.EnvironmentVariables ?? [];
+  const bucket = variables.find((v) => v.Name === 'ARTIFACT_BUCKET')?.Value ?? UNKNOWN;
+  const codeKey = variables.find((v) => v.Name === 'ARTIFACT_KEY_ARN')?.Value;
+  const findings: Finding[] = [];
+  const judgedTypes = new Set<string>();
+  for (const stage of options.stages) {
+    const stackName = `lrp-app-${fn.name}-${stage}`;
+    const roleArn = actions.find((a) => a.Configuration?.StackName === stackName && a.Configuration.RoleArn)?.Configuration?.RoleArn as { 'Fn::GetAtt': [string, string] } | undefined;
+    if (!roleArn) throw new Error(`${pipeline.stackName}: no change-set action deploys ${stackName}`);
+    const statements = statementsOfRole(pipelineValues, roleArn['Fn::GetAtt'][0]);
+    const template = structuredClone(options.translated(stage)) as { Resources: Record<string, { Type: string; Properties?: { Code?: { S3Bucket?: string; S3Key?: string } } }> };
+    for (const resource of Object.values(template.Resources)) {
+      const code = resource.Properties?.Code;
+      if (resource.Type === 'AWS::Lambda::Function' && code?.S3Bucket === CODE_BUCKET_PLACEHOLDER) Object.assign(code, { S3Bucket: bucket, S3Key: `functions/${fn.name}/${UNKNOWN}` });
+    }
+    const stack: StackContext = { stackName, ...env, parameters: { Stage: stage, CommitSha: '0123456789abcdef' }, unresolved: 'unknown' };
+    const { requirements, unjudged } = requirementsOf(template as unknown as CfnTemplate, stack);
+    for (const u of unjudged) findings.push({ where: `${stackName}/${u.logicalId}`, message: `${stackName}: ${u.logicalId} (${u.type}) cannot be judged: ${u.reason}` });
+    for (const r of requirements) judgedTypes.add(r.type);
+    // Lambda reads the SSE-KMS code object with the caller's (CloudFormation's) credentials.
+    const extra: Requirement[] =
+      codeKey === undefined ? [] : requirements.filter((r) => r.action === 's3:GetObject' && r.resource.includes(`:::${bucket}/`)).map((r) => ({ ...r, action: 'kms:Decrypt', resource: codeKey, context: {} }));
+    for (const miss of missingPermissions([...requirements, ...extra], statements)) findings.push(cloudFormationFinding(miss, stackName, fn, fnIndex, env, pipeline.stackName));
+  }
+  findings.push(...claimedTypeFindings(fn, fnIndex, options.stages.map((stage) => options.translated(stage))));
+  return { findings, judgedTypes };
+}
+
+/** Each resource type a deploy permission claims must be one the check can judge, and must still be in the template. */
+function claimedTypeFindings(fn: FunctionConfig, fnIndex: number, templates: readonly CfnTemplate[]): Finding[] {
+  const present = new Set(templates.flatMap((t) => Object.values(t.Resources).map((r) => r.Type)));
+  const data = handlerPermissions();
+  return fn.deployPermissions.flatMap((permission, index) =>
+    permission.resourceTypes.flatMap((type) => {
+      const field = `functions.${fnIndex}.deployPermissions.${index}.resourceTypes`;
+      if (!data.types[type] || !RESOURCE_MODELS[type]) return [{ where: field, message: `${field}: the check knows nothing of ${type}'s handlers (add it with npm run refresh:handler-permissions -- --add ${type}, and a model in infra/iam/resource-models.ts)` }];
+      if (!present.has(type)) return [{ where: field, message: `${field}: ${fn.name}'s template has no ${type} any more; remove the permission (or the claim)` }];
+      return [];
+    }),
+  );
+}
+
+function cloudFormationFinding(miss: Requirement & { decision: string }, stackName: string, fn: FunctionConfig, fnIndex: number, env: ReleaseEnvironment, pipelineStack: string): Finding {
+  const need = `${stackName}: ${miss.logicalId} (${miss.type}) needs ${miss.action} on ${suggestedResource(miss.resource, env)}${miss.context && Object.keys(miss.context).length ? ` with ${JSON.stringify(miss.context)}` : ''} for its ${miss.handlers.join('/')} handler${miss.handlers.length > 1 ? 's' : ''}`;
+  const verb = miss.decision === 'DENIED' ? 'explicitly denies it' : 'does not allow it';
+  const fix = BUILT_IN_TYPES.has(miss.type)
+    ? `the CloudFormation role that infra/lib/function-pipeline-stack.ts builds for every function should grant it`
+    : `add to functions.${fnIndex}.deployPermissions (${fn.name}) in release.config.ts: { actions: ['${miss.action}'], resources: ['${suggestedResource(miss.resource, env)}'], reason: '…' }`;
+  return { where: `${stackName}/${miss.logicalId}`, message: `${need}; the CloudFormation role of ${pipelineStack} ${verb}: ${fix}` };
+}
+
+/** Every action role of a pipeline stack against what CodePipeline needs for that action. */
+export function checkActionRoles(options: { readonly env: ReleaseEnvironment; readonly tooling: SynthesizedStack; readonly pipeline: SynthesizedStack; readonly transform: string }): Finding[] {
+  const { env, tooling, pipeline } = options;
+  const toolingValues = values(tooling, env);
+  const topicKeys = Object.fromEntries(
+    Object.entries(tooling.template.Resources)
+      .filter(([, r]) => r.Type === 'AWS::SNS::Topic' && r.Properties?.KmsMasterKeyId !== undefined)
+      .map(([id, r]) => [toolingValues.ref(id), toolingValues.string(r.Properties!.KmsMasterKeyId)]),
+  );
+  const pipelineValues = values(pipeline, env, exportsOf(tooling, env));
+  const statementsByRole = new Map<string, ReturnType<typeof statementsOfRole>>();
+  return pipelineActionRequirements(pipelineValues, { topicKeys, templatesHaveTransform: true, transform: options.transform }).flatMap((requirement) => {
+    let statements = statementsByRole.get(requirement.roleLogicalId);
+    if (!statements) statementsByRole.set(requirement.roleLogicalId, (statements = statementsOfRole(pipelineValues, requirement.roleLogicalId)));
+    const decision = evaluate(statements, requirement);
+    if (decision === 'ALLOWED') return [];
+    return [{ where: requirement.where, message: `${pipeline.stackName} ${requirement.where}: role ${requirement.roleLogicalId} needs ${requirement.action} on ${suggestedResource(requirement.resource, env)} (${decision === 'DENIED' ? 'explicitly denied' : 'not allowed'})` }];
+  });
+}

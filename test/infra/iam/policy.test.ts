@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { UNKNOWN, evaluate, globMatches, type IamStatement } from '../../../infra/iam/policy';
+
+const allow = (Action: string | string[], Resource: string | string[], Condition?: IamStatement['Condition']): IamStatement => ({ Effect: 'Allow', Action, Resource, ...(Condition ? { Condition } : {}) });
+
+describe('globMatches', () => {
+  it.each([
+    ['arn:aws:sqs:*:*:invoices-*', 'arn:aws:sqs:eu-central-1:123456789012:invoices-prod', true],
+    ['arn:aws:sqs:*:*:invoices-?', 'arn:aws:sqs:eu-central-1:123456789012:invoices-1', true],
+    ['arn:aws:sqs:*:*:orders', 'arn:aws:sqs:eu-central-1:123456789012:orders-api', false],
+    ['*', '', true],
+  ])('%s matches %s: %s', (pattern, value, expected) => {
+    expect(globMatches(pattern, value)).toBe(expected);
+  });
+
+  it('lets only `*` cover a part that is unknown before deploy', () => {
+    const role = `arn:aws:iam::123456789012:role/lrp-app-orders-api-prod-FunctionRole-${UNKNOWN}`;
+    expect(globMatches('arn:aws:iam::123456789012:role/lrp-app-orders-api-*', role)).toBe(true);
+    expect(globMatches('arn:aws:iam::123456789012:role/lrp-app-orders-api-prod-FunctionRole-?', role)).toBe(false);
+    expect(globMatches('arn:aws:iam::123456789012:role/lrp-app-orders-api-prod-FunctionRole-ABC', role)).toBe(false);
+  });
+});
+
+describe('evaluate', () => {
+  const request = { action: 'sqs:GetQueueUrl', resource: 'arn:aws:sqs:eu-central-1:123456789012:invoices-prod' };
+
+  it('allows what an Allow statement names, actions case-insensitively', () => {
+    expect(evaluate([allow('SQS:getqueueurl', 'arn:aws:sqs:*:*:invoices-*')], request)).toBe('ALLOWED');
+  });
+
+  it('does not allow an action no statement names', () => {
+    expect(evaluate([allow(['sqs:CreateQueue', 'sqs:GetQueueAttributes'], '*')], request)).toBe('NOT_ALLOWED');
+  });
+
+  it('lets an explicit Deny win over any Allow', () => {
+    expect(evaluate([allow('sqs:*', '*'), { Effect: 'Deny', Action: 'sqs:GetQueueUrl', Resource: '*' }], request)).toBe('DENIED');
+  });
+
+  it('applies conditions to the request context, a missing key failing all but negated and IfExists operators', () => {
+    const esm = { action: 'lambda:CreateEventSourceMapping', resource: '*' };
+    const narrowed = allow('lambda:CreateEventSourceMapping', '*', { ArnLike: { 'lambda:FunctionArn': 'arn:aws:lambda:*:*:function:invoice-worker-*' } });
+    expect(evaluate([narrowed], { ...esm, context: { 'lambda:FunctionArn': 'arn:aws:lambda:eu-central-1:1:function:invoice-worker-prod:live' } })).toBe('ALLOWED');
+    expect(evaluate([narrowed], { ...esm, context: { 'lambda:FunctionArn': 'arn:aws:lambda:eu-central-1:1:function:orders-api-prod' } })).toBe('NOT_ALLOWED');
+    expect(evaluate([narrowed], esm)).toBe('NOT_ALLOWED');
+    const ifExists = allow('lambda:CreateEventSourceMapping', '*', { ArnLikeIfExists: { 'lambda:FunctionArn': 'arn:aws:lambda:*:*:function:x' } });
+    expect(evaluate([ifExists], esm)).toBe('ALLOWED');
+    const passedTo = allow('iam:PassRole', '*', { StringEquals: { 'iam:PassedToService': 'lambda.amazonaws.com' } });
+    expect(evaluate([passedTo], { action: 'iam:PassRole', resource: 'r', context: { 'iam:PassedToService': 'lambda.amazonaws.com' } })).toBe('ALLOWED');
+    expect(evaluate([passedTo], { action: 'iam:PassRole', resource: 'r', context: { 'iam:PassedToService': 'ec2.amazonaws.com' } })).toBe('NOT_ALLOWED');
+  });
+
+  it('never allows through a condition operator it cannot read, and lets such a Deny deny', () => {
+    const odd = { ForAnyValue: { 'aws:TagKeys': 'x' } } as unknown as IamStatement['Condition'];
+    expect(evaluate([allow('sqs:GetQueueUrl', '*', odd)], request)).toBe('NOT_ALLOWED');
+    expect(evaluate([allow('sqs:GetQueueUrl', '*'), { Effect: 'Deny', Action: '*', Resource: '*', Condition: odd }], request)).toBe('DENIED');
+  });
+
+  it('reads NotAction and NotResource', () => {
+    expect(evaluate([{ Effect: 'Allow', NotAction: 'iam:*', Resource: '*' }], request)).toBe('ALLOWED');
+    expect(evaluate([{ Effect: 'Allow', Action: '*', NotResource: 'arn:aws:sqs:*:*:invoices-*' }], request)).toBe('NOT_ALLOWED');
+  });
+});

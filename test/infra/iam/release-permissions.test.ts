@@ -1,0 +1,137 @@
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { resolveReleaseConfig, type ReleaseConfigInput } from '../../../infra/config';
+import { asPackaged, checkActionRoles, checkCloudFormationRole, type SynthesizedStack } from '../../../infra/iam/release-check';
+import { SAM_TRANSFORM } from '../../../infra/lib/function-pipeline-stack';
+import { readApplicationTemplate, type CfnTemplate } from '../../../infra/templates/application-template';
+import { translateSam } from '../../../infra/templates/sam-translate';
+import { requireSamTranslator } from '../../support/sam';
+import { sampleConfig, synthRelease, templatesOf } from '../support';
+
+const root = join(import.meta.dirname, '..', '..', '..');
+const env = { partition: 'aws', region: 'eu-central-1', account: '123456789012' };
+type Json = Record<string, unknown> & { Resources: Record<string, { Type: string; Properties: Json }> };
+
+/** The synthesized release of a configuration, as stacks the check reads. */
+function release(input: ReleaseConfigInput) {
+  const { tooling, pipelines } = templatesOf(synthRelease(input));
+  return {
+    config: resolveReleaseConfig(input),
+    tooling: { stackName: 'lrp-tooling', template: tooling.toJSON() as CfnTemplate },
+    pipeline: (fn: string): SynthesizedStack => ({ stackName: `lrp-pipeline-${fn}`, template: pipelines[`lrp-pipeline-${fn}`]!.toJSON() as CfnTemplate }),
+  };
+}
+
+// One translation per function and stage: the same for every configuration these tests synthesize.
+const translations = new Map<string, CfnTemplate>();
+const translated = (fn: string) => (stage: string) => {
+  const key = `${fn}/${stage}`;
+  if (!translations.has(key)) translations.set(key, translateSam(asPackaged(readApplicationTemplate(root, fn)!, fn), { region: env.region, parameters: { Stage: stage, CommitSha: 'abc' } }));
+  return translations.get(key)!;
+};
+
+function cloudFormationFindings(input: ReleaseConfigInput, fnName: string) {
+  const r = release(input);
+  const fnIndex = r.config.functions.findIndex((f) => f.name === fnName);
+  return checkCloudFormationRole({ env, tooling: r.tooling, pipeline: r.pipeline(fnName), fn: r.config.functions[fnIndex]!, fnIndex, stages: r.config.stages.map((s) => s.name), translated: translated(fnName) });
+}
+
+/** The sample configuration with one action taken out of one function's deploy permissions. */
+function without(fnName: string, action: string): ReleaseConfigInput {
+  return {
+    ...sampleConfig,
+    functions: sampleConfig.functions.map((fn) =>
+      fn.name !== fnName ? fn : { ...fn, deployPermissions: (fn.deployPermissions ?? []).map((p) => ({ ...p, actions: p.actions.filter((a) => a !== action) })).filter((p) => p.actions.length > 0) },
+    ),
+  };
+}
+
+describe.runIf(requireSamTranslator('the permission sufficiency check'))('GIVEN the synthesized release and its packaged, SAM-translated templates', () => {
+  let sample: ReturnType<typeof release>;
+  beforeAll(() => {
+    sample = release(sampleConfig);
+  }, 60_000);
+
+  describe('WHEN each pipeline\'s CloudFormation role is checked against every stage of its template', () => {
+    it('THEN every call the handlers of every resource make is allowed, and no resource is left unjudged', () => {
+      for (const [fnIndex, fn] of sample.config.functions.entries()) {
+        const { findings } = checkCloudFormationRole({ env, tooling: sample.tooling, pipeline: sample.pipeline(fn.name), fn, fnIndex, stages: sample.config.stages.map((s) => s.name), translated: translated(fn.name) });
+        expect(findings.map((f) => f.message), fn.name).toEqual([]);
+      }
+    }, 60_000);
+
+    it('THEN it covers every resource type of both samples and of the SAM translation', () => {
+      const judged = new Set(sample.config.functions.flatMap((fn, fnIndex) => [...checkCloudFormationRole({ env, tooling: sample.tooling, pipeline: sample.pipeline(fn.name), fn, fnIndex, stages: ['prod'], translated: translated(fn.name) }).judgedTypes]));
+      const present = new Set(sample.config.functions.flatMap((fn) => Object.values(translated(fn.name)('prod').Resources).map((r) => r.Type)));
+      expect([...present].sort()).toEqual([...judged].sort());
+      expect([...judged].sort()).toEqual([
+        'AWS::ApiGatewayV2::Api', 'AWS::IAM::Role', 'AWS::Lambda::Alias', 'AWS::Lambda::EventSourceMapping', 'AWS::Lambda::Function', 'AWS::Lambda::Permission', 'AWS::Lambda::Version', 'AWS::SQS::Queue',
+      ]);
+    }, 60_000);
+  });
+
+  describe('WHEN a permission the handlers need is taken out of a function\'s deploy permissions', () => {
+    it.each([
+      ['lambda:TagResource', 'QueueEventSource (AWS::Lambda::EventSourceMapping)', "arn:aws:lambda:${Region}:${Account}:event-source-mapping:*"],
+      ['sqs:GetQueueUrl', 'Queue (AWS::SQS::Queue)', "arn:aws:sqs:${Region}:${Account}:invoices-prod"],
+    ])('THEN the check names the resource, %s and the configuration line to add', (action, resource, arn) => {
+      const { findings } = cloudFormationFindings(without('invoice-worker', action), 'invoice-worker');
+      const messages = findings.map((f) => f.message);
+      expect(messages).toContainEqual(expect.stringContaining(`lrp-app-invoice-worker-prod: ${resource} needs ${action} on ${arn}`));
+      expect(messages).toContainEqual(expect.stringContaining(`add to functions.1.deployPermissions (invoice-worker) in release.config.ts: { actions: ['${action}'], resources: ['${arn}']`));
+    }, 60_000);
+  });
+
+  describe('WHEN a deploy permission claims a resource type', () => {
+    const claiming = (resourceTypes: string[]): ReleaseConfigInput => ({
+      ...sampleConfig,
+      functions: sampleConfig.functions.map((fn) => (fn.name !== 'invoice-worker' ? fn : { ...fn, deployPermissions: (fn.deployPermissions ?? []).map((p, i) => (i === 0 ? { ...p, resourceTypes } : p)) })),
+    });
+
+    it('THEN a type the template no longer has is named as a permission nobody needs', () => {
+      const { findings } = cloudFormationFindings(claiming(['AWS::SQS::Queue', 'AWS::SNS::Topic']), 'invoice-worker');
+      expect(findings.map((f) => f.message)).toEqual(["functions.1.deployPermissions.0.resourceTypes: invoice-worker's template has no AWS::SNS::Topic any more; remove the permission (or the claim)"]);
+    }, 60_000);
+
+    it('THEN a type nothing is recorded about is named with how to add it', () => {
+      const { findings } = cloudFormationFindings(claiming(['AWS::Kinesis::Stream']), 'invoice-worker');
+      expect(findings.map((f) => f.message)).toEqual([expect.stringMatching(/^functions\.1\.deployPermissions\.0\.resourceTypes: the check knows nothing of AWS::Kinesis::Stream's handlers \(add it with npm run refresh:handler-permissions -- --add AWS::Kinesis::Stream/)]);
+    }, 60_000);
+  });
+
+  describe('WHEN the CloudFormation role the pipeline stack builds lacks a permission the SAM function role needs to be deleted', () => {
+    it('THEN the check names it as the pipeline stack\'s to grant', () => {
+      const pipeline = sample.pipeline('orders-api');
+      const template = structuredClone(pipeline.template) as unknown as Json;
+      for (const resource of Object.values(template.Resources)) {
+        const document = resource.Properties.PolicyDocument as { Statement: { Action: string | string[] }[] } | undefined;
+        if (resource.Type === 'AWS::IAM::Policy' && document) for (const st of document.Statement) st.Action = [st.Action].flat().filter((a) => a !== 'iam:ListAttachedRolePolicies');
+      }
+      const { findings } = checkCloudFormationRole({ env, tooling: sample.tooling, pipeline: { ...pipeline, template: template as unknown as CfnTemplate }, fn: sample.config.functions[0]!, fnIndex: 0, stages: ['prod'], translated: translated('orders-api') });
+      expect(findings.map((f) => f.message)).toContainEqual(
+        expect.stringMatching(/FunctionRole \(AWS::IAM::Role\) needs iam:ListAttachedRolePolicies on arn:aws:iam::\$\{Account\}:role\/lrp-app-orders-api-prod-FunctionRole-\* for its read\/delete handlers.*infra\/lib\/function-pipeline-stack\.ts/),
+      );
+    }, 60_000);
+  });
+
+  describe('WHEN each action role is checked against what CodePipeline needs', () => {
+    it('THEN every action may do what it does: change sets with the SAM transform, encrypted approval notices, invokes, builds, the source', () => {
+      for (const fn of sample.config.functions) expect(checkActionRoles({ env, tooling: sample.tooling, pipeline: sample.pipeline(fn.name), transform: SAM_TRANSFORM }).map((f) => f.message)).toEqual([]);
+    });
+
+    it.each([
+      ['cloudformation:CreateChangeSet', /transform\/Serverless-2016-10-31/, /Deploy-prod\/PrepareChanges: role ChangeSetActionRole\w+ needs cloudformation:CreateChangeSet on arn:aws:cloudformation:\$\{Region\}:aws:transform\/Serverless-2016-10-31/],
+      ['kms:GenerateDataKey', /TopicKey/, /Approve-prod\/Approve: role \w+ needs kms:GenerateDataKey on arn:aws:kms:\$\{Region\}:\$\{Account\}:key\//],
+    ])('THEN without %s it names the action, its role and the resource', (action, resourceMatch, message) => {
+      const pipeline = sample.pipeline('orders-api');
+      const template = structuredClone(pipeline.template) as unknown as Json;
+      for (const resource of Object.values(template.Resources)) {
+        const document = resource.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] } | undefined;
+        if (resource.Type !== 'AWS::IAM::Policy' || !document) continue;
+        for (const st of document.Statement) if (resourceMatch.test(JSON.stringify(st.Resource))) st.Action = [st.Action].flat().filter((a) => a !== action);
+      }
+      const findings = checkActionRoles({ env, tooling: sample.tooling, pipeline: { ...pipeline, template: template as unknown as CfnTemplate }, transform: SAM_TRANSFORM });
+      expect(findings.map((f) => f.message)).toContainEqual(expect.stringMatching(message));
+    });
+  });
+});
