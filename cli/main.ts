@@ -8,6 +8,7 @@ import { LambdaAdapter } from '../deploy-functions/aws/lambda';
 import { DynamoDbLedger } from '../deploy-functions/aws/ledger';
 import { historyTable, statusTable } from './format';
 import { aliasStatus, history, requestAction, rollback, type OperatorDeps } from './operations';
+import { stageFunctionName } from '../deploy-functions/core/names';
 
 /** Exit codes scripts can rely on. */
 export const ExitCode = { OK: 0, FAILED: 1, USAGE: 2, NOT_FOUND: 3, CREDENTIALS: 4, UNREACHABLE: 5 } as const;
@@ -35,7 +36,7 @@ export function explain(error: unknown): { code: number; message: string } {
 async function configuredFunctions(): Promise<string[]> {
   const { default: config } = await import('../release.config');
   const stages = config.stages?.map((s) => s.name) ?? ['staging', 'prod'];
-  return config.functions.flatMap((fn) => stages.map((stage) => `${fn.name}-${stage}`));
+  return config.functions.flatMap((fn) => stages.map((stage) => stageFunctionName(fn.name, stage)));
 }
 
 /** Builds the CLI; `deps` is injectable so tests can point it anywhere. */

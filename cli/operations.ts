@@ -3,7 +3,7 @@ import type { AlarmObservation } from '../deploy-functions/core/health';
 import { DeploymentStatus, activeDeployment, knownGoodVersion, newDeploymentId, type DeploymentRecord } from '../deploy-functions/core/ledger';
 import type { AliasRef, Clock, CloudWatchPort, LambdaPort, LedgerPort } from '../deploy-functions/core/ports';
 import type { AliasRouting } from '../deploy-functions/core/types';
-import { generatedAlarmPrefix } from '../deploy-functions/engine/shift-traffic';
+import { generatedAlarmPrefix } from '../deploy-functions/core/names';
 
 /** What the operator commands need: the same ports the deployment functions use. */
 export interface OperatorDeps {

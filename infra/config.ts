@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { describeIssues, type FieldIssue } from '../deploy-functions/core/issues';
 import { AnalysisSchema, DEFAULT_BAKE_MINUTES, StrategySchema } from '../deploy-functions/core/user-parameters';
 import { WindowPolicySchema } from '../deploy-functions/core/window';
+import { stageFunctionName } from '../deploy-functions/core/names';
 
 const name = (what: string) => z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, `${what} must be lower-case letters, digits and dashes, starting with a letter (at most 31)`);
 
@@ -118,7 +119,8 @@ export const ReleaseConfigSchema = z
     seen(config.functions.map((f) => f.name), 'functions');
     config.functions.forEach((fn, index) =>
       config.stages.forEach((stage) => {
-        if (`${fn.name}-${stage.name}`.length > 64) ctx.addIssue({ code: 'custom', path: ['functions', index, 'name'], message: `${fn.name}-${stage.name} exceeds Lambda's 64-character limit` });
+        const deployed = stageFunctionName(fn.name, stage.name);
+        if (deployed.length > 64) ctx.addIssue({ code: 'custom', path: ['functions', index, 'name'], message: `${deployed} exceeds Lambda's 64-character limit` });
       }),
     );
   });

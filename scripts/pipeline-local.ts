@@ -19,6 +19,7 @@ import { startMoto } from '../test/support/moto';
 import { bundleFunctions, deterministicZip } from './lib/bundle';
 import { FunctionKind, discoverFunctions } from './lib/functions';
 import { packageFunctions, resolveCommitSha } from './lib/package';
+import { generatedAlarmName, stageFunctionName } from '../deploy-functions/core/names';
 
 const root = process.cwd();
 const STAGE = 'prod';
@@ -135,7 +136,7 @@ try {
       for (const metric of ['errors', 'throttles', 'duration-p99']) {
         await cloudwatch.send(
           new PutMetricAlarmCommand({
-            AlarmName: `lrp/${functionName}/live/${metric}`,
+            AlarmName: generatedAlarmName(functionName, 'live', metric),
             Namespace: 'AWS/Lambda',
             MetricName: metric === 'errors' ? 'Errors' : metric === 'throttles' ? 'Throttles' : 'Duration',
             Dimensions: [{ Name: 'FunctionName', Value: functionName }, { Name: 'Resource', Value: `${functionName}:live` }],
@@ -146,7 +147,7 @@ try {
             ComparisonOperator: 'GreaterThanOrEqualToThreshold',
           }),
         );
-        await cloudwatch.send(new SetAlarmStateCommand({ AlarmName: `lrp/${functionName}/live/${metric}`, StateValue: 'OK', StateReason: 'deployed' }));
+        await cloudwatch.send(new SetAlarmStateCommand({ AlarmName: generatedAlarmName(functionName, 'live', metric), StateValue: 'OK', StateReason: 'deployed' }));
       }
     }
   });
@@ -218,7 +219,7 @@ try {
 
   // Release 2 of orders-api: its error alarm fires during the canary; the engine and the rollback function react.
   const target = 'orders-api';
-  const alarm = `lrp/${target}-${STAGE}/live/errors`;
+  const alarm = generatedAlarmName(stageFunctionName(target, STAGE), 'live', 'errors');
   const version = await step(`release 2 of ${target}: publish version, move candidate`, () => publish(target, 2));
   await step(`release 2 of ${target}: integration tests on candidate (v${version})`, () => integrationTests(target, `it-2-${target}`));
   const failed = await step(`release 2 of ${target}: shift live to v${version}; ${alarm} goes to ALARM after ${STEP_SECONDS / 2} s`, () =>

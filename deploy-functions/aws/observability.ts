@@ -3,7 +3,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 
 /** Namespace of the deployment functions' EMF metrics. */
-export const METRICS_NAMESPACE = 'LambdaReleasePipeline';
+import { METRICS_NAMESPACE } from '../core/names';
 
 /**
  * JSON logs (level from LOG_LEVEL), EMF metrics and X-Ray tracing for one deployment function, created once per

@@ -4,6 +4,7 @@ import { describeIssues } from '../core/issues';
 import { rollbackTarget } from '../core/ledger';
 import type { AliasRef, Clock, LambdaPort, LedgerPort, LogPort } from '../core/ports';
 import { ROLLBACK_ATTEMPTS, withRetries } from './retry';
+import { aliasOfGeneratedAlarm } from '../core/names';
 
 /** What the rollback function needs from the world. */
 export interface RollbackDeps {
@@ -30,12 +31,6 @@ export interface RollbackAction {
   readonly action: 'ROLLED_BACK' | 'ALREADY_ROLLED_BACK' | 'NOTHING_IN_FLIGHT' | 'NO_PREVIOUS_VERSION';
   readonly reason: string;
   readonly toVersion?: string;
-}
-
-/** The function alias a generated alarm guards, from its name `lrp/<function>/<alias>/<metric>`. */
-export function aliasOfGeneratedAlarm(alarmName: string): AliasRef | undefined {
-  const match = /^lrp\/([A-Za-z0-9-_]{1,64})\/([A-Za-z0-9-_]{1,128})\//.exec(alarmName);
-  return match ? { functionName: match[1]!, alias: match[2]! } : undefined;
 }
 
 /**

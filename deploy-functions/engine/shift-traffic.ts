@@ -9,6 +9,7 @@ import type { AliasRouting, RolloutSpec } from '../core/types';
 import { ShiftTrafficParametersSchema, parseUserParameters, type ShiftTrafficParameters } from '../core/user-parameters';
 import type { JobOutcome, PipelineJob } from './pipeline-job';
 import { ROLLBACK_ATTEMPTS, withRetries } from './retry';
+import { generatedAlarmPrefix } from '../core/names';
 
 /** Timing of the engine. */
 export interface ShiftTrafficSettings {
@@ -44,11 +45,6 @@ export interface ShiftTrafficDeps {
   readonly clock: Clock;
   readonly logger: LogPort;
   readonly settings: ShiftTrafficSettings;
-}
-
-/** Prefix of the alarms generated for a function alias (see infra): `lrp/<function>/<alias>/<metric>`. */
-export function generatedAlarmPrefix(functionName: string, alias: string): string {
-  return `lrp/${functionName}/${alias}/`;
 }
 
 const ROLLED_BACK_BY = 'shift-traffic';

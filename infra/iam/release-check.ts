@@ -11,6 +11,7 @@ import { UNKNOWN, evaluate } from './policy';
 import { RESOURCE_MODELS } from './resource-models';
 import { missingPermissions, requirementsOf, statementsOfRole, type Requirement } from './sufficiency';
 import { TemplateValues, type StackContext } from './template-values';
+import { applicationStackName } from '../../deploy-functions/core/names';
 
 /** Where the release is deployed. */
 export interface ReleaseEnvironment {
@@ -84,7 +85,7 @@ export function checkCloudFormationRole(options: {
   const findings: Finding[] = [];
   const judgedTypes = new Set<string>();
   for (const stage of options.stages) {
-    const stackName = `lrp-app-${fn.name}-${stage}`;
+    const stackName = applicationStackName(fn.name, stage);
     const roleArn = actions.find((a) => a.Configuration?.StackName === stackName && a.Configuration.RoleArn)?.Configuration?.RoleArn as { 'Fn::GetAtt': [string, string] } | undefined;
     if (!roleArn) throw new Error(`${pipeline.stackName}: no change-set action deploys ${stackName}`);
     const statements = statementsOfRole(pipelineValues, roleArn['Fn::GetAtt'][0]);

@@ -13,8 +13,9 @@ import type { Construct } from 'constructs';
 import { PACKAGED_DIR, packagedTemplateFile, templateConfigurationFile } from '../../scripts/lib/package';
 import type { ReleaseConfig } from '../config';
 import { checkActionConfigurationValue } from './limits';
-import { DeploymentFunction, generatedAlarmName, type PipelinePlan, type PlannedAction } from './release-plan';
+import { DeploymentFunction, type PipelinePlan, type PlannedAction } from './release-plan';
 import { BUILD_CACHE_PREFIX, FUNCTION_CODE_PREFIX, PIPELINE_ARTIFACT_PREFIX, deploymentFunctionName, type ToolingStack } from './tooling-stack';
+import { generatedAlarmName } from '../../deploy-functions/core/names';
 
 /** The transform SAM templates declare; the packaged templates keep it. */
 export const SAM_TRANSFORM = 'Serverless-2016-10-31';

@@ -3,6 +3,7 @@ import { describeIssues, type FieldIssue } from '../../deploy-functions/core/iss
 import { DeployWindowParametersSchema, IntegrationTestParametersSchema, ShiftTrafficParametersSchema } from '../../deploy-functions/core/user-parameters';
 import { invalidConfiguration, type FunctionConfig, type ReleaseConfig } from '../config';
 import { SERVICE_LIMITS, checkActionConfigurationValue } from './limits';
+import { applicationStackName, stageFunctionName } from '../../deploy-functions/core/names';
 
 /** The deployment function a Lambda-invoke action calls. */
 export const DeploymentFunction = {
@@ -35,11 +36,6 @@ export interface PipelinePlan {
   readonly triggerPaths: readonly string[];
   /** Names of the deployed functions, per stage (`<function>-<stage>`). */
   readonly managedFunctions: readonly { readonly stage: string; readonly functionName: string }[];
-}
-
-/** The alarms generated for a managed function's `live` alias are named under this prefix (see the shift-traffic engine). */
-export function generatedAlarmName(functionName: string, alias: string, metric: string): string {
-  return `lrp/${functionName}/${alias}/${metric}`;
 }
 
 /**
@@ -85,7 +81,7 @@ function planPipelineCollecting(config: ReleaseConfig, fn: FunctionConfig, issue
     { name: 'Build', actions: [{ kind: 'build' }] },
   ];
   for (const [stageIndex, stage] of config.stages.entries()) {
-    const functionName = `${fn.name}-${stage.name}`;
+    const functionName = stageFunctionName(fn.name, stage.name);
     const gates: PlannedAction[] = [];
     if (stage.approval) gates.push({ kind: 'approval', stage: stage.name });
     if (stage.deploymentWindow) {
@@ -108,7 +104,7 @@ function planPipelineCollecting(config: ReleaseConfig, fn: FunctionConfig, issue
     }
     if (gates.length > 0) stages.push({ name: `Approve-${stage.name}`, actions: gates });
 
-    const actions: PlannedAction[] = [{ kind: 'deploy', stage: stage.name, stackName: `lrp-app-${fn.name}-${stage.name}` }];
+    const actions: PlannedAction[] = [{ kind: 'deploy', stage: stage.name, stackName: applicationStackName(fn.name, stage.name) }];
     if (stage.integrationTests) {
       actions.push({
         kind: 'invoke',
@@ -157,6 +153,6 @@ function planPipelineCollecting(config: ReleaseConfig, fn: FunctionConfig, issue
     function: fn,
     stages,
     triggerPaths,
-    managedFunctions: config.stages.map((stage) => ({ stage: stage.name, functionName: `${fn.name}-${stage.name}` })),
+    managedFunctions: config.stages.map((stage) => ({ stage: stage.name, functionName: stageFunctionName(fn.name, stage.name) })),
   };
 }

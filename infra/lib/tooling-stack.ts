@@ -15,6 +15,7 @@ import type { Construct } from 'constructs';
 import { DEFAULT_LEDGER_TABLE } from '../../deploy-functions/core/ledger';
 import type { ReleaseConfig } from '../config';
 import { DeploymentFunction } from './release-plan';
+import { METRICS_NAMESPACE, stageFunctionName } from '../../deploy-functions/core/names';
 
 /** The fixed name of a deployment function: pipelines refer to it by name, in their own account and region. */
 export function deploymentFunctionName(name: DeploymentFunction): string {
@@ -174,7 +175,7 @@ export class ToolingStack extends Stack {
         LOG_LEVEL: config.logLevel,
         LEDGER_TABLE: this.ledger.tableName,
         POWERTOOLS_SERVICE_NAME: `lrp-${name}`,
-        POWERTOOLS_METRICS_NAMESPACE: 'LambdaReleasePipeline',
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         ...sizing.environment,
       },
       bundling: {
@@ -198,7 +199,7 @@ export class ToolingStack extends Stack {
     // CDK can then spread the statements over several policies, each within IAM's size limits.
     const managedByFunction = config.functions.map((fn) =>
       config.stages.flatMap((stage) => {
-        const arn = this.formatArn({ service: 'lambda', resource: 'function', resourceName: `${fn.name}-${stage.name}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+        const arn = this.formatArn({ service: 'lambda', resource: 'function', resourceName: stageFunctionName(fn.name, stage.name), arnFormat: ArnFormat.COLON_RESOURCE_NAME });
         return [arn, `${arn}:*`];
       }),
     );

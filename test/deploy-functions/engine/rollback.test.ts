@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { aliasOfGeneratedAlarm } from '../../../deploy-functions/engine/rollback';
+import { aliasOfGeneratedAlarm } from '../../../deploy-functions/core/names';
 import { GENERATED_ALARM, USER_ALARM, standardWorld } from '../../support/simulation';
 
 const params = { functionName: 'orders-api-prod', alias: 'live', targetAlias: 'candidate', strategy: 'AllAtOnce', alarms: [USER_ALARM], bakeMinutes: 10 };
