@@ -40,7 +40,16 @@ export function statusTable(statuses: readonly AliasStatus[]): string {
 /** The history table, newest first. */
 export function historyTable(records: readonly DeploymentRecord[]): string {
   return table(
-    ['STARTED', 'FROM', 'TO', 'STRATEGY', 'STATUS', 'COMMIT', 'REASON'],
-    records.map((r) => [new Date(r.startedAt).toISOString().replace('.000Z', 'Z'), r.fromVersion, r.toVersion, r.strategy, r.status, r.commit?.slice(0, 7) ?? '-', (r.reason ?? '').slice(0, 80)]),
+    ['STARTED', 'KIND', 'FROM', 'TO', 'STRATEGY', 'STATUS', 'COMMIT', 'REASON'],
+    records.map((r) => [
+      new Date(r.startedAt).toISOString().replace('.000Z', 'Z'),
+      (r.kind ?? 'ROLLOUT').replace('_', ' ').toLowerCase(),
+      r.fromVersion,
+      r.toVersion,
+      r.strategy,
+      r.status,
+      r.commit?.slice(0, 7) ?? '-',
+      `${r.hotfixReason ? `hotfix "${r.hotfixReason}"; ` : ''}${r.reason ?? ''}`.slice(0, 100),
+    ]),
   );
 }

@@ -1,6 +1,6 @@
 // `lrp`: see and steer releases from a terminal. Works against AWS or any endpoint in AWS_ENDPOINT_URL.
 import { Command, CommanderError, Option } from 'commander';
-import { DeploymentError, ErrorCode, asDeploymentError } from '../deploy-functions/core/errors';
+import { DeploymentError, ErrorCode, InvalidParametersError, asDeploymentError } from '../deploy-functions/core/errors';
 import { DEFAULT_LEDGER_TABLE } from '../deploy-functions/core/ledger';
 import { systemClock, type AliasRef } from '../deploy-functions/core/ports';
 import { CloudWatchAdapter } from '../deploy-functions/aws/cloudwatch';
@@ -32,6 +32,35 @@ export function explain(error: unknown): { code: number; message: string } {
   return { code: ExitCode.FAILED, message: failure.message };
 }
 
+const FUNCTION_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:([A-Za-z0-9-_]+)(?::([A-Za-z0-9-_$]+))?$/;
+
+/** A function named by name or ARN, as its name (a qualifier in the ARN is dropped: the alias is `--alias`). */
+export function functionName(value: string): string {
+  return FUNCTION_ARN.exec(value)?.[1] ?? value;
+}
+
+/**
+ * What `--to` names: a version number as it is; an alias (by name or ARN) resolved to the version it routes to, and
+ * shown; anything else refused, naming why.
+ */
+export async function resolveVersion(deps: OperatorDeps, fn: string, value: string): Promise<{ version: string; resolvedFrom?: string }> {
+  if (/^\d+$/.test(value)) return { version: value };
+  let qualifier = value;
+  const arn = FUNCTION_ARN.exec(value);
+  if (arn) {
+    if (arn[1] !== fn) throw new InvalidParametersError(`--to: ${value} is a version of ${arn[1]}, not of ${fn}`);
+    if (!arn[2]) throw new InvalidParametersError(`--to: ${value} names no version or alias`);
+    if (/^\d+$/.test(arn[2])) return { version: arn[2], resolvedFrom: value };
+    qualifier = arn[2];
+  }
+  if (qualifier === '$LATEST') throw new InvalidParametersError('--to: $LATEST cannot be rolled back to; name a published version');
+  if (!/^[A-Za-z0-9-_]+$/.test(qualifier)) throw new InvalidParametersError(`--to: "${value}" is neither a version number nor an alias`);
+  const alias = await deps.lambda.getAlias(fn, qualifier);
+  if (Object.values(alias.weights).some((w) => w > 0)) throw new InvalidParametersError(`--to: alias ${qualifier} routes to more than one version; name the version`);
+  if (alias.version === '$LATEST') throw new InvalidParametersError(`--to: alias ${qualifier} points to $LATEST; name a published version`);
+  return { version: alias.version, resolvedFrom: value };
+}
+
 /** The default functions of `lrp status`: every `<function>-<stage>` of the release configuration. */
 async function configuredFunctions(): Promise<string[]> {
   const { default: config } = await import('../release.config');
@@ -57,8 +86,9 @@ export function createProgram(makeDeps: (table: string) => OperatorDeps, out: (t
   program
     .command('status [function]')
     .description('live alias version and weights, candidate, deployment in flight with step and time left, alarm states')
-    .action(async (fn: string | undefined) => {
+    .action(async (named: string | undefined) => {
       const { deps, alias, json } = context();
+      const fn = named === undefined ? undefined : functionName(named);
       const names = fn ? [fn] : await configuredFunctions();
       const statuses = [];
       for (const name of names) {
@@ -76,8 +106,9 @@ export function createProgram(makeDeps: (table: string) => OperatorDeps, out: (t
     .command('history <function>')
     .description('deployments of the function from the ledger, newest first')
     .option('-n, --limit <count>', 'how many', (v) => Number.parseInt(v, 10), 20)
-    .action(async (fn: string, options: { limit: number }) => {
+    .action(async (name: string, options: { limit: number }) => {
       const { deps, alias, json } = context();
+      const fn = functionName(name);
       await deps.lambda.getAlias(fn, alias);
       const records = await history(deps, { functionName: fn, alias }, options.limit);
       print(json, records, records.length ? historyTable(records) : `no deployments of ${fn}:${alias} recorded`);
@@ -87,10 +118,13 @@ export function createProgram(makeDeps: (table: string) => OperatorDeps, out: (t
     .command('rollback <function>')
     .description('put the alias fully on a version now (default: the last known-good one), stopping a deployment in flight')
     .option('--to <version>', 'version to go back to')
-    .action(async (fn: string, options: { to?: string }) => {
+    .action(async (name: string, options: { to?: string }) => {
       const { deps, alias, json } = context();
-      const result = await rollback(deps, { functionName: fn, alias }, options.to);
-      print(json, result, `${fn}:${alias} now on version ${result.toVersion} (was ${result.fromVersion})${result.stoppedDeployment ? `; deployment ${result.stoppedDeployment} stopped` : ''}`);
+      const fn = functionName(name);
+      const to = options.to === undefined ? undefined : await resolveVersion(deps, fn, options.to);
+      const result = await rollback(deps, { functionName: fn, alias }, to?.version);
+      const resolved = to?.resolvedFrom ? `${to.resolvedFrom} is version ${to.version}; ` : '';
+      print(json, { ...result, ...(to?.resolvedFrom ? { resolvedFrom: to.resolvedFrom } : {}) }, `${resolved}${fn}:${alias} now on version ${result.toVersion} (was ${result.fromVersion})${result.stoppedDeployment ? `; deployment ${result.stoppedDeployment} rolled back` : ''}`);
     });
 
   for (const [name, request, description] of [
@@ -102,7 +136,7 @@ export function createProgram(makeDeps: (table: string) => OperatorDeps, out: (t
       .description(description)
       .action(async (fn: string) => {
         const { deps, alias, json } = context();
-        const ref: AliasRef = { functionName: fn, alias };
+        const ref: AliasRef = { functionName: functionName(fn), alias };
         const result = await requestAction(deps, ref, request);
         print(json, result, `${name} requested for deployment ${result.deploymentId}; its shift-traffic function acts on it within 10 s`);
       });

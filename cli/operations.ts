@@ -1,7 +1,9 @@
 import { DeploymentError, ErrorCode, InvalidParametersError } from '../deploy-functions/core/errors';
 import type { AlarmObservation } from '../deploy-functions/core/health';
-import { DeploymentStatus, activeDeployment, knownGoodVersion, newDeploymentId, type DeploymentRecord } from '../deploy-functions/core/ledger';
-import type { AliasRef, Clock, CloudWatchPort, LambdaPort, LedgerPort } from '../deploy-functions/core/ports';
+import { DeploymentStatus, activeDeployment, knownGoodVersion, type AliasLedgerState, type DeploymentRecord } from '../deploy-functions/core/ledger';
+import type { AliasRef, Clock, CloudWatchPort, LambdaPort, LedgerPort, LogPort } from '../deploy-functions/core/ports';
+import { withRetries } from '../deploy-functions/engine/retry';
+import { rollBackTo, undoDeployment } from '../deploy-functions/engine/undo';
 import type { AliasRouting } from '../deploy-functions/core/types';
 import { generatedAlarmPrefix } from '../deploy-functions/core/names';
 
@@ -13,6 +15,8 @@ export interface OperatorDeps {
   readonly clock: Clock;
   /** Who runs the command, for the ledger (`$USER` by default). */
   readonly operator: string;
+  /** Where the undo path logs. @default - nowhere */
+  readonly logger?: LogPort;
 }
 
 /** A deployment that is moving traffic, with its progress. */
@@ -73,11 +77,10 @@ export async function aliasStatus(deps: OperatorDeps, ref: AliasRef): Promise<Al
     (routing) => routing.version,
     () => undefined,
   );
-  const state = await deps.ledger.getState(ref.functionName, ref.alias);
+  const state = await deps.ledger.getState(ref);
   const active = activeDeployment(state, now);
-  const record = active ? await deps.ledger.getDeployment(ref.functionName, ref.alias, active.deploymentId) : undefined;
-  const latest = state?.lastDeploymentId ? await deps.ledger.getDeployment(ref.functionName, ref.alias, state.lastDeploymentId) : undefined;
-  const names = new Set(latest?.watchedAlarms ?? []);
+  const record = active ? await deps.ledger.getDeployment(ref, active.deploymentId) : undefined;
+  const names = new Set(state?.latest?.watchedAlarms ?? []);
   const generated = await deps.cloudwatch.describeAlarmsByPrefix(generatedAlarmPrefix(ref.functionName, ref.alias));
   const declared = names.size ? await deps.cloudwatch.describeAlarms([...names].filter((n) => !generated.some((g) => g.name === n))) : [];
   const good = knownGoodVersion(state, now);
@@ -104,66 +107,66 @@ export interface RollbackResult {
   readonly alias: string;
   readonly fromVersion: string;
   readonly toVersion: string;
-  /** The in-flight deployment that was stopped, if any. */
+  /** The deployment in flight or baking that was undone, if any. */
   readonly stoppedDeployment?: string;
-  readonly deploymentId: string;
+  /** The manual rollback recorded when nothing was in flight or baking. */
+  readonly deploymentId?: string;
+}
+
+/** The deployment an operator's rollback undoes: one being undone, in flight, or baking. */
+function deploymentToUndo(state: AliasLedgerState | undefined, now: number): string | undefined {
+  if (state?.undoPending) return state.undoPending;
+  const latest = state?.latest;
+  if (latest && (latest.status === DeploymentStatus.IN_PROGRESS || latest.status === DeploymentStatus.ROLLING_BACK)) return latest.deploymentId;
+  return activeDeployment(state, now)?.phase === 'BAKING' ? state!.bakingDeploymentId : undefined;
 }
 
 /**
- * Puts the alias fully on a version at once (default: the last known-good one) and records it. A deployment in flight
- * is marked rolled back first, so its shift-traffic function stops at its next check instead of moving traffic again.
+ * Puts the alias fully back now, through the one undo path: a deployment in flight or baking is fenced first (its
+ * shift-traffic function stops), then the alias moves to the version before it, with retries, then it is recorded.
+ * With nothing in flight, the alias goes to `to` (default: the last known-good version) as a recorded manual rollback.
  */
 export async function rollback(deps: OperatorDeps, ref: AliasRef, to?: string): Promise<RollbackResult> {
   const { lambda, ledger, clock, operator } = deps;
+  const undo = { lambda, ledger, clock, logger: deps.logger ?? SILENT };
   const now = clock.now();
-  const live = await lambda.getAlias(ref.functionName, ref.alias);
-  const state = await ledger.getState(ref.functionName, ref.alias);
-  const active = activeDeployment(state, now);
-  const candidate = active?.phase === 'IN_FLIGHT' ? await ledger.getDeployment(ref.functionName, ref.alias, active.deploymentId) : undefined;
-  const inFlight = candidate?.status === DeploymentStatus.IN_PROGRESS ? candidate : undefined;
-  const target = to ?? inFlight?.fromVersion ?? knownGoodVersion(state, now);
+  const live = await withRetries(clock, () => lambda.getAlias(ref.functionName, ref.alias));
+  const state = await withRetries(clock, () => ledger.getState(ref));
+  const by = `operator:${operator}`;
+  if (to !== undefined) await withRetries(clock, () => lambda.getVersion(ref.functionName, to));
+  const undoing = deploymentToUndo(state, now);
+  if (undoing) {
+    const record = await withRetries(clock, () => ledger.getDeployment(ref, undoing));
+    if (!record) throw new DeploymentError(ErrorCode.INTERNAL, `deployment ${undoing} is missing from the ledger`);
+    if (to !== undefined && to !== record.fromVersion) {
+      throw new InvalidParametersError(`deployment ${undoing} (${record.fromVersion} → ${record.toVersion}) is ${record.status === DeploymentStatus.SUCCEEDED ? 'baking' : 'in flight'}: \`lrp rollback\` puts the alias back on ${record.fromVersion}; run it without --to, then \`lrp rollback --to ${to}\``);
+    }
+    const outcome = await undoDeployment(undo, ref, record, { by, code: ErrorCode.ROLLED_BACK_EXTERNALLY, reason: `rolled back by ${operator} to version ${record.fromVersion}`, fenceFirst: true });
+    if (outcome.kind === 'BUSY') throw new DeploymentError(ErrorCode.DEPLOYMENT_LOCKED, `${outcome.reason}; try again in a few minutes`);
+    if (outcome.kind === 'NOT_MOVED') throw new DeploymentError(ErrorCode.ALIAS_CHANGED_EXTERNALLY, outcome.reason);
+    return { ...ref, fromVersion: live.version, toVersion: record.fromVersion, stoppedDeployment: undoing };
+  }
+  const target = to ?? knownGoodVersion(state, now);
   if (!target) throw new InvalidParametersError(`no known-good version of ${ref.functionName}:${ref.alias} is recorded; name one with --to <version>`);
-  if (target === '$LATEST') throw new InvalidParametersError('--to: $LATEST cannot be rolled back to; name a published version');
-  await lambda.getVersion(ref.functionName, target);
-  const reason = `rolled back by ${operator} to version ${target}`;
-  if (inFlight) {
-    // Ended by the operator: its shift-traffic function sees this at its next check and stops; the lock goes now.
-    await ledger.markRolledBack(ref, inFlight.deploymentId, { reason, errorCode: ErrorCode.ROLLED_BACK_EXTERNALLY, endedAt: now, rolledBackBy: `operator:${operator}` });
-    await ledger.releaseLock(ref, inFlight.deploymentId);
+  if (state?.replacedVersions?.includes(target)) {
+    throw new InvalidParametersError(`--to: version ${target} was replaced by a rollback; only a new deployment of it (through the pipeline) puts it live again`);
   }
-  await lambda.updateAlias(ref.functionName, ref.alias, { version: target, weights: {} });
-  const deploymentId = newDeploymentId(now, `manual:${operator}:${now}`);
-  if (!inFlight) {
-    await ledger.startDeployment(
-      {
-        functionName: ref.functionName,
-        alias: ref.alias,
-        deploymentId,
-        fromVersion: live.version,
-        toVersion: target,
-        strategy: 'ManualRollback',
-        status: DeploymentStatus.IN_PROGRESS,
-        startedAt: now,
-        bakeMinutes: 0,
-        watchedAlarms: [],
-      },
-      { lockUntil: now + 60_000, leaseOwner: operator, leaseUntil: now + 60_000, knownGoodVersion: target },
-    );
-    await ledger.finishDeployment(ref, deploymentId, { status: DeploymentStatus.SUCCEEDED, reason, endedAt: now, bakeUntil: now });
-  }
-  return { ...ref, fromVersion: live.version, toVersion: target, deploymentId: inFlight?.deploymentId ?? deploymentId, ...(inFlight ? { stoppedDeployment: inFlight.deploymentId } : {}) };
+  if (to === undefined) await withRetries(clock, () => lambda.getVersion(ref.functionName, target));
+  const moved = await rollBackTo(undo, ref, target, by);
+  return { ...ref, fromVersion: live.version, toVersion: target, ...(moved.kind === 'MOVED' ? { deploymentId: moved.deploymentId } : {}) };
 }
 
 /** Leaves a promote or abort request for the deployment in flight; its shift-traffic function acts on it at its next check. */
 export async function requestAction(deps: OperatorDeps, ref: AliasRef, request: 'PROMOTE' | 'ABORT'): Promise<{ deploymentId: string; request: string }> {
-  const state = await deps.ledger.getState(ref.functionName, ref.alias);
-  const active = activeDeployment(state, deps.clock.now());
-  const record = active?.phase === 'IN_FLIGHT' ? await deps.ledger.getDeployment(ref.functionName, ref.alias, active.deploymentId) : undefined;
-  if (!active || record?.status !== DeploymentStatus.IN_PROGRESS) {
-    throw new DeploymentError(ErrorCode.INVALID_PARAMETERS, `no deployment of ${ref.functionName}:${ref.alias} is in flight: nothing to ${request.toLowerCase()}`);
+  const state = await deps.ledger.getState(ref);
+  const latest = state?.latest;
+  if (!latest || latest.status !== DeploymentStatus.IN_PROGRESS) {
+    throw new InvalidParametersError(`no deployment of ${ref.functionName}:${ref.alias} is in flight: nothing to ${request.toLowerCase()}`);
   }
-  if (!(await deps.ledger.requestOperatorAction(ref, active.deploymentId, request))) {
-    throw new DeploymentError(ErrorCode.INVALID_PARAMETERS, `deployment ${active.deploymentId} ended before the request could be recorded`);
-  }
-  return { deploymentId: active.deploymentId, request };
+  const outcome = await deps.ledger.requestOperatorAction(ref, latest.deploymentId, request);
+  if (outcome === 'ABORT_PENDING') throw new InvalidParametersError(`an abort is pending for deployment ${latest.deploymentId}: promote refused (an abort always wins)`);
+  if (outcome === 'NOT_RUNNING') throw new InvalidParametersError(`deployment ${latest.deploymentId} ended before the request could be recorded`);
+  return { deploymentId: latest.deploymentId, request };
 }
+
+const SILENT: LogPort = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, appendKeys: () => undefined };

@@ -7,11 +7,12 @@ import { translateAwsError } from './errors';
 /** Created once per container and reused by warm invocations. */
 export const cloudWatchClient = new CloudWatchClient(clientConfig());
 
-type RawAlarm = { AlarmName?: string; StateValue?: string; StateReason?: string };
+type RawAlarm = { AlarmName?: string; StateValue?: string; StateReason?: string; StateUpdatedTimestamp?: Date };
 const toObservation = (alarm: RawAlarm): AlarmObservation => ({
   name: alarm.AlarmName ?? '',
   state: (alarm.StateValue as AlarmObservation['state']) ?? 'INSUFFICIENT_DATA',
   ...(alarm.StateReason ? { reason: alarm.StateReason } : {}),
+  ...(alarm.StateUpdatedTimestamp ? { changedAt: alarm.StateUpdatedTimestamp.getTime() } : {}),
 });
 
 /** Alarms and per-version Lambda metrics through the SDK. */

@@ -12,7 +12,7 @@ export const lambdaClient = new LambdaClient(clientConfig());
  * For invoking the functions under test: their own run time bounds the request (INVOKE_TIMEOUT_SECONDS, default 60),
  * and the SDK does not retry an invocation that may already have run.
  */
-export const invokeClient = new LambdaClient(clientConfig({ requestTimeoutMs: Number(process.env.INVOKE_TIMEOUT_SECONDS ?? 60) * 1000, maxAttempts: 1 }));
+export const invokeClient = new LambdaClient(clientConfig({ requestTimeoutMs: Number(process.env.INVOKE_TIMEOUT_SECONDS || 60) * 1000, maxAttempts: 1 }));
 
 const notFound = (error: unknown) => (error as { name?: string })?.name === 'ResourceNotFoundException';
 
@@ -37,7 +37,7 @@ export class LambdaAdapter implements LambdaPort {
     }
   }
 
-  async updateAlias(functionName: string, alias: string, routing: AliasRouting, expectedRevisionId?: string): Promise<AliasRouting> {
+  async updateAlias(functionName: string, alias: string, routing: AliasRouting, options: { readonly expectedRevisionId?: string; readonly description?: string } = {}): Promise<AliasRouting> {
     try {
       const output = await this.client.send(
         new UpdateAliasCommand({
@@ -45,7 +45,9 @@ export class LambdaAdapter implements LambdaPort {
           Name: alias,
           FunctionVersion: routing.version,
           RoutingConfig: { AdditionalVersionWeights: { ...routing.weights } },
-          ...(expectedRevisionId ? { RevisionId: expectedRevisionId } : {}),
+          ...(options.expectedRevisionId ? { RevisionId: options.expectedRevisionId } : {}),
+          // Who moved it, readable in the console and `aws lambda get-alias` (the limit is 256 characters).
+          ...(options.description ? { Description: options.description.slice(0, 256) } : {}),
         }),
       );
       return { version: output.FunctionVersion ?? routing.version, weights: output.RoutingConfig?.AdditionalVersionWeights ?? {}, revisionId: output.RevisionId };
@@ -69,19 +71,21 @@ export class LambdaAdapter implements LambdaPort {
   }
 }
 
-/** Synchronous invocations of a qualified function through the SDK. */
+/** Synchronous invocations of a qualified function through the SDK; an aborted `signal` cancels the HTTP request. */
 export class LambdaInvoker implements InvokePort {
   constructor(private readonly client: LambdaClient = invokeClient) {}
 
-  async invoke(functionName: string, qualifier: string, payload: string): Promise<InvocationResult> {
+  async invoke(functionName: string, qualifier: string, payload: string, options: { readonly signal?: AbortSignal } = {}): Promise<InvocationResult> {
     try {
-      const output = await this.client.send(new InvokeCommand({ FunctionName: functionName, Qualifier: qualifier, InvocationType: 'RequestResponse', Payload: new TextEncoder().encode(payload) }));
+      const command = new InvokeCommand({ FunctionName: functionName, Qualifier: qualifier, InvocationType: 'RequestResponse', Payload: new TextEncoder().encode(payload) });
+      const output = await this.client.send(command, { abortSignal: options.signal });
       return {
         ...(output.FunctionError ? { functionError: output.FunctionError } : {}),
         payload: output.Payload ? new TextDecoder().decode(output.Payload) : '',
         ...(output.ExecutedVersion ? { executedVersion: output.ExecutedVersion } : {}),
       };
     } catch (error) {
+      if (options.signal?.aborted) throw new DeploymentError(ErrorCode.TIMED_OUT, `Invoke ${functionName}:${qualifier} abandoned: the caller's deadline arrived first`, { cause: error });
       if (notFound(error)) throw new ResourceNotFoundError(ErrorCode.FUNCTION_NOT_FOUND, `function ${functionName}:${qualifier} does not exist`, { cause: error });
       throw translateAwsError(error, `Invoke ${functionName}:${qualifier}`);
     }

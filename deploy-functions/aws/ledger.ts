@@ -1,375 +1,134 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  BatchWriteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-  type UpdateCommandInput,
-} from '@aws-sdk/lib-dynamodb';
-import { DeploymentLockedError, ErrorCode, DeploymentError } from '../core/errors';
-import { DeploymentStatus, type AliasLedgerState, type DeploymentRecord } from '../core/ledger';
-import type { AliasRef, LedgerPort, WindowOverrideRecord } from '../core/ports';
-import type { OperatorRequest, RolloutCursor } from '../core/rollout';
+import { BatchWriteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeploymentError, ErrorCode } from '../core/errors';
+import { DeploymentStatus, type AliasLedgerState, type DeploymentRecord, type InFlightEntry, type JobResult } from '../core/ledger';
+import type { AliasRef, FinishResult, Heartbeat, LedgerPort, OperatorRequestOutcome, UndoResult, WindowOverrideRecord } from '../core/ports';
+import type { OperatorRequest } from '../core/rollout';
 import { clientConfig } from './client-config';
 import { translateAwsError } from './errors';
+import { finishDeployment, heartbeat, startDeployment, takeOver, updateItem } from './ledger-store/deployments';
+import { claimJob, getJob, recordJobResult } from './ledger-store/jobs';
+import { INDEX_TTL_SECONDS, LedgerTable, keys } from './ledger-store/table';
+import { beginUndo, recordUndo } from './ledger-store/undo';
 
 /** Created once per container and reused by warm invocations. */
-export const dynamoDbClient = DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig()), {
-  marshallOptions: { removeUndefinedValues: true },
-});
-
-/** Job pointers and alarm index entries expire after this long (DynamoDB TTL attribute `ttl`). */
-const INDEX_TTL_SECONDS = 90 * 24 * 3600;
-
-const aliasKey = (ref: AliasRef) => `ALIAS#${ref.functionName}#${ref.alias}`;
-const STATE_SK = 'STATE';
-const depSk = (deploymentId: string) => `DEP#${deploymentId}`;
-const INTERNAL_FIELDS = ['pk', 'sk', 'leaseOwner', 'leaseUntil', 'ttl', 'jobOwner', 'jobLeaseUntil'] as const;
-
-function strip<T>(item: Record<string, unknown> | undefined): T | undefined {
-  if (!item) return undefined;
-  const copy = { ...item };
-  for (const field of INTERNAL_FIELDS) delete copy[field];
-  return copy as T;
-}
-
-const conditionFailed = (error: unknown) => (error as { name?: string })?.name === 'ConditionalCheckFailedException';
+export const dynamoDbClient = DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig()), { marshallOptions: { removeUndefinedValues: true } });
 
 /**
  * The deployment ledger in one DynamoDB table (`pk`, `sk` strings; TTL attribute `ttl`):
- * `ALIAS#<fn>#<alias>` / `STATE` — lock, latest deployment, known-good version;
+ * `ALIAS#<fn>#<alias>` / `STATE` — lock with its fence, latest deployment, bake window, version history;
  * `ALIAS#<fn>#<alias>` / `DEP#<deploymentId>` — one deployment (ids sort by start time);
- * `JOB#<jobId>` / `JOB` — idempotency pointer from a CodePipeline job to its deployment;
- * `ALARM#<name>` / `ALIAS#<fn>#<alias>` — which aliases an alarm guards;
+ * `JOB#<jobId>` / `JOB` — the job's owner, its deployment, its final result;
+ * `INFLIGHT` / `<fn>#<alias>` — the deployment in flight or being undone, with its last heartbeat (the sweep's list);
+ * `EXEC#<executionId>` / `EXEC` — the deployment a pipeline execution started;
+ * `ALARM#<name>` / `ALIAS#<fn>#<alias>` — which aliases a declared alarm guards;
  * `OVERRIDE#<fn>` / `<ISO time>#<jobId>` — who let a release through a closed deployment window, and why.
+ * The same specifications run against it (on moto) and against the in-memory ledger of the tests.
  */
 export class DynamoDbLedger implements LedgerPort {
-  constructor(
-    private readonly tableName: string,
-    private readonly client: DynamoDBDocumentClient = dynamoDbClient,
-  ) {
+  private readonly table: LedgerTable;
+
+  constructor(tableName: string, client: DynamoDBDocumentClient = dynamoDbClient) {
     if (!tableName) throw new DeploymentError(ErrorCode.INVALID_PARAMETERS, 'LEDGER_TABLE is not set: the ledger table name is required');
+    this.table = new LedgerTable(tableName, client);
   }
 
-  private async get<T>(pk: string, sk: string, operation: string): Promise<T | undefined> {
-    try {
-      const output = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk, sk }, ConsistentRead: true }));
-      return strip<T>(output.Item);
-    } catch (error) {
-      throw translateAwsError(error, operation);
-    }
+  getState(ref: AliasRef) {
+    return this.table.get<AliasLedgerState>(keys.state(ref), 'ledger GetItem state');
+  }
+  getDeployment(ref: AliasRef, deploymentId: string) {
+    return this.table.get<DeploymentRecord>(keys.deployment(ref, deploymentId), 'ledger GetItem deployment');
+  }
+  listDeployments(ref: AliasRef, limit: number) {
+    const { pk } = keys.state(ref);
+    return this.table.query<DeploymentRecord>({ KeyConditionExpression: 'pk = :pk AND begins_with(sk, :dep)', ExpressionAttributeValues: { ':pk': pk, ':dep': 'DEP#' }, ScanIndexForward: false, Limit: limit }, 'ledger history');
+  }
+  getJob(jobId: string) {
+    return getJob(this.table, jobId);
+  }
+  claimJob(jobId: string, owner: string, until: number, now: number) {
+    return claimJob(this.table, jobId, owner, until, now);
+  }
+  recordJobResult(jobId: string, result: JobResult) {
+    return recordJobResult(this.table, jobId, result);
+  }
+  startDeployment(record: DeploymentRecord, options: { owner: string; now: number; leaseUntil: number; lockUntil: number }) {
+    return startDeployment(this.table, record, options);
+  }
+  takeOver(ref: AliasRef, deploymentId: string, owner: string, options: { now: number; leaseUntil: number; lockUntil: number; force?: boolean }) {
+    return takeOver(this.table, ref, deploymentId, owner, options);
+  }
+  heartbeat(ref: AliasRef, deploymentId: string, fence: number, progress: Heartbeat) {
+    return heartbeat(this.table, ref, deploymentId, fence, progress);
+  }
+  finishDeployment(ref: AliasRef, deploymentId: string, fence: number, result: FinishResult) {
+    return finishDeployment(this.table, ref, deploymentId, fence, result);
+  }
+  beginUndo(ref: AliasRef, deploymentId: string, undoer: string, options: { now: number; lockUntil: number }) {
+    return beginUndo(this.table, ref, deploymentId, undoer, options);
+  }
+  recordUndo(ref: AliasRef, deploymentId: string, result: UndoResult) {
+    return recordUndo(this.table, ref, deploymentId, result);
   }
 
-  /** An update that returns false when its condition does not hold. */
-  private async conditionalUpdate(input: Omit<UpdateCommandInput, 'TableName'>, operation: string): Promise<boolean> {
-    try {
-      await this.client.send(new UpdateCommand({ TableName: this.tableName, ...input }));
-      return true;
-    } catch (error) {
-      if (conditionFailed(error)) return false;
-      throw translateAwsError(error, operation);
-    }
-  }
-
-  getState(functionName: string, alias: string): Promise<AliasLedgerState | undefined> {
-    return this.get<AliasLedgerState>(aliasKey({ functionName, alias }), STATE_SK, 'ledger GetItem state');
-  }
-
-  getDeployment(functionName: string, alias: string, deploymentId: string): Promise<DeploymentRecord | undefined> {
-    return this.get<DeploymentRecord>(aliasKey({ functionName, alias }), depSk(deploymentId), 'ledger GetItem deployment');
-  }
-
-  async findJob(jobId: string): Promise<(AliasRef & { deploymentId: string }) | undefined> {
-    const item = await this.get<Partial<AliasRef & { deploymentId: string }>>(`JOB#${jobId}`, 'JOB', 'ledger GetItem job');
-    return item?.deploymentId ? { functionName: item.functionName!, alias: item.alias!, deploymentId: item.deploymentId } : undefined;
-  }
-
-  claimJob(jobId: string, owner: string, until: number, now: number): Promise<boolean> {
-    return this.conditionalUpdate(
-      {
-        Key: { pk: `JOB#${jobId}`, sk: 'JOB' },
-        UpdateExpression: 'SET jobOwner = :owner, jobLeaseUntil = :until, #ttl = :ttl',
-        ConditionExpression: 'attribute_not_exists(pk) OR (attribute_not_exists(deploymentId) AND (jobOwner = :owner OR jobLeaseUntil < :now))',
-        ExpressionAttributeNames: { '#ttl': 'ttl' },
-        ExpressionAttributeValues: { ':owner': owner, ':until': until, ':now': now, ':ttl': Math.floor(now / 1000) + INDEX_TTL_SECONDS },
-      },
-      'ledger claim job',
-    );
-  }
-
-  async startDeployment(
-    record: DeploymentRecord,
-    options: { lockUntil: number; leaseOwner: string; leaseUntil: number; knownGoodVersion?: string },
-  ): Promise<void> {
-    const pk = aliasKey(record);
-    const now = record.startedAt;
-    const ttl = Math.floor(now / 1000) + INDEX_TTL_SECONDS;
-    const items = [
-      ...(record.jobId
-        ? [
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: { pk: `JOB#${record.jobId}`, sk: 'JOB' },
-                UpdateExpression: 'SET functionName = :fn, alias = :alias, deploymentId = :id, #ttl = :ttl',
-                ConditionExpression: 'attribute_not_exists(deploymentId) AND jobOwner = :owner',
-                ExpressionAttributeNames: { '#ttl': 'ttl' },
-                ExpressionAttributeValues: { ':fn': record.functionName, ':alias': record.alias, ':id': record.deploymentId, ':ttl': ttl, ':owner': options.leaseOwner },
-              },
-            },
-          ]
-        : []),
-      { Put: { TableName: this.tableName, Item: { ...record, pk, sk: depSk(record.deploymentId), leaseOwner: options.leaseOwner, leaseUntil: options.leaseUntil }, ConditionExpression: 'attribute_not_exists(pk)' } },
-      {
-        Update: {
-          TableName: this.tableName,
-          Key: { pk, sk: STATE_SK },
-          UpdateExpression: `SET functionName = :fn, alias = :alias, lockedBy = :id, lockExpiresAt = :lockUntil, lastDeploymentId = :id, lastStatus = :status,
-            lastFromVersion = :from, lastToVersion = :to${options.knownGoodVersion ? ', knownGoodVersion = :knownGood' : ''}`,
-          ConditionExpression: 'attribute_not_exists(lockedBy) OR lockExpiresAt < :now',
-          ExpressionAttributeValues: {
-            ':fn': record.functionName,
-            ':alias': record.alias,
-            ':id': record.deploymentId,
-            ':lockUntil': options.lockUntil,
-            ':status': DeploymentStatus.IN_PROGRESS,
-            ':from': record.fromVersion,
-            ':to': record.toVersion,
-            ':now': now,
-            ...(options.knownGoodVersion ? { ':knownGood': options.knownGoodVersion } : {}),
-          },
-        },
-      },
-    ];
-    try {
-      await this.client.send(new TransactWriteCommand({ TransactItems: items }));
-    } catch (error) {
-      const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
-      if ((error as { name?: string }).name === 'TransactionCanceledException' && reasons) {
-        const lockIndex = items.length - 1;
-        if (record.jobId && reasons[0]?.Code === 'ConditionalCheckFailed') throw DeploymentLockedError.sameJob(record.jobId);
-        if (reasons[lockIndex]?.Code === 'ConditionalCheckFailed') {
-          const state = await this.getState(record.functionName, record.alias);
-          throw DeploymentLockedError.heldBy(record.functionName, record.alias, state?.lockedBy, state?.lockExpiresAt);
-        }
-      }
-      throw translateAwsError(error, 'ledger start deployment');
-    }
-  }
-
-  claimLease(ref: AliasRef, deploymentId: string, owner: string, until: number, now: number): Promise<boolean> {
-    return this.conditionalUpdate(
-      {
-        Key: { pk: aliasKey(ref), sk: depSk(deploymentId) },
-        UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until',
-        ConditionExpression: '#status = :running AND (attribute_not_exists(leaseOwner) OR leaseOwner = :owner OR leaseUntil < :now)',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':owner': owner, ':until': until, ':now': now, ':running': DeploymentStatus.IN_PROGRESS },
-      },
-      'ledger claim lease',
-    );
-  }
-
-  async saveProgress(ref: AliasRef, deploymentId: string, owner: string, progress: { cursor: RolloutCursor; leaseUntil: number; lockUntil: number }): Promise<boolean> {
-    const saved = await this.conditionalUpdate(
-      {
-        Key: { pk: aliasKey(ref), sk: depSk(deploymentId) },
-        UpdateExpression: 'SET #cursor = :cursor, leaseUntil = :leaseUntil',
-        ConditionExpression: '#status = :running AND leaseOwner = :owner',
-        ExpressionAttributeNames: { '#status': 'status', '#cursor': 'cursor' },
-        ExpressionAttributeValues: { ':cursor': progress.cursor, ':leaseUntil': progress.leaseUntil, ':owner': owner, ':running': DeploymentStatus.IN_PROGRESS },
-      },
-      'ledger save progress',
-    );
-    if (!saved) return false;
-    await this.conditionalUpdate(
-      {
-        Key: { pk: aliasKey(ref), sk: STATE_SK },
-        UpdateExpression: 'SET lockExpiresAt = :lockUntil',
-        ConditionExpression: 'lockedBy = :id',
-        ExpressionAttributeValues: { ':lockUntil': progress.lockUntil, ':id': deploymentId },
-      },
-      'ledger extend lock',
-    );
-    return true;
-  }
-
-  async finishDeployment(
-    ref: AliasRef,
-    deploymentId: string,
-    result: { status: Exclude<DeploymentStatus, 'IN_PROGRESS'>; reason: string; errorCode?: string; endedAt: number; bakeUntil?: number; rolledBackBy?: string },
-  ): Promise<boolean> {
-    const finished = await this.conditionalUpdate(
-      {
-        Key: { pk: aliasKey(ref), sk: depSk(deploymentId) },
-        UpdateExpression: `SET #status = :status, reason = :reason, endedAt = :endedAt${result.errorCode ? ', errorCode = :code' : ''}${result.bakeUntil !== undefined ? ', bakeUntil = :bakeUntil' : ''}${result.rolledBackBy ? ', rolledBackBy = :by' : ''} REMOVE leaseOwner, leaseUntil, operatorRequest`,
-        ConditionExpression: '#status = :running',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':status': result.status,
-          ':reason': result.reason,
-          ':endedAt': result.endedAt,
-          ':running': DeploymentStatus.IN_PROGRESS,
-          ...(result.errorCode ? { ':code': result.errorCode } : {}),
-          ...(result.bakeUntil !== undefined ? { ':bakeUntil': result.bakeUntil } : {}),
-          ...(result.rolledBackBy ? { ':by': result.rolledBackBy } : {}),
-        },
-      },
-      'ledger finish deployment',
-    );
-    if (finished) {
-      // Only a success opens a bake window; a failure leaves the previous release's window alone.
-      await (result.status === DeploymentStatus.SUCCEEDED
-        ? this.updateStateIfLatest(
-            ref,
-            deploymentId,
-            'SET lastStatus = :status, bakingDeploymentId = :id, bakingFromVersion = lastFromVersion, bakingToVersion = lastToVersion, bakeUntil = :bakeUntil',
-            { ':status': result.status, ':bakeUntil': result.bakeUntil ?? result.endedAt },
-          )
-        : this.updateStateIfLatest(ref, deploymentId, 'SET lastStatus = :status', { ':status': result.status }));
-    }
-    await this.releaseLock(ref, deploymentId);
-    return finished;
-  }
-
-  async markRolledBack(ref: AliasRef, deploymentId: string, result: { reason: string; errorCode: string; endedAt: number; rolledBackBy: string }): Promise<boolean> {
-    const marked = await this.conditionalUpdate(
-      {
-        Key: { pk: aliasKey(ref), sk: depSk(deploymentId) },
-        // endedAt stays when the rollout had already ended (a rollback during the bake window).
-        UpdateExpression: 'SET #status = :rolledBack, reason = :reason, errorCode = :code, endedAt = if_not_exists(endedAt, :endedAt), rolledBackAt = :endedAt, rolledBackBy = :by REMOVE bakeUntil, operatorRequest',
-        ConditionExpression: '#status IN (:running, :succeeded)',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':rolledBack': DeploymentStatus.ROLLED_BACK,
-          ':reason': result.reason,
-          ':code': result.errorCode,
-          ':endedAt': result.endedAt,
-          ':by': result.rolledBackBy,
-          ':running': DeploymentStatus.IN_PROGRESS,
-          ':succeeded': DeploymentStatus.SUCCEEDED,
-        },
-      },
-      'ledger mark rolled back',
-    );
-    if (marked) {
-      await this.updateStateIfLatest(ref, deploymentId, 'SET lastStatus = :status', { ':status': DeploymentStatus.ROLLED_BACK });
-      await this.conditionalUpdate(
-        {
-          Key: { pk: aliasKey(ref), sk: STATE_SK },
-          UpdateExpression: 'SET knownGoodVersion = bakingFromVersion REMOVE bakingDeploymentId, bakingFromVersion, bakingToVersion, bakeUntil',
-          ConditionExpression: 'bakingDeploymentId = :id',
-          ExpressionAttributeValues: { ':id': deploymentId },
-        },
-        'ledger close bake window',
-      );
-    }
-    return marked;
-  }
-
-  /** Updates the alias summary only while `deploymentId` is still its latest deployment (`:id` is bound to it). */
-  private updateStateIfLatest(ref: AliasRef, deploymentId: string, updateExpression: string, values: Record<string, unknown>): Promise<boolean> {
-    return this.conditionalUpdate(
-      {
-        Key: { pk: aliasKey(ref), sk: STATE_SK },
-        UpdateExpression: updateExpression,
-        ConditionExpression: 'lastDeploymentId = :id',
-        ExpressionAttributeValues: { ...values, ':id': deploymentId },
-      },
-      'ledger update state',
-    );
-  }
-
-  async releaseLock(ref: AliasRef, deploymentId: string): Promise<void> {
-    await this.conditionalUpdate(
-      {
-        Key: { pk: aliasKey(ref), sk: STATE_SK },
-        UpdateExpression: 'REMOVE lockedBy, lockExpiresAt',
-        ConditionExpression: 'lockedBy = :id',
-        ExpressionAttributeValues: { ':id': deploymentId },
-      },
-      'ledger release lock',
-    );
-  }
-
-  requestOperatorAction(ref: AliasRef, deploymentId: string, request: OperatorRequest): Promise<boolean> {
-    return this.conditionalUpdate(
-      {
-        Key: { pk: aliasKey(ref), sk: depSk(deploymentId) },
-        UpdateExpression: 'SET operatorRequest = :request',
-        ConditionExpression: '#status = :running',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':request': request, ':running': DeploymentStatus.IN_PROGRESS },
-      },
+  async requestOperatorAction(ref: AliasRef, deploymentId: string, request: OperatorRequest): Promise<OperatorRequestOutcome> {
+    const promote = request === 'PROMOTE';
+    const recorded = await this.table.update(
+      updateItem(keys.deployment(ref, deploymentId), {
+        set: ['operatorRequest = :request'],
+        // An abort wins: a promote never overwrites one.
+        condition: `#status = :running${promote ? ' AND (attribute_not_exists(operatorRequest) OR operatorRequest <> :abort)' : ''}`,
+        values: { ':request': request, ':running': DeploymentStatus.IN_PROGRESS, ...(promote ? { ':abort': 'ABORT' } : {}) },
+      }).Update,
       'ledger operator request',
     );
-  }
-
-  async listDeployments(ref: AliasRef, limit: number): Promise<DeploymentRecord[]> {
-    try {
-      const output = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :dep)',
-          ExpressionAttributeValues: { ':pk': aliasKey(ref), ':dep': 'DEP#' },
-          ScanIndexForward: false,
-          Limit: limit,
-        }),
-      );
-      return (output.Items ?? []).map((item) => strip<DeploymentRecord>(item)!);
-    } catch (error) {
-      throw translateAwsError(error, 'ledger history');
-    }
+    if (recorded) return 'RECORDED';
+    const record = await this.getDeployment(ref, deploymentId);
+    return record?.status === DeploymentStatus.IN_PROGRESS && record.operatorRequest === 'ABORT' ? 'ABORT_PENDING' : 'NOT_RUNNING';
   }
 
   async indexAlarms(ref: AliasRef, alarms: readonly string[]): Promise<void> {
+    const declared = (await this.getState(ref))?.declaredAlarms ?? [];
     const ttl = Math.floor(Date.now() / 1000) + INDEX_TTL_SECONDS;
-    for (let i = 0; i < alarms.length; i += 25) {
-      const requests = alarms.slice(i, i + 25).map((name) => ({ PutRequest: { Item: { pk: `ALARM#${name}`, sk: aliasKey(ref), functionName: ref.functionName, alias: ref.alias, ttl } } }));
-      try {
-        let unprocessed: typeof requests | undefined = requests;
-        for (let attempt = 0; unprocessed && unprocessed.length > 0 && attempt < 5; attempt += 1) {
-          const output = await this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: unprocessed } }));
-          unprocessed = output.UnprocessedItems?.[this.tableName] as typeof requests | undefined;
+    const requests = [
+      ...alarms.map((name) => ({ PutRequest: { Item: { ...keys.alarm(name, ref), functionName: ref.functionName, alias: ref.alias, ttl } } })),
+      ...declared.filter((name) => !alarms.includes(name)).map((name) => ({ DeleteRequest: { Key: keys.alarm(name, ref) } })),
+    ];
+    try {
+      for (let i = 0; i < requests.length; i += 25) {
+        let unprocessed: unknown[] | undefined = requests.slice(i, i + 25);
+        for (let attempt = 0; unprocessed?.length && attempt < 5; attempt += 1) {
+          const output: { UnprocessedItems?: Record<string, unknown[]> } = await this.table.client.send(new BatchWriteCommand({ RequestItems: { [this.table.name]: unprocessed as never } }));
+          unprocessed = output.UnprocessedItems?.[this.table.name];
         }
-      } catch (error) {
-        throw translateAwsError(error, 'ledger index alarms');
+        if (unprocessed?.length) throw new DeploymentError(ErrorCode.AWS_THROTTLED, `ledger index alarms: ${unprocessed.length} entries left unprocessed`);
       }
+    } catch (error) {
+      throw translateAwsError(error, 'ledger index alarms');
     }
+    await this.table.update(updateItem(keys.state(ref), { set: ['functionName = :fn', 'alias = :alias', 'declaredAlarms = :alarms'], values: { ':fn': ref.functionName, ':alias': ref.alias, ':alarms': [...alarms] } }).Update, 'ledger declared alarms');
   }
 
   async aliasesGuardedBy(alarmName: string): Promise<AliasRef[]> {
-    try {
-      const output = await this.client.send(
-        new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `ALARM#${alarmName}` } }),
-      );
-      return (output.Items ?? []).map((item) => ({ functionName: item.functionName as string, alias: item.alias as string }));
-    } catch (error) {
-      throw translateAwsError(error, 'ledger alarm index');
-    }
+    const items = await this.table.query<AliasRef>({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `ALARM#${alarmName}` } }, 'ledger alarm index');
+    return items.map((item) => ({ functionName: item.functionName, alias: item.alias }));
+  }
+  listInFlight() {
+    return this.table.query<InFlightEntry>({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'INFLIGHT' } }, 'ledger in-flight deployments');
+  }
+  async findExecution(pipelineExecutionId: string) {
+    const item = await this.table.get<AliasRef & { deploymentId: string }>(keys.execution(pipelineExecutionId), 'ledger GetItem execution');
+    return item ? { functionName: item.functionName, alias: item.alias, deploymentId: item.deploymentId } : undefined;
   }
 
   async recordWindowOverride(record: WindowOverrideRecord): Promise<void> {
     try {
-      await this.client.send(
-        new PutCommand({ TableName: this.tableName, Item: { ...record, pk: `OVERRIDE#${record.functionName}`, sk: `${new Date(record.at).toISOString()}#${record.jobId}` } }),
-      );
+      await this.table.client.send(new PutCommand({ TableName: this.table.name, Item: { ...record, pk: `OVERRIDE#${record.functionName}`, sk: `${new Date(record.at).toISOString()}#${record.jobId}` } }));
     } catch (error) {
       throw translateAwsError(error, 'ledger record window override');
     }
   }
-
-  async listWindowOverrides(functionName: string, limit: number): Promise<WindowOverrideRecord[]> {
-    try {
-      const output = await this.client.send(
-        new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `OVERRIDE#${functionName}` }, ScanIndexForward: false, Limit: limit }),
-      );
-      return (output.Items ?? []).map((item) => strip<WindowOverrideRecord>(item)!);
-    } catch (error) {
-      throw translateAwsError(error, 'ledger window overrides');
-    }
+  listWindowOverrides(functionName: string, limit: number) {
+    return this.table.query<WindowOverrideRecord>({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `OVERRIDE#${functionName}` }, ScanIndexForward: false, Limit: limit }, 'ledger window overrides');
   }
 }

@@ -13,6 +13,14 @@ export const ErrorCode = {
   ROLLED_BACK_EXTERNALLY: 'ROLLED_BACK_EXTERNALLY',
   ALIAS_CHANGED_EXTERNALLY: 'ALIAS_CHANGED_EXTERNALLY',
   ROLLBACK_FAILED: 'ROLLBACK_FAILED',
+  /** The alias routes to two versions although no deployment holds it: an earlier rollout was left unfinished. */
+  ALIAS_SPLIT: 'ALIAS_SPLIT',
+  /** This invocation no longer holds the alias lock (it lapsed and another deployment, the sweep or an operator took it). */
+  LOCK_LOST: 'LOCK_LOST',
+  /** The sweep reverted a deployment whose invocation stopped sending heartbeats. */
+  ORPHANED: 'ORPHANED',
+  /** The pipeline execution running the deployment was stopped, abandoned, or its action failed or timed out. */
+  EXECUTION_STOPPED: 'EXECUTION_STOPPED',
   ABORTED: 'ABORTED',
   TIMED_OUT: 'TIMED_OUT',
   TEST_CASE_FAILED: 'TEST_CASE_FAILED',

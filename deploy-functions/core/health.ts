@@ -1,3 +1,4 @@
+import type { IgnoredAlarm } from './ledger';
 import type { AnalysisOptions } from './types';
 
 /** The closed set of analysis outcomes. `Inconclusive` means look again; only `Failed` rolls back. */
@@ -21,6 +22,8 @@ export interface AlarmObservation {
   readonly name: string;
   readonly state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
   readonly reason?: string;
+  /** When it last changed state (ms since epoch). */
+  readonly changedAt?: number;
 }
 
 /** Invocations and errors of one version over the observation window. */
@@ -78,4 +81,15 @@ export function assessHealth(observation: HealthObservation, analysis: AnalysisO
     };
   }
   return { phase: HealthPhase.SUCCESSFUL, reason: `no alarm in ALARM; new version error rate ${pct(rate(target))} within limits` };
+}
+
+/**
+ * The alarms a hotfix still answers to: an alarm already in ALARM when it started counts only once it changed state
+ * again after that.
+ */
+export function alarmsThatCount(alarms: readonly AlarmObservation[], ignored: readonly IgnoredAlarm[] = []): AlarmObservation[] {
+  return alarms.filter((alarm) => {
+    const exempt = ignored.find((i) => i.name === alarm.name);
+    return !exempt || (alarm.changedAt !== undefined && alarm.changedAt > exempt.since);
+  });
 }

@@ -1,5 +1,5 @@
 import type { AlarmObservation, VersionStats } from './health';
-import type { AliasLedgerState, DeploymentRecord, DeploymentStatus } from './ledger';
+import type { AliasLedgerState, DeploymentRecord, DeploymentStatus, InFlightEntry, JobRecord, JobResult } from './ledger';
 import type { OperatorRequest, RolloutCursor } from './rollout';
 import type { AliasRouting } from './types';
 
@@ -28,8 +28,11 @@ export interface LogPort {
 export interface LambdaPort {
   /** Throws ResourceNotFoundError (FUNCTION_NOT_FOUND / ALIAS_NOT_FOUND). */
   getAlias(functionName: string, alias: string): Promise<AliasRouting>;
-  /** One atomic alias update; with `expectedRevisionId`, fails if someone else changed the alias meanwhile. */
-  updateAlias(functionName: string, alias: string, routing: AliasRouting, expectedRevisionId?: string): Promise<AliasRouting>;
+  /**
+   * One atomic alias update; with `expectedRevisionId`, fails (ALIAS_CHANGED_EXTERNALLY) if someone else changed the
+   * alias meanwhile. `description` names who moved it (the alias's Description), for people and the tests.
+   */
+  updateAlias(functionName: string, alias: string, routing: AliasRouting, options?: { readonly expectedRevisionId?: string; readonly description?: string }): Promise<AliasRouting>;
   /** Throws ResourceNotFoundError (VERSION_NOT_FOUND) when the version does not exist. */
   getVersion(functionName: string, version: string): Promise<{ readonly version: string; readonly description: string }>;
 }
@@ -71,44 +74,95 @@ export interface AliasRef {
   readonly alias: string;
 }
 
-/** The deployment ledger. Every write that guards a safety property is conditional. */
+/** Progress a running deployment saves with each heartbeat. */
+export interface Heartbeat {
+  readonly now: number;
+  readonly leaseUntil: number;
+  readonly lockUntil: number;
+  readonly cursor?: RolloutCursor;
+  readonly aliasRevision?: string;
+}
+
+/** How a running deployment ends by its own hand (an undo ends it through `recordUndo`). */
+export interface FinishResult {
+  readonly status: typeof DeploymentStatus.SUCCEEDED | typeof DeploymentStatus.FAILED;
+  readonly reason: string;
+  readonly errorCode?: string;
+  readonly endedAt: number;
+  /** Opens the bake window until then (SUCCEEDED only). */
+  readonly bakeUntil?: number;
+  /** The deployment put the alias back by hand (`lrp rollback --to`): its fromVersion counts as replaced by a rollback. */
+  readonly replacesFrom?: boolean;
+  readonly aliasRevision?: string;
+}
+
+/** How an undo ended. */
+export interface UndoResult {
+  readonly reason: string;
+  readonly errorCode: string;
+  readonly at: number;
+  /** `shift-traffic`, `rollback-function`, `sweep`, `operator:<name>`. */
+  readonly by: string;
+  /**
+   * False when the alias was not moved because someone else had already moved it to other versions: the deployment
+   * then ends FAILED and no version counts as replaced. @default true
+   */
+  readonly moved?: boolean;
+}
+
+/** The answer to an operator's request. */
+export type OperatorRequestOutcome = 'RECORDED' | 'ABORT_PENDING' | 'NOT_RUNNING';
+
+/**
+ * The deployment ledger. Every write that guards a safety property is conditional: on the lock's fencing token, the
+ * deployment's status, or the job's owner. `false`/`undefined` answers mean the condition did not hold; errors are
+ * AWS failures.
+ */
 export interface LedgerPort {
-  getState(functionName: string, alias: string): Promise<AliasLedgerState | undefined>;
-  getDeployment(functionName: string, alias: string, deploymentId: string): Promise<DeploymentRecord | undefined>;
-  /** The deployment a CodePipeline job started, if any (idempotency by job id). */
-  findJob(jobId: string): Promise<(AliasRef & { readonly deploymentId: string }) | undefined>;
-  /**
-   * Makes this invocation the one that speaks for a job that has not started a deployment yet; false when another
-   * live invocation (a duplicate delivery) already does. Only the owner may check, start, or report the job.
-   */
-  claimJob(jobId: string, owner: string, until: number, now: number): Promise<boolean>;
-  /**
-   * Records a new deployment, takes the alias lock until `lockUntil` and the invocation lease, all at once, if
-   * `leaseOwner` still owns the job. Throws DeploymentLockedError when another live deployment holds the lock, or
-   * (with `context.sameJob`) when the job is no longer this invocation's.
-   */
-  startDeployment(record: DeploymentRecord, options: { readonly lockUntil: number; readonly leaseOwner: string; readonly leaseUntil: number; readonly knownGoodVersion?: string }): Promise<void>;
-  /** Takes or renews the lease of a running deployment; false when another live invocation holds it or it is no longer in progress. */
-  claimLease(ref: AliasRef, deploymentId: string, owner: string, until: number, now: number): Promise<boolean>;
-  /** Saves progress and extends the lock; false when the lease was lost or the deployment is no longer in progress. */
-  saveProgress(ref: AliasRef, deploymentId: string, owner: string, progress: { readonly cursor: RolloutCursor; readonly leaseUntil: number; readonly lockUntil: number }): Promise<boolean>;
-  /** Ends an in-progress deployment and releases its lock; false when it had already ended (the record then tells how). */
-  finishDeployment(
-    ref: AliasRef,
-    deploymentId: string,
-    result: { readonly status: Exclude<DeploymentStatus, 'IN_PROGRESS'>; readonly reason: string; readonly errorCode?: string; readonly endedAt: number; readonly bakeUntil?: number; readonly rolledBackBy?: string },
-  ): Promise<boolean>;
-  /** Marks a running or baking deployment rolled back (by the rollback function); false when it already ended otherwise. */
-  markRolledBack(ref: AliasRef, deploymentId: string, result: { readonly reason: string; readonly errorCode: string; readonly endedAt: number; readonly rolledBackBy: string }): Promise<boolean>;
-  /** Releases the lock if this deployment still holds it. */
-  releaseLock(ref: AliasRef, deploymentId: string): Promise<void>;
-  /** Leaves a promote/abort request for the running deployment. */
-  requestOperatorAction(ref: AliasRef, deploymentId: string, request: OperatorRequest): Promise<boolean>;
+  getState(ref: AliasRef): Promise<AliasLedgerState | undefined>;
+  getDeployment(ref: AliasRef, deploymentId: string): Promise<DeploymentRecord | undefined>;
   /** Newest first. */
   listDeployments(ref: AliasRef, limit: number): Promise<DeploymentRecord[]>;
-  /** Remembers which aliases an alarm guards, for the rollback function. */
+
+  getJob(jobId: string): Promise<JobRecord | undefined>;
+  /** Makes `owner` the invocation that speaks for a job; false when another live invocation does or the job has a result. */
+  claimJob(jobId: string, owner: string, until: number, now: number): Promise<boolean>;
+  /** Records a job's final result once; answers the result that stands (an earlier one wins). */
+  recordJobResult(jobId: string, result: JobResult): Promise<JobResult>;
+
+  /**
+   * Records a new deployment, takes the alias lock with a new fence, and closes the previous release's bake window, at
+   * once — if `owner` owns the job and neither a live lock nor an unfinished undo holds the alias. Throws
+   * DeploymentLockedError (`context.sameJob` when the job already started a deployment).
+   */
+  startDeployment(record: DeploymentRecord, options: { readonly owner: string; readonly now: number; readonly leaseUntil: number; readonly lockUntil: number }): Promise<{ fence: number }>;
+  /**
+   * Another invocation of a running deployment takes its lock over (new fence) — when the lease is free or its own,
+   * or regardless of the lease with `force` (a continuation: the invocation before it has ended).
+   */
+  takeOver(ref: AliasRef, deploymentId: string, owner: string, options: { readonly now: number; readonly leaseUntil: number; readonly lockUntil: number; readonly force?: boolean }): Promise<{ fence: number } | undefined>;
+  /** Renews lock and lease and saves progress while `fence` holds the lock and the deployment runs. */
+  heartbeat(ref: AliasRef, deploymentId: string, fence: number, progress: Heartbeat): Promise<boolean>;
+  /** Ends a running deployment whose lock `fence` holds, releasing the lock. */
+  finishDeployment(ref: AliasRef, deploymentId: string, fence: number, result: FinishResult): Promise<boolean>;
+
+  /** Fences an undo before the alias moves: the deployment becomes ROLLING_BACK and `undoer` takes the lock (new fence). */
+  beginUndo(ref: AliasRef, deploymentId: string, undoer: string, options: { readonly now: number; readonly lockUntil: number }): Promise<{ fence: number } | undefined>;
+  /**
+   * Records an undo that put the alias on the deployment's fromVersion: ROLLED_BACK, its lock released, its bake window
+   * closed, its toVersion remembered as replaced. False when the deployment had already ended otherwise.
+   */
+  recordUndo(ref: AliasRef, deploymentId: string, result: UndoResult): Promise<boolean>;
+
+  /** An abort always wins; a promote is refused while an abort is pending. */
+  requestOperatorAction(ref: AliasRef, deploymentId: string, request: OperatorRequest): Promise<OperatorRequestOutcome>;
+  /** Makes `alarms` the declared alarms of the alias: new ones indexed, ones it no longer declares removed. */
   indexAlarms(ref: AliasRef, alarms: readonly string[]): Promise<void>;
   aliasesGuardedBy(alarmName: string): Promise<AliasRef[]>;
+  /** Deployments in flight or with an unfinished undo, with their last heartbeat. */
+  listInFlight(): Promise<InFlightEntry[]>;
+  /** The deployment a pipeline execution started, if any. */
+  findExecution(pipelineExecutionId: string): Promise<(AliasRef & { readonly deploymentId: string }) | undefined>;
   /** Records who let a release through a closed deployment window, and why. */
   recordWindowOverride(record: WindowOverrideRecord): Promise<void>;
   /** Overrides recorded for a function, newest first. */
@@ -126,8 +180,12 @@ export interface InvocationResult {
 
 /** Invokes a function version or alias synchronously. */
 export interface InvokePort {
-  /** Throws ResourceNotFoundError (FUNCTION_NOT_FOUND) when the function or qualifier does not exist. */
-  invoke(functionName: string, qualifier: string, payload: string): Promise<InvocationResult>;
+  /**
+   * Throws ResourceNotFoundError (FUNCTION_NOT_FOUND) when the function or qualifier does not exist. When `signal`
+   * aborts, the caller stops waiting: the request is abandoned (the function may still run to its end) and the call
+   * rejects with TIMED_OUT.
+   */
+  invoke(functionName: string, qualifier: string, payload: string, options?: { readonly signal?: AbortSignal }): Promise<InvocationResult>;
 }
 
 /** Reads a CodePipeline input artifact with the job's temporary credentials. */

@@ -107,3 +107,42 @@ export function routingFor(spec: RolloutSpec, decision: Exclude<RolloutDecision,
 export function percentOnTarget(spec: RolloutSpec, cursor: RolloutCursor): number {
   return cursor.stepIndex < 0 ? 0 : (spec.steps[cursor.stepIndex]?.percent ?? 100);
 }
+
+/** What a resumed invocation makes of the alias it finds, given the progress the ledger and its token remember. */
+export type Reconciliation =
+  | { readonly kind: 'RESUME'; readonly cursor: RolloutCursor }
+  /** Fully on the target: a previous invocation moved everything but could not record it. */
+  | { readonly kind: 'COMPLETE' }
+  /** Fully back on the previous version although the rollout had shifted: it was undone. */
+  | { readonly kind: 'UNDONE' }
+  /** Someone else set a routing this rollout never set: undo it if it routes only between our versions, else leave it. */
+  | { readonly kind: 'CHANGED'; readonly reason: string; readonly ownVersionsOnly: boolean };
+
+/**
+ * One truth for progress: the alias is what traffic sees, so it decides. The cursors only say since when a step has been
+ * in place; a progress write lost to a ledger outage (the ledger's cursor behind the token's, or both behind the alias)
+ * never makes a healthy rollout look externally changed.
+ */
+export function reconcile(spec: RolloutSpec, cursors: readonly (RolloutCursor | undefined)[], routing: AliasRouting, now: number): Reconciliation {
+  const known = cursors.filter((c): c is RolloutCursor => c !== undefined);
+  const startedAt = Math.min(...known.map((c) => c.startedAt), now);
+  const weights = Object.entries(routing.weights).filter(([, w]) => w > 0);
+  if (routing.version === spec.toVersion && weights.length === 0) return { kind: 'COMPLETE' };
+  if (routing.version === spec.fromVersion && weights.length === 0) {
+    const latest = known.reduce<RolloutCursor | undefined>((best, c) => (!best || c.stepIndex > best.stepIndex ? c : best), undefined);
+    if (!latest || latest.stepIndex < 0) return { kind: 'RESUME', cursor: latest ?? initialCursor(now) };
+    return { kind: 'UNDONE' };
+  }
+  const ownVersionsOnly = routing.version === spec.fromVersion && weights.every(([version]) => version === spec.toVersion);
+  if (ownVersionsOnly) {
+    const weight = routing.weights[spec.toVersion]!;
+    const stepIndex = spec.steps.findIndex((step) => Math.abs(step.percent / 100 - weight) < 1e-6);
+    if (stepIndex >= 0) {
+      const same = known.filter((c) => c.stepIndex === stepIndex).sort((a, b) => a.stepStartedAt - b.stepStartedAt)[0];
+      return { kind: 'RESUME', cursor: same ?? { stepIndex, stepStartedAt: now, startedAt } };
+    }
+  }
+  const expected = known.length ? `step ${Math.max(...known.map((c) => c.stepIndex)) + 1} of ${spec.steps.length}` : 'its start';
+  const found = [`version ${routing.version}`, ...weights.map(([v, w]) => `${Math.round(w * 1000) / 10} % on ${v}`)].join(' with ');
+  return { kind: 'CHANGED', ownVersionsOnly, reason: `alias changed outside this deployment: expected ${spec.fromVersion} → ${spec.toVersion} at ${expected}, found ${found}` };
+}

@@ -77,6 +77,16 @@ export const ShiftTrafficParametersSchema = z
     analysis: AnalysisSchema,
     /** Commit being released, for the ledger. @default - read from the target version's description */
     commit: z.string().max(128).optional(),
+    /**
+     * The pipeline execution running the action (the pipeline fills `#{codepipeline.PipelineExecutionId}`): when that
+     * execution is stopped or abandoned, the rollback function reverts the deployment. @default - none
+     */
+    pipelineExecutionId: z.string().max(128).optional(),
+    /**
+     * Why a forward release may go out while alarms are in ALARM (the pipeline fills it from its HotfixReason variable).
+     * Empty: it may not. @default ''
+     */
+    hotfixReason: z.string().max(500).optional(),
   })
   .refine((p) => (p.targetVersion === undefined) !== (p.targetAlias === undefined), {
     message: 'exactly one of targetVersion or targetAlias is required',

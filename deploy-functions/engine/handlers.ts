@@ -1,8 +1,10 @@
 import type { Context } from 'aws-lambda';
 import { asDeploymentError } from '../core/errors';
 import type { Clock, LogPort, PipelinePort } from '../core/ports';
-import { runPipelineJob, type JobOutcome, type JobReport, type PipelineJob } from './pipeline-job';
-import { rollbackOnAlarm, type RollbackAction, type RollbackDeps } from './rollback';
+import { jobResultOf, outcomeOfResult } from './job-outcome';
+import { runPipelineJob, type FinalOutcome, type JobOutcome, type JobReport, type PipelineJob } from './pipeline-job';
+import { ROLLBACK_ATTEMPTS, withRetries } from './retry';
+import { handleRollbackEvent, type RollbackAction, type RollbackDeps } from './rollback';
 import { shiftTraffic, type ShiftTrafficDeps } from './shift-traffic';
 
 /** The slice of Powertools Metrics the handlers use. */
@@ -17,6 +19,7 @@ export interface PipelineHandlerDeps {
   readonly logger: LogPort;
   readonly clock: Clock;
   readonly metrics?: MetricsPort;
+  readonly keepResult?: (jobId: string, outcome: FinalOutcome) => Promise<FinalOutcome>;
 }
 
 /**
@@ -35,19 +38,32 @@ export function createPipelineHandler(deps: PipelineHandlerDeps, work: Error | (
   };
 }
 
-/** The shift-traffic handler over the given ports. */
+/** The shift-traffic handler over the given ports: every final result is kept in the ledger before it is reported. */
 export function createShiftTrafficHandler(handlerDeps: PipelineHandlerDeps, engineDeps: ShiftTrafficDeps | Error) {
+  const keepResult =
+    engineDeps instanceof Error
+      ? undefined
+      : async (jobId: string, outcome: FinalOutcome): Promise<FinalOutcome> => {
+          try {
+            const kept = await withRetries(engineDeps.clock, () => engineDeps.ledger.recordJobResult(jobId, jobResultOf(outcome, engineDeps.clock.now())), { attempts: ROLLBACK_ATTEMPTS });
+            return kept.kind === outcome.kind && kept.message === (outcome.kind === 'succeeded' ? outcome.summary : outcome.error.message) ? outcome : outcomeOfResult(kept);
+          } catch (error) {
+            // CodePipeline must still hear the result; the job's claim keeps late duplicates out meanwhile.
+            engineDeps.logger.error('could not keep the job result in the ledger', { error: asDeploymentError(error).message });
+            return outcome;
+          }
+        };
   return createPipelineHandler(
-    handlerDeps,
+    { ...handlerDeps, ...(keepResult ? { keepResult } : {}) },
     engineDeps instanceof Error ? engineDeps : (job, context) => shiftTraffic(job, context.getRemainingTimeInMillis(), context.awsRequestId, engineDeps),
   );
 }
 
 /** The rollback handler over the given ports: throws on failure so the event is retried, then dead-lettered. */
 export function createRollbackHandler(deps: RollbackDeps & { readonly metrics?: MetricsPort }) {
-  return async (event: unknown): Promise<RollbackAction[]> => {
+  return async (event: unknown, context?: Context): Promise<RollbackAction[]> => {
     try {
-      const actions = await rollbackOnAlarm(event, deps);
+      const actions = await handleRollbackEvent(event, deps, context?.getRemainingTimeInMillis() ?? 60_000);
       deps.metrics?.addMetric('RollbacksPerformed', 'Count', actions.filter((a) => a.action === 'ROLLED_BACK').length);
       return actions;
     } catch (error) {

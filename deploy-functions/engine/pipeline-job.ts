@@ -79,6 +79,9 @@ export type JobOutcome =
   /** Another invocation owns the job (duplicate delivery): report nothing. */
   | { readonly kind: 'ignored'; readonly reason: string };
 
+/** An outcome that ends the job. */
+export type FinalOutcome = Extract<JobOutcome, { kind: 'succeeded' | 'failed' }>;
+
 /** What the runner did, returned by the handler for logs and tests. */
 export interface JobReport {
   readonly jobId?: string;
@@ -102,7 +105,16 @@ function failureType(error: DeploymentError): JobFailureType {
  */
 export async function runPipelineJob(
   event: unknown,
-  deps: { readonly pipeline: PipelinePort; readonly logger: LogPort; readonly clock: Clock },
+  deps: {
+    readonly pipeline: PipelinePort;
+    readonly logger: LogPort;
+    readonly clock: Clock;
+    /**
+     * Keeps a final outcome before CodePipeline hears it, and answers the outcome that stands (an earlier one wins), so
+     * a late duplicate of an ended job reports the same and does nothing. @default - not kept
+     */
+    readonly keepResult?: (jobId: string, outcome: FinalOutcome) => Promise<FinalOutcome>;
+  },
   work: (job: PipelineJob) => Promise<JobOutcome>,
 ): Promise<JobReport> {
   const jobId = jobIdOf(event);
@@ -123,6 +135,7 @@ export async function runPipelineJob(
     outcome = { kind: 'failed', error: asDeploymentError(error) };
   }
 
+  if (deps.keepResult && (outcome.kind === 'succeeded' || outcome.kind === 'failed')) outcome = await deps.keepResult(jobId, outcome);
   try {
     return await report(jobId, outcome, deps);
   } catch (error) {

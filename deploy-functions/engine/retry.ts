@@ -1,4 +1,4 @@
-import { asDeploymentError } from '../core/errors';
+import { asDeploymentError, type ErrorCode } from '../core/errors';
 import type { Clock } from '../core/ports';
 
 /** Options of `withRetries`. */
@@ -7,10 +7,16 @@ export interface RetryOptions {
   readonly attempts?: number;
   /** Delay before the second attempt; doubles each time, capped at 5 s. @default 200 */
   readonly baseDelayMs?: number;
+  /**
+   * The failure codes worth another attempt. Narrow it to `[ErrorCode.AWS_THROTTLED]` for a call that must not run twice:
+   * a throttled request was refused before it ran, whereas a timeout or a 5xx may come from a request that did run.
+   * @default - every retryable code (`DeploymentError.retryable`: AWS_THROTTLED, AWS_UNAVAILABLE)
+   */
+  readonly retryOn?: readonly ErrorCode[];
 }
 
 /**
- * Runs `call` again after retryable failures (throttling, 5xx, timeouts) with exponential back-off on the given clock.
+ * Runs `call` again after retryable failures (throttling, 5xx, timeouts, or only `retryOn`) with exponential back-off on the given clock.
  * The SDK already retries each call a few times; this outer loop protects the writes the engine cannot lose.
  */
 export async function withRetries<T>(clock: Clock, call: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
@@ -21,7 +27,8 @@ export async function withRetries<T>(clock: Clock, call: () => Promise<T>, optio
       return await call();
     } catch (error) {
       const failure = asDeploymentError(error);
-      if (!failure.retryable || attempt >= attempts) throw failure;
+      const retryable = options.retryOn ? options.retryOn.includes(failure.code) : failure.retryable;
+      if (!retryable || attempt >= attempts) throw failure;
       await clock.sleep(delay);
       delay = Math.min(delay * 2, 5_000);
     }

@@ -1,10 +1,12 @@
 import { z } from 'zod';
+import { judgeAlarmEvent } from '../core/alarm-events';
 import { ErrorCode, InvalidEventError } from '../core/errors';
 import { describeIssues } from '../core/issues';
-import { rollbackTarget } from '../core/ledger';
-import type { AliasRef, Clock, LambdaPort, LedgerPort, LogPort } from '../core/ports';
-import { ROLLBACK_ATTEMPTS, withRetries } from './retry';
 import { aliasOfGeneratedAlarm } from '../core/names';
+import type { AliasRef, Clock, LambdaPort, LedgerPort, LogPort } from '../core/ports';
+import { withRetries } from './retry';
+import { onExecutionStateChange, sweepOrphans } from './sweep';
+import { undoDeployment, type UndoOutcome } from './undo';
 
 /** What the rollback function needs from the world. */
 export interface RollbackDeps {
@@ -12,87 +14,108 @@ export interface RollbackDeps {
   readonly ledger: LedgerPort;
   readonly clock: Clock;
   readonly logger: LogPort;
+  /** An in-flight deployment whose invocation sent no heartbeat for this long is reverted by the sweep. @default 900_000 */
+  readonly orphanAfterMs?: number;
 }
-
-const alarmEventSchema = z.object({
-  'detail-type': z.literal('CloudWatch Alarm State Change'),
-  time: z.string().optional(),
-  resources: z.array(z.string()).optional(),
-  detail: z.object({
-    alarmName: z.string().min(1),
-    state: z.object({ value: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']), reason: z.string().optional(), timestamp: z.string().optional() }),
-  }),
-});
 
 /** What the rollback function did for one alias. */
 export interface RollbackAction {
   readonly functionName: string;
   readonly alias: string;
-  readonly action: 'ROLLED_BACK' | 'ALREADY_ROLLED_BACK' | 'NOTHING_IN_FLIGHT' | 'NO_PREVIOUS_VERSION';
+  readonly action: 'ROLLED_BACK' | 'COMPLETED' | 'ALREADY_ENDED' | 'NOTHING' | 'NOT_MOVED' | 'BUSY';
   readonly reason: string;
+  readonly deploymentId?: string;
   readonly toVersion?: string;
 }
 
+const base = { version: z.string().optional(), id: z.string().optional(), account: z.string().optional(), region: z.string().optional(), time: z.string().optional() };
+const alarmEvent = z.object({
+  ...base,
+  source: z.literal('aws.cloudwatch'),
+  'detail-type': z.literal('CloudWatch Alarm State Change'),
+  detail: z.object({
+    alarmName: z.string().min(1),
+    state: z.object({ value: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']), reason: z.string().optional(), timestamp: z.string().optional() }),
+  }),
+});
+const executionEvent = z.object({
+  ...base,
+  source: z.literal('aws.codepipeline'),
+  'detail-type': z.literal('CodePipeline Action Execution State Change'),
+  detail: z.object({ pipeline: z.string(), 'execution-id': z.string().min(1), stage: z.string().optional(), action: z.string().optional(), state: z.string() }),
+});
+const scheduledEvent = z.object({ ...base, source: z.literal('aws.events'), 'detail-type': z.literal('Scheduled Event') });
+const eventSchema = z.union([alarmEvent, executionEvent, scheduledEvent]);
+export type AlarmEvent = z.infer<typeof alarmEvent>;
+export type ExecutionEvent = z.infer<typeof executionEvent>;
+
+/** The action an undo's outcome amounts to. */
+export function actionOf(ref: AliasRef, outcome: UndoOutcome, reason: string): RollbackAction {
+  switch (outcome.kind) {
+    case 'UNDONE':
+      return { ...ref, action: 'ROLLED_BACK', reason, deploymentId: outcome.deploymentId, toVersion: outcome.toVersion };
+    case 'ALREADY_ENDED':
+      return { ...ref, action: 'ALREADY_ENDED', reason: `deployment ${outcome.record?.deploymentId ?? ''} already ended`.trim(), ...(outcome.record ? { deploymentId: outcome.record.deploymentId } : {}) };
+    case 'NOT_MOVED':
+      return { ...ref, action: 'NOT_MOVED', reason: outcome.reason, deploymentId: outcome.deploymentId };
+    case 'BUSY':
+      return { ...ref, action: 'BUSY', reason: outcome.reason };
+  }
+}
+
 /**
- * Handles one "CloudWatch Alarm State Change" event: for every alias the alarm guards that has a deployment in
- * flight or baking, puts the alias back on the version before it in one update and records why. Idempotent under
- * duplicate delivery. Errors are thrown so EventBridge/Lambda retry and finally dead-letter the event.
+ * The rollback function: an alarm changing to ALARM undoes the deployment it counts against; a stopped, abandoned or
+ * failed pipeline action undoes its execution's deployment; the 5-minute schedule sweeps orphaned rollouts. Errors are
+ * thrown so EventBridge and Lambda retry the event, then dead-letter it; every event may be replayed safely.
  */
-export async function rollbackOnAlarm(event: unknown, deps: RollbackDeps): Promise<RollbackAction[]> {
-  const parsed = alarmEventSchema.safeParse(event);
-  if (!parsed.success) {
-    throw new InvalidEventError(`not a CloudWatch Alarm State Change event: ${describeIssues(parsed.error.issues).join('; ')}`);
+export async function handleRollbackEvent(event: unknown, deps: RollbackDeps, remainingMs = 60_000): Promise<RollbackAction[]> {
+  const parsed = eventSchema.safeParse(event);
+  if (!parsed.success) throw new InvalidEventError(`not an event the rollback function handles (alarm state change, pipeline action state change, schedule): ${describeIssues(parsed.error.issues).join('; ')}`);
+  const actions = await dispatch(parsed.data, deps, remainingMs);
+  for (const action of actions) deps.logger.info('rollback decision', { ...action });
+  return actions;
+}
+
+function dispatch(event: z.infer<typeof eventSchema>, deps: RollbackDeps, remainingMs: number): Promise<RollbackAction[]> {
+  switch (event['detail-type']) {
+    case 'CloudWatch Alarm State Change':
+      return onAlarm(event, deps);
+    case 'CodePipeline Action Execution State Change':
+      return onExecutionStateChange(event, deps);
+    case 'Scheduled Event':
+      return sweepOrphans(deps, deps.clock.now() + remainingMs - 10_000);
   }
-  const { alarmName, state } = parsed.data.detail;
-  const { ledger, lambda, clock, logger } = deps;
+}
+
+/** An alarm that changed to ALARM: for each alias it guards, the deployment it counts against is undone, at most one. */
+async function onAlarm(event: AlarmEvent, deps: RollbackDeps): Promise<RollbackAction[]> {
+  const { alarmName, state } = event.detail;
+  const { ledger, clock, logger } = deps;
   logger.appendKeys({ alarmName });
-  if (state.value !== 'ALARM') {
-    logger.info('alarm left ALARM or has no data: nothing to do', { state: state.value });
-    return [];
-  }
-
-  // Judge by when the alarm changed state, not when the event arrived: a breach inside the bake window counts
-  // even if the event is delivered (or retried) after the window closed.
-  const stamped = Date.parse(state.timestamp ?? parsed.data.time ?? '');
-  const key = (ref: AliasRef) => `${ref.functionName}:${ref.alias}`;
-  const readState = (ref: AliasRef) => withRetries(clock, () => ledger.getState(ref.functionName, ref.alias));
-  // A generated alarm names its alias: read its summary while the index of declared alarms is queried.
+  if (state.value !== 'ALARM') return [];
+  const now = clock.now();
+  // Judged by when the alarm changed state, not when the event arrived: a late or replayed event counts against the
+  // deployment of that moment, and nothing newer.
+  const stamped = Date.parse(state.timestamp ?? event.time ?? '');
+  const changedAt = Number.isFinite(stamped) ? Math.min(stamped, now) : now;
   const generated = aliasOfGeneratedAlarm(alarmName);
-  const [generatedState, indexed] = await Promise.all([generated ? readState(generated) : Promise.resolve(undefined), withRetries(clock, () => ledger.aliasesGuardedBy(alarmName))]);
-  const targets = new Map<string, AliasRef>();
-  if (generated) targets.set(key(generated), generated);
-  for (const ref of indexed) targets.set(key(ref), ref);
-  if (targets.size === 0) {
-    logger.info('alarm guards no alias this pipeline manages: nothing to do');
-    return [];
-  }
-
+  const targets = generated ? [generated] : await withRetries(clock, () => ledger.aliasesGuardedBy(alarmName));
+  if (targets.length === 0) return [];
   const actions: RollbackAction[] = [];
-  for (const ref of targets.values()) {
-    const now = clock.now();
-    const changedAt = Number.isFinite(stamped) ? Math.min(stamped, now) : now;
-    const summary = generated && key(ref) === key(generated) ? generatedState : await readState(ref);
-    const target = rollbackTarget(summary, now, changedAt);
-    switch (target.kind) {
-      case 'NOTHING':
-        actions.push({ ...ref, action: 'NOTHING_IN_FLIGHT', reason: 'no deployment in flight or baking' });
-        continue;
-      case 'ALREADY_ENDED':
-        actions.push({ ...ref, action: 'ALREADY_ROLLED_BACK', reason: `deployment ${target.deploymentId} already ended` });
-        continue;
-      case 'NO_PREVIOUS_VERSION':
-        actions.push({ ...ref, action: 'NO_PREVIOUS_VERSION', reason: `deployment ${target.deploymentId} was the first release: there is no previous version to go back to` });
-        continue;
-      case 'ROLL_BACK': {
-        const reason = `alarm ${alarmName} in ALARM${state.reason ? `: ${state.reason}` : ''} (${target.phase === 'BAKING' ? 'during the bake window' : 'during the rollout'})`;
-        await withRetries(clock, () => lambda.updateAlias(ref.functionName, ref.alias, { version: target.fromVersion, weights: {} }), { attempts: ROLLBACK_ATTEMPTS });
-        const marked = await withRetries(clock, () =>
-          ledger.markRolledBack(ref, target.deploymentId, { reason, errorCode: ErrorCode.ALARM_BREACHED, endedAt: clock.now(), rolledBackBy: 'rollback-function' }),
-        );
-        actions.push(marked ? { ...ref, action: 'ROLLED_BACK', reason, toVersion: target.fromVersion } : { ...ref, action: 'ALREADY_ROLLED_BACK', reason: `deployment ${target.deploymentId} already ended` });
-      }
+  for (const ref of targets) {
+    // One read is usually enough: the alias summary carries its latest deployment.
+    const summary = await withRetries(clock, () => ledger.getState(ref));
+    const latest = summary?.latest;
+    const history = latest && latest.startedAt <= changedAt ? [latest] : await withRetries(clock, () => ledger.listDeployments(ref, 25));
+    const verdict = judgeAlarmEvent({ alarmName, changedAt, generated: generated !== undefined, state: summary, history });
+    if (verdict.kind === 'NOTHING') {
+      actions.push({ ...ref, action: 'NOTHING', reason: verdict.reason });
+      continue;
     }
+    const reason = `${verdict.reason}${state.reason ? `: ${state.reason}` : ''}`;
+    const outcome = await undoDeployment(deps, ref, verdict.deployment, { by: 'rollback-function', code: ErrorCode.ALARM_BREACHED, reason });
+    if (outcome.kind === 'BUSY') throw new Error(`${ref.functionName}:${ref.alias}: ${outcome.reason}; retrying the event`);
+    actions.push(actionOf(ref, outcome, reason));
   }
-  for (const action of actions) logger.info('rollback decision', { ...action });
   return actions;
 }

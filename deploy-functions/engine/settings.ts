@@ -1,7 +1,9 @@
 import { InvalidParametersError } from '../core/errors';
-import { DEFAULT_SHIFT_TRAFFIC_SETTINGS, type ShiftTrafficSettings } from './shift-traffic';
+import { DEFAULT_INTEGRATION_TEST_SETTINGS, type IntegrationTestSettings } from './integration-test';
+import { DEFAULT_SHIFT_TRAFFIC_SETTINGS, type ShiftTrafficSettings } from './rollout-loop';
 
-function seconds(env: NodeJS.ProcessEnv, key: string, fallbackMs: number, min: number, max: number): number {
+/** A number of seconds from an environment variable, in milliseconds; fails naming the variable and its range. */
+export function seconds(env: NodeJS.ProcessEnv, key: string, fallbackMs: number, min: number, max: number): number {
   const raw = env[key];
   if (raw === undefined || raw === '') return fallbackMs;
   const value = Number(raw);
@@ -22,5 +24,12 @@ export function shiftTrafficSettingsFromEnv(env: NodeJS.ProcessEnv): ShiftTraffi
     inconclusiveLimitMs: seconds(env, 'INCONCLUSIVE_LIMIT_SECONDS', d.inconclusiveLimitMs, 1, 3600),
     lockTtlMs: seconds(env, 'LOCK_TTL_SECONDS', d.lockTtlMs, 60, 86_400),
     leaseTtlMs: d.leaseTtlMs,
+    jobClaimMs: d.jobClaimMs,
   };
+}
+
+/** Integration-test timing from INVOKE_TIMEOUT_SECONDS (1 to 900) and SAFETY_MARGIN_SECONDS (0 to 120), each optional. */
+export function integrationTestSettingsFromEnv(env: NodeJS.ProcessEnv): IntegrationTestSettings {
+  const d = DEFAULT_INTEGRATION_TEST_SETTINGS;
+  return { invokeTimeoutMs: seconds(env, 'INVOKE_TIMEOUT_SECONDS', d.invokeTimeoutMs, 1, 900), safetyMarginMs: seconds(env, 'SAFETY_MARGIN_SECONDS', d.safetyMarginMs, 0, 120) };
 }

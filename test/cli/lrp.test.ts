@@ -54,12 +54,14 @@ describe.runIf(requireMoto('CLI suite'))('lrp against moto', () => {
     const now = Date.now();
     inFlightId = newDeploymentId(now - 60_000, 'job-in-flight');
     await clients.lambda.send(new UpdateAliasCommand({ FunctionName: FN, Name: 'live', FunctionVersion: '1', RoutingConfig: { AdditionalVersionWeights: { '2': 0.1 } } }));
+    await ledger.claimJob('job-in-flight', 'engine', now + 600_000, now - 60_000);
     await ledger.startDeployment(
       {
         functionName: FN,
         alias: 'live',
         deploymentId: inFlightId,
-        jobId: undefined,
+        kind: 'ROLLOUT',
+        jobId: 'job-in-flight',
         fromVersion: '1',
         toVersion: '2',
         strategy: 'Canary10Percent5Minutes',
@@ -70,7 +72,7 @@ describe.runIf(requireMoto('CLI suite'))('lrp against moto', () => {
         watchedAlarms: [ALARM],
         cursor: { stepIndex: 0, stepStartedAt: now - 60_000, startedAt: now - 60_000 },
       },
-      { lockUntil: now + 600_000, leaseOwner: 'engine', leaseUntil: now + 60_000, knownGoodVersion: '1' },
+      { owner: 'engine', now: now - 60_000, leaseUntil: now + 60_000, lockUntil: now + 600_000 },
     );
   }, 60_000);
 
@@ -84,34 +86,43 @@ describe.runIf(requireMoto('CLI suite'))('lrp against moto', () => {
     expect(json[0]!.inFlight.secondsLeft).toBeGreaterThan(200);
   });
 
-  it('promote and abort leave a request the running deployment acts on', async () => {
+  it('promote and abort leave a request the running deployment acts on; an abort wins over a later promote', async () => {
     expect((await lrp('promote', FN)).code).toBe(0);
-    expect((await ledger.getDeployment(FN, 'live', inFlightId))?.operatorRequest).toBe('PROMOTE');
+    expect((await ledger.getDeployment({ functionName: FN, alias: 'live' }, inFlightId))?.operatorRequest).toBe('PROMOTE');
     expect((await lrp('abort', FN)).out).toBe(`abort requested for deployment ${inFlightId}; its shift-traffic function acts on it within 10 s`);
-    expect((await ledger.getDeployment(FN, 'live', inFlightId))?.operatorRequest).toBe('ABORT');
+    expect((await ledger.getDeployment({ functionName: FN, alias: 'live' }, inFlightId))?.operatorRequest).toBe('ABORT');
+    const promote = await lrp('promote', `arn:aws:lambda:us-east-1:123456789012:function:${FN}`);
+    expect(promote).toMatchObject({ code: 2, err: expect.stringMatching(/an abort is pending for deployment .*: promote refused/) });
+    expect((await ledger.getDeployment({ functionName: FN, alias: 'live' }, inFlightId))?.operatorRequest).toBe('ABORT');
   });
 
   it('rollback stops the deployment in flight and puts live fully back, recorded in the ledger', async () => {
     const result = await lrp('rollback', FN);
-    expect(result).toMatchObject({ code: 0, out: `orders-api-prod:live now on version 1 (was 1); deployment ${inFlightId} stopped` });
+    expect(result).toMatchObject({ code: 0, out: `orders-api-prod:live now on version 1 (was 1); deployment ${inFlightId} rolled back` });
     expect(await live()).toEqual({ version: '1', weights: {} });
-    expect(await ledger.getDeployment(FN, 'live', inFlightId)).toMatchObject({ status: 'ROLLED_BACK', rolledBackBy: 'operator:alice', reason: 'rolled back by alice to version 1' });
+    expect(await ledger.getDeployment({ functionName: FN, alias: 'live' }, inFlightId)).toMatchObject({ status: 'ROLLED_BACK', rolledBackBy: 'operator:alice', reason: 'rolled back by alice to version 1' });
     expect((await lrp('promote', FN)).err).toMatch(/no deployment of orders-api-prod:live is in flight/);
   });
 
   it('rollback --to moves to a named version when nothing is in flight, and history shows it', async () => {
     await lrp('rollback', FN);
-    expect((await lrp('rollback', FN, '--to', '2')).code).toBe(0);
-    expect(await live()).toEqual({ version: '2', weights: {} });
+    // Version 2 was replaced by that rollback: only a new deployment of it puts it live again.
+    expect((await lrp('rollback', FN, '--to', '2')).err).toMatch(/version 2 was replaced by a rollback/);
+    await clients.lambda.send(new UpdateAliasCommand({ FunctionName: FN, Name: 'candidate', FunctionVersion: '1' }));
+    const resolved = await lrp('rollback', FN, '--to', 'candidate');
+    expect(resolved).toMatchObject({ code: 0, out: expect.stringMatching(/^candidate is version 1; .*now on version 1/) });
+    expect(await live()).toEqual({ version: '1', weights: {} });
     const records = JSON.parse((await lrp('--json', 'history', FN)).out) as { strategy: string; status: string; toVersion: string }[];
-    expect(records[0]).toMatchObject({ strategy: 'ManualRollback', status: 'SUCCEEDED', toVersion: '2' });
-    expect((await lrp('history', FN)).out).toMatch(/^STARTED\s+FROM\s+TO\s+STRATEGY\s+STATUS/);
+    expect(records[0]).toMatchObject({ strategy: 'Canary10Percent5Minutes', status: 'ROLLED_BACK', toVersion: '2' });
+    expect((await lrp('history', FN)).out).toMatch(/^STARTED\s+KIND\s+FROM\s+TO\s+STRATEGY\s+STATUS/);
   });
 
   it.each([
     [['status', 'nope-prod'], 3, /function nope-prod does not exist/],
     [['rollback', FN, '--to', '9'], 3, /version 9 of function orders-api-prod does not exist/],
     [['frobnicate'], 2, /unknown command 'frobnicate'/],
+    [['rollback', FN, '--to', '$LATEST'], 2, /\$LATEST cannot be rolled back to/],
+    [['rollback', FN, '--to', 'arn:aws:lambda:us-east-1:123456789012:function:other:3'], 2, /is a version of other, not of orders-api-prod/],
   ])('lrp %j exits %i with a clear message', async (argv, code, message) => {
     const result = await lrp(...argv);
     expect(result.code).toBe(code);

@@ -1,5 +1,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { deterministicZip } from '../../scripts/lib/bundle';
@@ -8,6 +11,7 @@ import { requireMoto, startMoto, type MotoServer } from '../support/moto';
 import { createLedgerTable, createSampleFunction } from '../support/moto-fixtures';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDbLedger } from '../../deploy-functions/aws/ledger';
+import { LambdaInvoker } from '../../deploy-functions/aws/lambda';
 
 const root = join(import.meta.dirname, '..', '..');
 const FN = 'orders-api-staging';
@@ -73,6 +77,21 @@ describe.runIf(requireMoto('integration-test and deploy-window suite'))('integra
     expect((call!.input.failureDetails as { message: string }).message).toMatch(new RegExp(`^\\[TEST_CASE_FAILED\\] ${cases.length} of ${cases.length} integration case\\(s\\) failed:[\\s\\S]*statusCode: expected 201, got 500`));
   }, 60_000);
 
+  it('reports before its Lambda timeout: with less time left than the safety margin it starts no case and names them all', async () => {
+    // Arrange: 5 s left is less than the default 10 s margin
+    const context = { awsRequestId: 'r3', getRemainingTimeInMillis: () => 5_000 };
+
+    // Act
+    await handler(event('job-late'), context);
+
+    // Assert
+    const [call] = recorder.calls.filter((c) => c.input.jobId === 'job-late');
+    expect(call!.operation).toBe('PutJobFailureResult');
+    const message = (call!.input.failureDetails as { message: string }).message;
+    expect(message).toMatch(new RegExp(`^\\[TEST_CASE_FAILED\\] ${cases.length} of ${cases.length} integration case\\(s\\) not run, too little time left before the deadline:`));
+    for (const file of caseFiles) expect(message).toContain(`- ${CASES}/${file}`);
+  }, 60_000);
+
   it('the deploy-window gate reads its policy and override from SSM and records the override in the ledger', async () => {
     const ssm = new SSMClient({ endpoint: moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
     const today = new Date().toISOString().slice(0, 10);
@@ -92,4 +111,27 @@ describe.runIf(requireMoto('integration-test and deploy-window suite'))('integra
     expect(recorder.calls.find((c) => c.input.jobId === 'gate-override')).toMatchObject({ operation: 'PutJobSuccessResult', input: { outputVariables: { override: 'true' } } });
     expect(await new DynamoDbLedger('ledger').listWindowOverrides('orders-api-prod', 5)).toEqual([expect.objectContaining({ by: 'oncall@example.com', reason: 'INC-7 hotfix', jobId: 'gate-override' })]);
   }, 60_000);
+});
+
+describe('LambdaInvoker', () => {
+  it('abandons an invocation when its signal aborts, with TIMED_OUT, rather than waiting for an answer', async () => {
+    // Arrange: an endpoint that accepts the request and never answers
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    const client = new LambdaClient({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+    const stop = new AbortController();
+
+    try {
+      // Act
+      const invocation = new LambdaInvoker(client).invoke(FN, 'candidate', '{}', { signal: stop.signal });
+      setTimeout(() => stop.abort(), 200);
+
+      // Assert
+      await expect(invocation).rejects.toMatchObject({ code: 'TIMED_OUT', message: `Invoke ${FN}:candidate abandoned: the caller's deadline arrived first` });
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  }, 10_000);
 });

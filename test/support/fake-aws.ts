@@ -1,10 +1,8 @@
 // An in-memory model of the AWS the deployment engine talks to — Lambda aliases, CloudWatch alarms and per-version
 // metrics, the ledger, CodePipeline results — on a virtual clock, with fault injection. Test-only.
-import { AwsCallError, DeploymentError, DeploymentLockedError, ErrorCode, ResourceNotFoundError } from '../../deploy-functions/core/errors';
+import { AwsCallError, DeploymentError, ErrorCode, ResourceNotFoundError } from '../../deploy-functions/core/errors';
 import type { AlarmObservation, VersionStats } from '../../deploy-functions/core/health';
-import { DeploymentStatus, type AliasLedgerState, type DeploymentRecord } from '../../deploy-functions/core/ledger';
-import type { AliasRef, Clock, CloudWatchPort, JobFailure, JobSuccess, LambdaPort, LedgerPort, LogPort, PipelinePort, WindowOverrideRecord } from '../../deploy-functions/core/ports';
-import type { OperatorRequest, RolloutCursor } from '../../deploy-functions/core/rollout';
+import type { Clock, CloudWatchPort, JobFailure, JobSuccess, LambdaPort, LogPort, PipelinePort } from '../../deploy-functions/core/ports';
 import type { AliasRouting } from '../../deploy-functions/core/types';
 
 /**
@@ -104,10 +102,14 @@ export class Faults {
   }
 
   maybeFail(operation: string): void {
-    if (this.rate > 0 && this.random() < this.rate) {
-      this.injected += 1;
-      throw new AwsCallError(ErrorCode.AWS_THROTTLED, `${operation} failed: ThrottlingException (injected)`);
-    }
+    if (this.rate > 0 && this.random() < this.rate) this.fail(operation, 'throttled');
+  }
+
+  /** Fails a call the way AWS would: throttled, or unavailable (an outage; the call may be retried later). */
+  fail(operation: string, kind: 'throttled' | 'outage'): never {
+    this.injected += 1;
+    if (kind === 'throttled') throw new AwsCallError(ErrorCode.AWS_THROTTLED, `${operation} failed: ThrottlingException (injected)`);
+    throw new AwsCallError(ErrorCode.AWS_UNAVAILABLE, `${operation} failed: ServiceUnavailable (injected outage)`);
   }
 }
 
@@ -117,6 +119,8 @@ export interface AliasChange {
   readonly functionName: string;
   readonly alias: string;
   readonly routing: AliasRouting;
+  /** Who moved it, as the writer described the move (`lrp <deploymentId> …`). */
+  readonly description?: string;
 }
 
 /** Lambda functions, versions and aliases; RevisionId is enforced as AWS does. */
@@ -156,7 +160,8 @@ export class FakeLambda implements LambdaPort {
     return { ...routing, weights: { ...routing.weights } };
   }
 
-  async updateAlias(functionName: string, alias: string, routing: AliasRouting, expectedRevisionId?: string): Promise<AliasRouting> {
+  async updateAlias(functionName: string, alias: string, routing: AliasRouting, options: { expectedRevisionId?: string; description?: string } = {}): Promise<AliasRouting> {
+    const { expectedRevisionId } = options;
     this.faults.maybeFail('UpdateAlias');
     const fn = this.find(functionName);
     const current = fn.aliases.get(alias);
@@ -169,7 +174,7 @@ export class FakeLambda implements LambdaPort {
     }
     const next: AliasRouting = { version: routing.version, weights: { ...routing.weights }, revisionId: `r${this.revision++}` };
     fn.aliases.set(alias, next);
-    this.changes.push({ at: this.clock.now(), functionName, alias, routing: next });
+    this.changes.push({ at: this.clock.now(), functionName, alias, routing: next, ...(options.description ? { description: options.description } : {}) });
     if (this.lostResponseRate > 0 && this.faults.random() < this.lostResponseRate) {
       throw new AwsCallError(ErrorCode.AWS_UNAVAILABLE, 'UpdateAlias failed: connection reset after the update was applied (injected)');
     }
@@ -199,7 +204,9 @@ export class FakeCloudWatch implements CloudWatchPort {
   ) {}
 
   setAlarm(name: string, state: AlarmObservation['state'], reason?: string): void {
-    this.alarms.set(name, { name, state, ...(reason ? { reason } : {}) });
+    const previous = this.alarms.get(name);
+    const changedAt = previous?.state === state ? previous.changedAt : this.clock.now();
+    this.alarms.set(name, { name, state, ...(reason ? { reason } : {}), ...(changedAt !== undefined ? { changedAt } : {}) });
   }
 
   async describeAlarms(names: readonly string[]): Promise<AlarmObservation[]> {
@@ -231,203 +238,6 @@ export class FakeCloudWatch implements CloudWatchPort {
       }
     });
     return stats;
-  }
-}
-
-type StoredDeployment = DeploymentRecord & { leaseOwner?: string; leaseUntil?: number };
-type MutableState = { -readonly [K in keyof AliasLedgerState]: AliasLedgerState[K] };
-
-/** The ledger's semantics (conditional lock, lease, idempotency pointers) over maps. */
-export class FakeLedger implements LedgerPort {
-  readonly states = new Map<string, MutableState>();
-  readonly deployments = new Map<string, StoredDeployment>();
-  readonly jobs = new Map<string, AliasRef & { deploymentId: string }>();
-  readonly jobClaims = new Map<string, { owner: string; until: number }>();
-  readonly alarmIndex = new Map<string, AliasRef[]>();
-  /** Called when a deployment ends (engine or rollback function), so tests can look at the world at that moment. */
-  onEnd?: (deploymentId: string) => void;
-
-  constructor(private readonly faults: Faults) {}
-
-  private key = (ref: AliasRef) => `${ref.functionName}:${ref.alias}`;
-  private depKey = (ref: AliasRef, id: string) => `${ref.functionName}:${ref.alias}:${id}`;
-  private strip(record: StoredDeployment | undefined): DeploymentRecord | undefined {
-    if (!record) return undefined;
-    const { leaseOwner: _o, leaseUntil: _u, ...rest } = record;
-    return structuredClone(rest);
-  }
-
-  async getState(functionName: string, alias: string) {
-    this.faults.maybeFail('ledger GetItem');
-    const state = this.states.get(this.key({ functionName, alias }));
-    return state ? { ...state } : undefined;
-  }
-
-  async getDeployment(functionName: string, alias: string, deploymentId: string) {
-    this.faults.maybeFail('ledger GetItem');
-    return this.strip(this.deployments.get(this.depKey({ functionName, alias }, deploymentId)));
-  }
-
-  async findJob(jobId: string) {
-    this.faults.maybeFail('ledger GetItem');
-    return this.jobs.get(jobId);
-  }
-
-  async claimJob(jobId: string, owner: string, until: number, now: number) {
-    this.faults.maybeFail('ledger UpdateItem');
-    const claim = this.jobClaims.get(jobId);
-    if (this.jobs.has(jobId) || (claim && claim.owner !== owner && claim.until >= now)) return false;
-    this.jobClaims.set(jobId, { owner, until });
-    return true;
-  }
-
-  async startDeployment(record: DeploymentRecord, options: { lockUntil: number; leaseOwner: string; leaseUntil: number; knownGoodVersion?: string }) {
-    this.faults.maybeFail('ledger TransactWriteItems');
-    if (record.jobId && (this.jobs.has(record.jobId) || this.jobClaims.get(record.jobId)?.owner !== options.leaseOwner)) throw DeploymentLockedError.sameJob(record.jobId);
-    const state = this.states.get(this.key(record));
-    if (state?.lockedBy && (state.lockExpiresAt ?? 0) >= record.startedAt) {
-      throw DeploymentLockedError.heldBy(record.functionName, record.alias, state.lockedBy, state.lockExpiresAt);
-    }
-    if (record.jobId) this.jobs.set(record.jobId, { functionName: record.functionName, alias: record.alias, deploymentId: record.deploymentId });
-    this.deployments.set(this.depKey(record, record.deploymentId), { ...structuredClone(record), leaseOwner: options.leaseOwner, leaseUntil: options.leaseUntil });
-    const next: MutableState = {
-      ...(state ?? {}),
-      functionName: record.functionName,
-      alias: record.alias,
-      lockedBy: record.deploymentId,
-      lockExpiresAt: options.lockUntil,
-      lastDeploymentId: record.deploymentId,
-      lastStatus: DeploymentStatus.IN_PROGRESS,
-      lastFromVersion: record.fromVersion,
-      lastToVersion: record.toVersion,
-    };
-    if (options.knownGoodVersion) next.knownGoodVersion = options.knownGoodVersion;
-    this.states.set(this.key(record), next);
-  }
-
-  async claimLease(ref: AliasRef, deploymentId: string, owner: string, until: number, now: number) {
-    this.faults.maybeFail('ledger UpdateItem');
-    const record = this.deployments.get(this.depKey(ref, deploymentId));
-    if (!record || record.status !== DeploymentStatus.IN_PROGRESS) return false;
-    if (record.leaseOwner && record.leaseOwner !== owner && (record.leaseUntil ?? 0) >= now) return false;
-    record.leaseOwner = owner;
-    record.leaseUntil = until;
-    return true;
-  }
-
-  async saveProgress(ref: AliasRef, deploymentId: string, owner: string, progress: { cursor: RolloutCursor; leaseUntil: number; lockUntil: number }) {
-    this.faults.maybeFail('ledger UpdateItem');
-    const record = this.deployments.get(this.depKey(ref, deploymentId));
-    if (!record || record.status !== DeploymentStatus.IN_PROGRESS || record.leaseOwner !== owner) return false;
-    this.deployments.set(this.depKey(ref, deploymentId), { ...record, cursor: { ...progress.cursor }, leaseUntil: progress.leaseUntil });
-    const state = this.states.get(this.key(ref));
-    if (state?.lockedBy === deploymentId) state.lockExpiresAt = progress.lockUntil;
-    return true;
-  }
-
-  async finishDeployment(
-    ref: AliasRef,
-    deploymentId: string,
-    result: { status: Exclude<DeploymentStatus, 'IN_PROGRESS'>; reason: string; errorCode?: string; endedAt: number; bakeUntil?: number; rolledBackBy?: string },
-  ) {
-    this.faults.maybeFail('ledger UpdateItem');
-    const key = this.depKey(ref, deploymentId);
-    const record = this.deployments.get(key);
-    let finished = false;
-    if (record && record.status === DeploymentStatus.IN_PROGRESS) {
-      const { leaseOwner: _o, leaseUntil: _u, operatorRequest: _r, ...rest } = record;
-      this.deployments.set(key, { ...rest, ...result });
-      const state = this.states.get(this.key(ref));
-      if (state?.lastDeploymentId === deploymentId) {
-        state.lastStatus = result.status;
-        if (result.status === DeploymentStatus.SUCCEEDED) {
-          state.bakingDeploymentId = deploymentId;
-          state.bakingFromVersion = state.lastFromVersion;
-          state.bakingToVersion = state.lastToVersion;
-          state.bakeUntil = result.bakeUntil ?? result.endedAt;
-        }
-      }
-      finished = true;
-      this.onEnd?.(deploymentId);
-    }
-    await this.releaseLock(ref, deploymentId);
-    return finished;
-  }
-
-  async markRolledBack(ref: AliasRef, deploymentId: string, result: { reason: string; errorCode: string; endedAt: number; rolledBackBy: string }) {
-    this.faults.maybeFail('ledger UpdateItem');
-    const key = this.depKey(ref, deploymentId);
-    const record = this.deployments.get(key);
-    if (!record || (record.status !== DeploymentStatus.IN_PROGRESS && record.status !== DeploymentStatus.SUCCEEDED)) return false;
-    const { bakeUntil: _b, operatorRequest: _r, ...rest } = record;
-    this.deployments.set(key, {
-      ...rest,
-      status: DeploymentStatus.ROLLED_BACK,
-      reason: result.reason,
-      errorCode: result.errorCode,
-      rolledBackBy: result.rolledBackBy,
-      endedAt: record.endedAt ?? result.endedAt,
-      rolledBackAt: result.endedAt,
-    });
-    const state = this.states.get(this.key(ref));
-    if (state?.lastDeploymentId === deploymentId) state.lastStatus = DeploymentStatus.ROLLED_BACK;
-    if (state?.bakingDeploymentId === deploymentId) {
-      state.knownGoodVersion = state.bakingFromVersion;
-      delete state.bakingDeploymentId;
-      delete state.bakingFromVersion;
-      delete state.bakingToVersion;
-      delete state.bakeUntil;
-    }
-    this.onEnd?.(deploymentId);
-    return true;
-  }
-
-  async releaseLock(ref: AliasRef, deploymentId: string) {
-    const state = this.states.get(this.key(ref));
-    if (state?.lockedBy === deploymentId) {
-      delete state.lockedBy;
-      delete state.lockExpiresAt;
-    }
-  }
-
-  async requestOperatorAction(ref: AliasRef, deploymentId: string, request: OperatorRequest) {
-    const record = this.deployments.get(this.depKey(ref, deploymentId));
-    if (!record || record.status !== DeploymentStatus.IN_PROGRESS) return false;
-    this.deployments.set(this.depKey(ref, deploymentId), { ...record, operatorRequest: request });
-    return true;
-  }
-
-  async listDeployments(ref: AliasRef, limit: number) {
-    return [...this.deployments.values()]
-      .filter((d) => d.functionName === ref.functionName && d.alias === ref.alias)
-      .sort((a, b) => b.deploymentId.localeCompare(a.deploymentId))
-      .slice(0, limit)
-      .map((d) => this.strip(d)!);
-  }
-
-  async indexAlarms(ref: AliasRef, alarms: readonly string[]) {
-    this.faults.maybeFail('ledger BatchWriteItem');
-    for (const name of alarms) {
-      const refs = this.alarmIndex.get(name) ?? [];
-      if (!refs.some((r) => r.functionName === ref.functionName && r.alias === ref.alias)) refs.push({ ...ref });
-      this.alarmIndex.set(name, refs);
-    }
-  }
-
-  async aliasesGuardedBy(alarmName: string) {
-    this.faults.maybeFail('ledger Query');
-    return [...(this.alarmIndex.get(alarmName) ?? [])];
-  }
-
-  readonly overrides: WindowOverrideRecord[] = [];
-
-  async recordWindowOverride(record: WindowOverrideRecord) {
-    this.faults.maybeFail('ledger PutItem');
-    this.overrides.push({ ...record });
-  }
-
-  async listWindowOverrides(functionName: string, limit: number) {
-    return this.overrides.filter((o) => o.functionName === functionName).sort((a, b) => b.at - a.at).slice(0, limit);
   }
 }
 
@@ -513,6 +323,36 @@ export function alarmEvent(alarmName: string, state: 'ALARM' | 'OK' = 'ALARM', r
     resources: [`arn:aws:cloudwatch:us-east-1:123456789012:alarm:${alarmName}`],
     ...(timestamp ? { time: timestamp } : {}),
     detail: { alarmName, state: { value: state, reason, ...(timestamp ? { timestamp } : {}) }, previousState: { value: 'OK' } },
+  };
+}
+
+/** An EventBridge "CodePipeline Action Execution State Change" event. */
+export function actionStateEvent(executionId: string, state: 'ABANDONED' | 'FAILED' | 'CANCELED' | 'SUCCEEDED' | 'STARTED', at: number, action = 'ShiftTraffic') {
+  return {
+    version: '0',
+    id: `evt-${executionId}-${state}`,
+    'detail-type': 'CodePipeline Action Execution State Change',
+    source: 'aws.codepipeline',
+    account: '123456789012',
+    region: 'us-east-1',
+    time: new Date(at).toISOString(),
+    resources: ['arn:aws:codepipeline:us-east-1:123456789012:lrp-orders-api'],
+    detail: { pipeline: 'lrp-orders-api', 'execution-id': executionId, stage: 'Deploy-prod', action, state, region: 'us-east-1', type: { owner: 'AWS', provider: 'Lambda', category: 'Invoke', version: '1' } },
+  };
+}
+
+/** The EventBridge schedule's "Scheduled Event" that starts the sweep. */
+export function scheduledEvent(at: number) {
+  return {
+    version: '0',
+    id: `evt-sweep-${at}`,
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account: '123456789012',
+    region: 'us-east-1',
+    time: new Date(at).toISOString(),
+    resources: ['arn:aws:events:us-east-1:123456789012:rule/lrp-sweep'],
+    detail: {},
   };
 }
 

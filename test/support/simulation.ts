@@ -3,7 +3,8 @@ import { createRollbackHandler, createShiftTrafficHandler } from '../../deploy-f
 import type { JobReport } from '../../deploy-functions/engine/pipeline-job';
 import type { RollbackAction } from '../../deploy-functions/engine/rollback';
 import { DEFAULT_SHIFT_TRAFFIC_SETTINGS, type ShiftTrafficSettings } from '../../deploy-functions/engine/shift-traffic';
-import { FakeCloudWatch, FakeLambda, FakeLedger, FakePipeline, Faults, MemoryLogger, VirtualClock, alarmEvent, fakeContext, pipelineEvent } from './fake-aws';
+import { FakeCloudWatch, FakeLambda, FakePipeline, Faults, MemoryLogger, VirtualClock, actionStateEvent, alarmEvent, fakeContext, pipelineEvent, scheduledEvent } from './fake-aws';
+import { FakeLedger } from './fake-ledger';
 
 /** Options of a simulated world. */
 export interface WorldOptions {
@@ -18,6 +19,8 @@ export interface WorldOptions {
   readonly timeoutMs?: number;
   /** Time CodePipeline takes to re-invoke after a continuation. @default 30_000 */
   readonly continuationGapMs?: number;
+  /** The rollback function's ORPHAN_AFTER_SECONDS, in ms. @default 900_000 */
+  readonly orphanAfterMs?: number;
 }
 
 /** An invocation that ran past its Lambda timeout, which would leave the job without a result. */
@@ -39,10 +42,11 @@ export function createWorld(options: WorldOptions = {}) {
   const timeoutMs = options.timeoutMs ?? 600_000;
   const gap = options.continuationGapMs ?? 30_000;
   const shiftHandler = createShiftTrafficHandler({ pipeline, logger, clock }, { lambda, cloudwatch, ledger, clock, logger, settings });
-  const rollbackHandler = createRollbackHandler({ lambda, ledger, clock, logger });
+  const orphanAfterMs = options.orphanAfterMs ?? 900_000;
+  const rollbackHandler = createRollbackHandler({ lambda, ledger, clock, logger, orphanAfterMs });
   const overruns: Overrun[] = [];
-  const deadLetters: { alarmName: string; error: string }[] = [];
-  const rollbackActions: RollbackAction[] = [];
+  const deadLetters: { alarmName: string; error: string; event: unknown }[] = [];
+  const rollbackActions: (RollbackAction & { event: string })[] = [];
   let requests = 0;
 
   /** Turns faults on once the world is set up (set-up itself never fails). */
@@ -90,20 +94,33 @@ export function createWorld(options: WorldOptions = {}) {
   /** Runs a whole job, driving the clock. */
   const runJob = (jobId: string, params: unknown, jobOptions: { duplicateEvery?: number } = {}) => clock.drive(startJob(jobId, params, jobOptions));
 
-  /** Delivers an alarm event to the rollback function, retrying as EventBridge/Lambda would, then dead-lettering. */
-  const deliverAlarm = async (alarmName: string, changedAt = clock.now(), attempt = 1): Promise<void> => {
+  /** Delivers an event to the rollback function, retrying as EventBridge/Lambda would, then dead-lettering it. */
+  const deliver = async (event: unknown, label: string, attempt = 1): Promise<RollbackAction[]> => {
     try {
-      rollbackActions.push(...(await rollbackHandler(alarmEvent(alarmName, 'ALARM', 'Threshold Crossed', changedAt))));
+      const actions = await rollbackHandler(event, fakeContext(clock, 120_000, `rb-${++requests}`));
+      rollbackActions.push(...actions.map((action) => ({ ...action, event: label })));
+      return actions;
     } catch (error) {
       if (attempt >= 3) {
-        deadLetters.push({ alarmName, error: (error as Error).message });
-        return;
+        deadLetters.push({ alarmName: label, error: (error as Error).message, event });
+        return [];
       }
-      clock.schedule(clock.now() + 60_000, () => deliverAlarm(alarmName, changedAt, attempt + 1));
+      clock.schedule(clock.now() + 60_000, () => deliver(event, label, attempt + 1));
+      return [];
     }
   };
+  /** An alarm's state-change event; `changedAt` is the state change, not the delivery. */
+  const deliverAlarm = (alarmName: string, changedAt = clock.now(), label = `${alarmName}@${changedAt}`) => deliver(alarmEvent(alarmName, 'ALARM', 'Threshold Crossed', changedAt), label);
+  /** A pipeline action state change of an execution. */
+  const deliverActionState = (executionId: string, state: Parameters<typeof actionStateEvent>[1]) => deliver(actionStateEvent(executionId, state, clock.now()), `${executionId}:${state}`);
+  /** The 5-minute schedule's event: the sweep. */
+  const sweep = () => deliver(scheduledEvent(clock.now()), `sweep@${clock.now()}`);
+  /** Schedules the sweep every 5 minutes from now until `until`. */
+  const scheduleSweeps = (until: number) => {
+    for (let at = clock.now() + 300_000; at <= until; at += 300_000) clock.schedule(at, () => sweep());
+  };
 
-  return { clock, faults, lambda, cloudwatch, ledger, pipeline, logger, settings, enableFaults, invoke, runJob, startJob, deliverAlarm, overruns, deadLetters, rollbackActions };
+  return { clock, faults, lambda, cloudwatch, ledger, pipeline, logger, settings, orphanAfterMs, enableFaults, invoke, runJob, startJob, deliver, deliverAlarm, deliverActionState, sweep, scheduleSweeps, overruns, deadLetters, rollbackActions };
 }
 export type World = ReturnType<typeof createWorld>;
 

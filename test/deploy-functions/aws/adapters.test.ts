@@ -44,21 +44,22 @@ describe('LambdaAdapter', () => {
     await expect(new LambdaAdapter().getAlias('fn', 'live')).rejects.toMatchObject({ code: ErrorCode.ALIAS_NOT_FOUND });
   });
 
-  it('updates an alias in one call, conditional on the revision when given', async () => {
+  it('updates an alias in one call, conditional on the revision when given, saying who moved it', async () => {
     lambda.on(UpdateAliasCommand).resolves({ FunctionVersion: '3', RoutingConfig: { AdditionalVersionWeights: { '4': 0.25 } }, RevisionId: 'r2' });
-    await new LambdaAdapter().updateAlias('fn', 'live', { version: '3', weights: { '4': 0.25 } }, 'r1');
+    await new LambdaAdapter().updateAlias('fn', 'live', { version: '3', weights: { '4': 0.25 } }, { expectedRevisionId: 'r1', description: 'lrp d1 step 1' });
     expect(lambda.commandCalls(UpdateAliasCommand)[0]!.args[0].input).toEqual({
       FunctionName: 'fn',
       Name: 'live',
       FunctionVersion: '3',
       RoutingConfig: { AdditionalVersionWeights: { '4': 0.25 } },
       RevisionId: 'r1',
+      Description: 'lrp d1 step 1',
     });
   });
 
   it('reports a revision conflict as a change made by someone else', async () => {
     lambda.on(UpdateAliasCommand).rejects(awsError('PreconditionFailedException'));
-    await expect(new LambdaAdapter().updateAlias('fn', 'live', { version: '3', weights: {} }, 'old')).rejects.toMatchObject({ code: ErrorCode.ALIAS_CHANGED_EXTERNALLY });
+    await expect(new LambdaAdapter().updateAlias('fn', 'live', { version: '3', weights: {} }, { expectedRevisionId: 'old' })).rejects.toMatchObject({ code: ErrorCode.ALIAS_CHANGED_EXTERNALLY });
   });
 
   it('reports a missing version', async () => {
@@ -131,6 +132,8 @@ describe('DynamoDbLedger', () => {
     jobId: 'j1',
     fromVersion: '1',
     toVersion: '2',
+    kind: 'ROLLOUT' as const,
+    pipelineExecutionId: 'exec-1',
     strategy: 'AllAtOnce',
     status: DeploymentStatus.IN_PROGRESS,
     startedAt: 1000,
@@ -142,24 +145,25 @@ describe('DynamoDbLedger', () => {
     expect(() => new DynamoDbLedger('')).toThrow(/LEDGER_TABLE is not set/);
   });
 
-  it('starts a deployment in one transaction: job pointer, record and lock', async () => {
+  it('starts a deployment in one transaction: job pointer, record, lock with the next fence, in-flight entry, execution pointer', async () => {
+    dynamo.on(GetCommand).resolves({ Item: { fence: 4 } });
     dynamo.on(TransactWriteCommand).resolves({});
-    await new DynamoDbLedger('t').startDeployment(record, { lockUntil: 5000, leaseOwner: 'inv', leaseUntil: 2000, knownGoodVersion: '1' });
+    await expect(new DynamoDbLedger('t').startDeployment(record, { owner: 'inv', now: 1000, leaseUntil: 2000, lockUntil: 5000 })).resolves.toEqual({ fence: 5 });
     const items = dynamo.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
-    expect(items).toHaveLength(3);
-    expect(items[2]!.Update!.ConditionExpression).toBe('attribute_not_exists(lockedBy) OR lockExpiresAt < :now');
+    expect(items.map((i) => Object.keys(i)[0])).toEqual(['Update', 'Put', 'Update', 'Put', 'Put']);
+    expect(items[2]!.Update!.ConditionExpression).toBe('(attribute_not_exists(#lock) OR #lock.expiresAt < :now) AND attribute_not_exists(undoPending) AND #fence = :prevFence');
+    expect(items[2]!.Update!.ExpressionAttributeValues![':lock']).toEqual({ deploymentId: 'd1', fence: 5, owner: 'inv', leaseUntil: 2000, expiresAt: 5000 });
   });
 
   it('names the holder when the alias is locked', async () => {
-    dynamo.on(TransactWriteCommand).rejects(Object.assign(new Error('cancelled'), { name: 'TransactionCanceledException', CancellationReasons: [{ Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed' }] }));
-    dynamo.on(GetCommand).resolves({ Item: { lockedBy: 'other', lockExpiresAt: Date.UTC(2026, 0, 1) } });
-    const failure = new DynamoDbLedger('t').startDeployment(record, { lockUntil: 5000, leaseOwner: 'inv', leaseUntil: 2000 });
+    dynamo.on(GetCommand).resolves({ Item: { fence: 2, lock: { deploymentId: 'other', fence: 2, owner: 'x', leaseUntil: 0, expiresAt: Date.UTC(2026, 0, 1) } } });
+    const failure = new DynamoDbLedger('t').startDeployment(record, { owner: 'inv', now: 1000, leaseUntil: 2000, lockUntil: 5000 });
     await expect(failure).rejects.toBeInstanceOf(DeploymentLockedError);
     await expect(failure).rejects.toThrow(/locked by deployment other until 2026-01-01T00:00:00.000Z/);
   });
 
   it('answers false, not an error, when a conditional write loses', async () => {
     dynamo.on(UpdateCommand).rejects(awsError('ConditionalCheckFailedException'));
-    await expect(new DynamoDbLedger('t').claimLease({ functionName: 'fn', alias: 'live' }, 'd1', 'inv', 2, 1)).resolves.toBe(false);
+    await expect(new DynamoDbLedger('t').claimJob('j1', 'inv', 2, 1)).resolves.toBe(false);
   });
 });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { decodeContinuation, encodeContinuation } from '../../../deploy-functions/core/continuation';
 import { HealthPhase, assessHealth } from '../../../deploy-functions/core/health';
-import { activeDeployment, knownGoodVersion, newDeploymentId, rollbackTarget } from '../../../deploy-functions/core/ledger';
-import { decide, firstDecision, initialCursor, routingFor, type RolloutCursor } from '../../../deploy-functions/core/rollout';
+import { activeDeployment, knownGoodVersion, newDeploymentId } from '../../../deploy-functions/core/ledger';
+import { decide, firstDecision, initialCursor, reconcile, routingFor, type RolloutCursor } from '../../../deploy-functions/core/rollout';
 import { resolveSteps } from '../../../deploy-functions/core/strategies';
 import type { RolloutSpec } from '../../../deploy-functions/core/types';
 
@@ -103,25 +103,28 @@ describe('ledger state', () => {
     expect(knownGoodVersion(state, 100)).toBe('2');
   });
   it('reports a deployment in flight before one baking', () => {
-    expect(activeDeployment({ ...state, lockedBy: 'e', lockExpiresAt: 200 }, 50)).toEqual({ deploymentId: 'e', phase: 'IN_FLIGHT' });
+    expect(activeDeployment({ ...state, lock: { deploymentId: 'e', fence: 2, owner: 'x', leaseUntil: 60, expiresAt: 200 } }, 50)).toEqual({ deploymentId: 'e', phase: 'IN_FLIGHT' });
     expect(activeDeployment(state, 50)).toEqual({ deploymentId: 'd', phase: 'BAKING' });
     expect(activeDeployment(state, 150)).toBeUndefined();
   });
 });
 
-describe('rollback target', () => {
-  const base = { functionName: 'fn', alias: 'live' } as const;
-  const inFlight = { ...base, lockedBy: 'e', lockExpiresAt: 200, lastDeploymentId: 'e', lastStatus: 'IN_PROGRESS', lastFromVersion: '3', lastToVersion: '4' } as const;
-  const baking = { ...base, bakingDeploymentId: 'd', bakingFromVersion: '2', bakingToVersion: '3', bakeUntil: 100, lastDeploymentId: 'd', lastStatus: 'SUCCEEDED' } as const;
+describe('reconcile: one truth for progress when a rollout resumes', () => {
+  const canary: RolloutSpec = { ...spec, fromVersion: '1', toVersion: '2', steps: [{ percent: 10, minutes: 5 }, { percent: 50, minutes: 5 }] };
+  const at = (stepIndex: number, stepStartedAt: number): RolloutCursor => ({ stepIndex, stepStartedAt, startedAt: 0 });
   it.each([
-    ['a deployment in flight goes back to where it started', inFlight, 50, 50, { kind: 'ROLL_BACK', deploymentId: 'e', fromVersion: '3', phase: 'IN_FLIGHT' }],
-    ['one already rolled back is left alone', { ...inFlight, lastStatus: 'ROLLED_BACK' }, 50, 50, { kind: 'ALREADY_ENDED', deploymentId: 'e' }],
-    ['a first release has nothing to go back to', { ...inFlight, lastFromVersion: '$LATEST' }, 50, 50, { kind: 'NO_PREVIOUS_VERSION', deploymentId: 'e' }],
-    ['a baking release goes back to the version it replaced', baking, 50, 50, { kind: 'ROLL_BACK', deploymentId: 'd', fromVersion: '2', phase: 'BAKING' }],
-    ['an alarm that fired inside the bake window counts even when handled after it', baking, 150, 90, { kind: 'ROLL_BACK', deploymentId: 'd', fromVersion: '2', phase: 'BAKING' }],
-    ['after the bake window there is nothing to do', baking, 150, 150, { kind: 'NOTHING' }],
-    ['an unknown alias has nothing to do', undefined, 0, 0, { kind: 'NOTHING' }],
-  ] as const)('%s', (_label, state, now, changedAt, expected) => {
-    expect(rollbackTarget(state as never, now, changedAt)).toEqual(expected);
+    ['the alias agrees with the ledger', [at(0, 100), at(0, 100)], { version: '1', weights: { '2': 0.1 } }, { kind: 'RESUME', cursor: at(0, 100) }],
+    ['a lost progress write: the ledger is a step behind the token and the alias', [at(0, 100), at(1, 400)], { version: '1', weights: { '2': 0.5 } }, { kind: 'RESUME', cursor: at(1, 400) }],
+    ['both behind the alias: the step restarts now', [at(0, 100), at(0, 100)], { version: '1', weights: { '2': 0.5 } }, { kind: 'RESUME', cursor: at(1, 1000) }],
+    ['fully on the target: a previous invocation completed', [at(1, 400), undefined], { version: '2', weights: {} }, { kind: 'COMPLETE' }],
+    ['back on the previous version after shifting: undone', [at(1, 400), undefined], { version: '1', weights: {} }, { kind: 'UNDONE' }],
+    ['not shifted yet', [at(-1, 0), undefined], { version: '1', weights: {} }, { kind: 'RESUME', cursor: at(-1, 0) }],
+  ] as const)('%s', (_label, cursors, routing, expected) => {
+    expect(reconcile(canary, cursors, routing, 1000)).toEqual(expected);
+  });
+
+  it('calls a weight no step sets, or a version it never deployed, a change from outside', () => {
+    expect(reconcile(canary, [at(0, 100)], { version: '1', weights: { '2': 0.3 } }, 1000)).toMatchObject({ kind: 'CHANGED', ownVersionsOnly: true });
+    expect(reconcile(canary, [at(0, 100)], { version: '7', weights: {} }, 1000)).toMatchObject({ kind: 'CHANGED', ownVersionsOnly: false, reason: expect.stringMatching(/found version 7/) });
   });
 });

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { checkDeploymentWindow } from '../../../deploy-functions/engine/deploy-window';
 import { createPipelineHandler } from '../../../deploy-functions/engine/handlers';
 import type { ParameterPort } from '../../../deploy-functions/core/ports';
-import { FakeLedger, FakePipeline, Faults, MemoryLogger, VirtualClock, fakeContext, pipelineEvent } from '../../support/fake-aws';
+import { FakePipeline, Faults, MemoryLogger, VirtualClock, fakeContext, pipelineEvent } from '../../support/fake-aws';
+import { FakeLedger } from '../../support/fake-ledger';
 
 const POLICY = { windows: [{ days: ['Mon', 'Tue', 'Wed', 'Thu'], start: '09:00', end: '16:00', timeZone: 'Europe/Berlin' }], freezes: [] };
 

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { InvokePort } from '../../../deploy-functions/core/ports';
 import { createPipelineHandler } from '../../../deploy-functions/engine/handlers';
-import { runIntegrationTests } from '../../../deploy-functions/engine/integration-test';
+import { runIntegrationTests, type IntegrationTestSettings } from '../../../deploy-functions/engine/integration-test';
+import { integrationTestSettingsFromEnv } from '../../../deploy-functions/engine/settings';
 import { deterministicZip } from '../../../scripts/lib/bundle';
 import { FakePipeline, Faults, MemoryLogger, VirtualClock, fakeContext } from '../../support/fake-aws';
 import { AwsCallError, ErrorCode, ResourceNotFoundError } from '../../../deploy-functions/core/errors';
@@ -33,13 +34,24 @@ const sampleInvoker = (): InvokePort => ({
   },
 });
 
-function runner(zip: Uint8Array | undefined, invoker: InvokePort = sampleInvoker()) {
+/** How a run is set up besides its artifact and invoker. */
+interface RunOptions {
+  /** The action's own Lambda timeout. @default 60000 */
+  readonly lambdaTimeoutMs?: number;
+  /** @default - the engine's defaults */
+  readonly settings?: IntegrationTestSettings;
+}
+
+/** Runs the action on a virtual clock; `invoker` may be built on that clock. The result carries when it was reported. */
+function runner(zip: Uint8Array | undefined, invoker: InvokePort | ((clock: VirtualClock) => InvokePort) = sampleInvoker(), options: RunOptions = {}) {
   const clock = new VirtualClock();
+  const startedAt = clock.now();
   const faults = new Faults(1);
   const pipeline = new FakePipeline(clock, faults);
   const logger = new MemoryLogger();
   const artifacts = { fetch: async () => zip ?? new Uint8Array([1, 2, 3]) };
-  const handler = createPipelineHandler({ pipeline, logger, clock }, (job) => runIntegrationTests(job, { artifacts, invoker, clock, logger }));
+  const deps = { artifacts, invoker: typeof invoker === 'function' ? invoker(clock) : invoker, clock, logger, settings: options.settings };
+  const handler = createPipelineHandler({ pipeline, logger, clock }, (job, context) => runIntegrationTests(job, context.getRemainingTimeInMillis(), deps));
   return async (params: unknown, withArtifact = true) => {
     const event = {
       'CodePipeline.job': {
@@ -51,10 +63,30 @@ function runner(zip: Uint8Array | undefined, invoker: InvokePort = sampleInvoker
         },
       },
     };
-    await clock.drive(handler(event, fakeContext(clock, 60_000, 'r')));
-    return pipeline.finalResults('job-1')[0]!;
+    await clock.drive(handler(event, fakeContext(clock, options.lambdaTimeoutMs ?? 60_000, 'r')));
+    const result = pipeline.finalResults('job-1')[0]!;
+    return { ...result, elapsedMs: result.at - startedAt };
   };
 }
+
+/** An artifact with one case per entry under functions/x/integration, each expecting `{ statusCode: 200 }`. */
+const syntheticCases = (cases: Record<string, { maxDurationMs?: number }>) =>
+  artifactZip(
+    Object.fromEntries(
+      Object.entries(cases).map(([name, expect]) => [`functions/x/integration/${name}.json`, new TextEncoder().encode(JSON.stringify({ name, event: { case: name }, expect: { statusCode: 200, ...expect } }))]),
+    ),
+  );
+
+/** Answers `{ statusCode: 200 }` after `ms` of virtual time, recording which cases it was called for. */
+const answeringAfter =
+  (ms: number, calls: string[] = []) =>
+  (clock: VirtualClock): InvokePort => ({
+    invoke: async (_fn, _qualifier, payload) => {
+      calls.push((JSON.parse(payload) as { case: string }).case);
+      await clock.sleep(ms);
+      return { payload: JSON.stringify({ statusCode: 200 }) };
+    },
+  });
 
 const params = (fn = 'orders-api', overrides: Record<string, unknown> = {}) => ({ functionName: `${fn}-staging`, qualifier: 'candidate', casesPath: `functions/${fn}/integration`, ...overrides });
 
@@ -104,8 +136,128 @@ describe('integration-test action', () => {
       },
     };
     expect(await runner(artifactZip(casesOf('orders-api')), flaky)(params('orders-api', { concurrency: 1 }))).toMatchObject({ kind: 'success' });
+    expect(calls).toBe(6);
     const down: InvokePort = { invoke: async () => Promise.reject(new AwsCallError(ErrorCode.AWS_UNAVAILABLE, 'Invoke failed: 503')) };
     const result = await runner(artifactZip(casesOf('orders-api')), down)(params());
     expect(result.kind === 'failure' && result.message).toMatch(/3 of 3 integration case\(s\) failed:[\s\S]*invocation failed: Invoke failed: 503/);
+  });
+});
+
+describe('integration-test action: retries', () => {
+  it('does not retry an invocation that may have run: a client timeout fails its case after one attempt', async () => {
+    // Arrange
+    let calls = 0;
+    const timingOut: InvokePort = {
+      invoke: async () => {
+        calls += 1;
+        throw new AwsCallError(ErrorCode.AWS_UNAVAILABLE, 'Invoke x-staging:candidate failed: TimeoutError (service unavailable or unreachable)');
+      },
+    };
+
+    // Act
+    const result = await runner(syntheticCases({ a: {} }), timingOut)(params('x'));
+
+    // Assert
+    expect(calls).toBe(1);
+    expect(result.kind === 'failure' && result.message).toBe(
+      '[TEST_CASE_FAILED] 1 of 1 integration case(s) failed:\n- functions/x/integration/a.json (a):\n    invocation failed: Invoke x-staging:candidate failed: TimeoutError (service unavailable or unreachable)',
+    );
+  });
+
+  it('retries a throttled invocation and judges the attempt that ran, not the back-off before it', async () => {
+    // Arrange: throttled four times (3.0 s of back-off), then an answer within the case's 1 s
+    let calls = 0;
+    const throttledFourTimes: InvokePort = {
+      invoke: async () => {
+        calls += 1;
+        if (calls <= 4) throw new AwsCallError(ErrorCode.AWS_THROTTLED, 'Invoke failed: TooManyRequestsException (throttled)');
+        return { payload: JSON.stringify({ statusCode: 200 }) };
+      },
+    };
+
+    // Act
+    const result = await runner(syntheticCases({ a: { maxDurationMs: 1_000 } }), throttledFourTimes)(params('x'));
+
+    // Assert
+    expect(calls).toBe(5);
+    expect(result).toMatchObject({ kind: 'success', outputVariables: { passed: '1', failed: '0' } });
+  });
+});
+
+describe('integration-test action: deadline', () => {
+  it('starts a case only if the time left covers its maxDurationMs (capped by the invoke timeout), and names the others as not run', async () => {
+    // Arrange: a 35 s Lambda timeout less the 10 s margin leaves 25 s; each case is expected to take 9 s at most
+    const calls: string[] = [];
+    const cases = syntheticCases({ a: { maxDurationMs: 600_000 }, b: { maxDurationMs: 8_500 }, c: {}, d: {} });
+    const settings = { invokeTimeoutMs: 9_000, safetyMarginMs: 10_000 };
+
+    // Act: each answer takes 8 s, one case at a time, so d would start at 24 s with 1 s left
+    const result = await runner(cases, answeringAfter(8_000, calls), { lambdaTimeoutMs: 35_000, settings })(params('x', { concurrency: 1 }));
+
+    // Assert
+    expect(calls).toEqual(['a', 'b', 'c']);
+    expect(result.kind === 'failure' && result.message).toBe('[TEST_CASE_FAILED] 1 of 4 integration case(s) not run, too little time left before the deadline:\n- functions/x/integration/d.json (d)');
+    expect(result.elapsedMs).toBe(24_000);
+  });
+
+  it('abandons the invocations still running at the deadline and fails before the Lambda timeout, naming every unfinished case', async () => {
+    // Arrange: a answers at once; b and c never answer; d waits for a free slot
+    const signals: (AbortSignal | undefined)[] = [];
+    const invoker = (clock: VirtualClock): InvokePort => ({
+      invoke: async (fn, qualifier, payload, options) => {
+        if ((JSON.parse(payload) as { case: string }).case === 'a') return answeringAfter(1_000)(clock).invoke(fn, qualifier, payload);
+        signals.push(options?.signal);
+        return new Promise(() => {});
+      },
+    });
+
+    // Act: a 60 s Lambda timeout and the default 10 s margin
+    const result = await runner(syntheticCases({ a: {}, b: {}, c: {}, d: {} }), invoker)(params('x', { concurrency: 2 }));
+
+    // Assert
+    expect(result.elapsedMs).toBe(50_000);
+    expect(result.kind === 'failure' && result.message).toBe(
+      [
+        '[TEST_CASE_FAILED] 2 of 4 integration case(s) still running at the deadline, abandoned:',
+        '- functions/x/integration/b.json (b)',
+        '- functions/x/integration/c.json (c)',
+        '1 of 4 integration case(s) not run, too little time left before the deadline:',
+        '- functions/x/integration/d.json (d)',
+      ].join('\n'),
+    );
+    expect(signals.map((s) => s?.aborted)).toEqual([true, true]);
+  });
+
+  it('lists failed cases besides those the deadline cut off', async () => {
+    // Arrange: a answers with the wrong status; b never answers
+    const invoker: InvokePort = {
+      invoke: async (_fn, _qualifier, payload) => ((JSON.parse(payload) as { case: string }).case === 'a' ? { payload: JSON.stringify({ statusCode: 500 }) } : new Promise(() => {})),
+    };
+
+    // Act
+    const result = await runner(syntheticCases({ a: {}, b: {} }), invoker, { lambdaTimeoutMs: 30_000 })(params('x'));
+
+    // Assert
+    expect(result.elapsedMs).toBe(20_000);
+    expect(result.kind === 'failure' && result.message).toBe(
+      [
+        '[TEST_CASE_FAILED] 1 of 2 integration case(s) still running at the deadline, abandoned:',
+        '- functions/x/integration/b.json (b)',
+        '1 of 2 integration case(s) failed:',
+        '- functions/x/integration/a.json (a):',
+        '    statusCode: expected 200, got 500',
+      ].join('\n'),
+    );
+  });
+});
+
+describe('integrationTestSettingsFromEnv', () => {
+  it('defaults to a 60 s invoke timeout and a 10 s safety margin', () => {
+    expect(integrationTestSettingsFromEnv({})).toEqual({ invokeTimeoutMs: 60_000, safetyMarginMs: 10_000 });
+  });
+
+  it('reads INVOKE_TIMEOUT_SECONDS and SAFETY_MARGIN_SECONDS, and names a bad one', () => {
+    expect(integrationTestSettingsFromEnv({ INVOKE_TIMEOUT_SECONDS: '30', SAFETY_MARGIN_SECONDS: '2.5' })).toEqual({ invokeTimeoutMs: 30_000, safetyMarginMs: 2_500 });
+    expect(() => integrationTestSettingsFromEnv({ SAFETY_MARGIN_SECONDS: 'ten' })).toThrow(/SAFETY_MARGIN_SECONDS: must be a number of seconds from 0 to 120, got "ten"/);
   });
 });

@@ -20,12 +20,12 @@ describe('rollback function', () => {
     expect(record).toMatchObject({ status: 'ROLLED_BACK', rolledBackBy: 'rollback-function', reason: expect.stringContaining('during the bake window') });
   });
 
-  it('does nothing after the bake window, or for an alarm leaving ALARM', async () => {
+  it('does nothing for an alarm that changed after the bake window', async () => {
     const world = standardWorld();
     await world.runJob('job-1', params);
     await world.clock.advance(11 * 60_000);
     await world.clock.drive(world.deliverAlarm(GENERATED_ALARM));
-    expect(world.rollbackActions.map((a) => a.action)).toEqual(['NOTHING_IN_FLIGHT']);
+    expect(world.rollbackActions.map((a) => a.action)).toEqual(['NOTHING']);
     expect(world.lambda.routing('orders-api-prod', 'live').version).toBe('2');
   });
 
@@ -33,6 +33,7 @@ describe('rollback function', () => {
     const world = standardWorld();
     const { createRollbackHandler } = await import('../../../deploy-functions/engine/handlers');
     const handler = createRollbackHandler({ lambda: world.lambda, ledger: world.ledger, clock: world.clock, logger: world.logger });
-    await expect(handler({ 'detail-type': 'Something' })).rejects.toThrow(/not a CloudWatch Alarm State Change event/);
+    await expect(handler({ 'detail-type': 'Something' })).rejects.toThrow(/not an event the rollback function handles/);
+    await expect(handler({ source: 'evil.example', 'detail-type': 'CloudWatch Alarm State Change', detail: { alarmName: GENERATED_ALARM, state: { value: 'ALARM' } } })).rejects.toThrow(/not an event the rollback function handles/);
   });
 });

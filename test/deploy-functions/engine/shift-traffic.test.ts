@@ -114,27 +114,71 @@ describe('shift-traffic: alarms already firing', () => {
     world.cloudwatch.setAlarm(GENERATED_ALARM, 'ALARM');
     await world.runJob('job-1', params());
     const result = finalOf(world, 'job-1');
-    expect(result.kind === 'failure' && result.message).toMatch(/already in ALARM before the shift: a forward release is blocked/);
+    expect(result.kind === 'failure' && result.message).toMatch(/\[ALARM_BREACHED\].*already in ALARM: a forward release is blocked.*hotfix reason.*revert/);
     expect(world.lambda.changes).toEqual([]);
   });
 
-  it('lets a revert to the last known-good version through at once', async () => {
+  it('lets a revert to a version that was fully live before through at once, and records it as a revert', async () => {
+    // Arrange: version 2 released and baked; then its alarm fires.
     const world = standardWorld();
     await world.runJob('job-1', params({ bakeMinutes: 1 }));
     await world.clock.advance(2 * 60_000);
     world.cloudwatch.setAlarm(GENERATED_ALARM, 'ALARM');
-    world.lambda.addFunction('unused', {}, {});
+    const before = world.lambda.changes.length;
+    // Act: release version 1 again.
     await world.runJob('job-2', params({ targetAlias: undefined, targetVersion: '1' }));
-    // After job-1's bake window, version 2 is the known-good one; reverting to 1 is a forward release, so it is blocked.
-    expect(finalOf(world, 'job-2').kind).toBe('failure');
+    // Assert
+    expect(finalOf(world, 'job-2').kind).toBe('success');
+    expect(world.lambda.changes.slice(before).map((c) => c.routing)).toEqual([expect.objectContaining({ version: '1', weights: {} })]);
+    const [revert] = await world.ledger.listDeployments({ functionName: 'orders-api-prod', alias: 'live' }, 1);
+    expect(revert).toMatchObject({ kind: 'REVERT', status: 'SUCCEEDED', fromVersion: '2', toVersion: '1', strategy: 'AllAtOnce (revert)' });
+  });
 
-    const world2 = standardWorld();
-    await world2.runJob('job-1', params({ bakeMinutes: 60 }));
-    world2.cloudwatch.setAlarm(GENERATED_ALARM, 'ALARM');
-    await world2.runJob('job-2', params({ targetAlias: undefined, targetVersion: '1' }));
-    const result = finalOf(world2, 'job-2');
-    expect(result.kind).toBe('success');
-    expect(world2.lambda.routing('orders-api-prod', 'live')).toMatchObject({ version: '1', weights: {} });
+  it('refuses to revert to a version a rollback replaced: only a new deployment of it puts it live again', async () => {
+    const world = standardWorld();
+    world.lambda.functions.get('orders-api-prod')!.versions.set('3', 'commit 3333333');
+    await world.runJob('job-1', params({ bakeMinutes: 30 }));
+    world.cloudwatch.setAlarm(GENERATED_ALARM, 'ALARM');
+    await world.clock.drive(world.deliverAlarm(GENERATED_ALARM));
+    expect(world.lambda.routing('orders-api-prod', 'live').version).toBe('1');
+    // Version 2 was replaced by the rollback; releasing it while the alarm fires is a forward release, blocked.
+    await world.runJob('job-2', params({ targetAlias: undefined, targetVersion: '2' }));
+    expect(finalOf(world, 'job-2')).toMatchObject({ kind: 'failure', message: expect.stringMatching(/forward release is blocked/) });
+    expect(world.lambda.routing('orders-api-prod', 'live').version).toBe('1');
+  });
+
+  it('lets a hotfix out with a reason: alarms already firing neither block nor roll it back, a new breach does', async () => {
+    const world = standardWorld();
+    world.lambda.functions.get('orders-api-prod')!.versions.set('3', 'commit 3333333');
+    world.cloudwatch.setAlarm(GENERATED_ALARM, 'ALARM', 'errors from version 1');
+    await world.clock.advance(60_000);
+    await world.runJob('job-1', params({ targetAlias: undefined, targetVersion: '3' }));
+    expect(finalOf(world, 'job-1')).toMatchObject({ kind: 'failure', message: expect.stringMatching(/HotfixReason/) });
+
+    await world.runJob('job-2', params({ targetAlias: undefined, targetVersion: '3', hotfixReason: 'INC-42: fix the null check' }));
+    expect(finalOf(world, 'job-2').kind).toBe('success');
+    const [hotfix] = await world.ledger.listDeployments({ functionName: 'orders-api-prod', alias: 'live' }, 1);
+    expect(hotfix).toMatchObject({ kind: 'HOTFIX', hotfixReason: 'INC-42: fix the null check', status: 'SUCCEEDED', toVersion: '3', ignoredAlarms: [expect.objectContaining({ name: GENERATED_ALARM })] });
+    // The original breach's event, however late, does not roll the hotfix back.
+    await world.clock.drive(world.deliverAlarm(GENERATED_ALARM, world.cloudwatch.alarms.get(GENERATED_ALARM)!.changedAt!));
+    expect(world.lambda.routing('orders-api-prod', 'live').version).toBe('3');
+    // A user alarm that changes to ALARM during its bake window does.
+    world.cloudwatch.setAlarm(USER_ALARM, 'ALARM');
+    await world.clock.drive(world.deliverAlarm(USER_ALARM));
+    expect(world.lambda.routing('orders-api-prod', 'live').version).toBe('1');
+  });
+
+  it('watches a hotfix for alarms that change to ALARM again during it', async () => {
+    const world = standardWorld();
+    world.lambda.functions.get('orders-api-prod')!.versions.set('3', 'commit 3333333');
+    world.cloudwatch.setAlarm(GENERATED_ALARM, 'ALARM');
+    await world.clock.advance(60_000);
+    const started = world.clock.now();
+    world.clock.schedule(started + 90_000, () => world.cloudwatch.setAlarm(GENERATED_ALARM, 'OK'));
+    world.clock.schedule(started + 120_000, () => world.cloudwatch.setAlarm(GENERATED_ALARM, 'ALARM', 'still failing'));
+    await world.runJob('job-1', params({ targetAlias: undefined, targetVersion: '3', hotfixReason: 'INC-43' }));
+    expect(finalOf(world, 'job-1')).toMatchObject({ kind: 'failure', message: expect.stringMatching(/\[ALARM_BREACHED\].*still failing/) });
+    expect(world.lambda.routing('orders-api-prod', 'live')).toMatchObject({ version: '1', weights: {} });
   });
 });
 
@@ -233,7 +277,7 @@ describe('shift-traffic: first release and no-op', () => {
   it('succeeds without shifting when the alias is already on the target', async () => {
     const world = standardWorld();
     await world.runJob('job-1', params({ targetAlias: undefined, targetVersion: '1' }));
-    expect(finalOf(world, 'job-1')).toMatchObject({ kind: 'success', summary: expect.stringMatching(/already on version 1/) });
+    expect(finalOf(world, 'job-1')).toMatchObject({ kind: 'success', summary: expect.stringMatching(/already fully on version 1/) });
     expect(world.ledger.deployments.size).toBe(0);
     expect(world.lambda.changes).toEqual([]);
   });

@@ -1,0 +1,77 @@
+import { DeploymentError, ErrorCode, InvalidEventError, JobOwnershipUnknownError } from '../core/errors';
+import { DeploymentStatus } from '../core/ledger';
+import type { AliasRef } from '../core/ports';
+import { reconcile, type RolloutCursor } from '../core/rollout';
+import type { RolloutSpec } from '../core/types';
+import type { ShiftTrafficParameters } from '../core/user-parameters';
+import { SHIFT_TRAFFIC, outcomeOfFinished } from './job-outcome';
+import type { JobOutcome, PipelineJob } from './pipeline-job';
+import { withRetries } from './retry';
+import { Rollout, type ShiftTrafficDeps } from './rollout-loop';
+import { undoDeployment } from './undo';
+
+/** Where a resumed invocation picks a deployment up. */
+export interface ResumePoint {
+  readonly deploymentId: string;
+  /** The cursor the continuation token carried (absent for a duplicate delivery of the first event). */
+  readonly tokenCursor?: RolloutCursor;
+  /**
+   * A continuation: the previous invocation ended when it handed the token back, so its lease does not stand in the way.
+   * A duplicate of the first event waits for a live lease instead.
+   */
+  readonly continuation: boolean;
+}
+
+/**
+ * Picks a running deployment up: a continuation, or a duplicate delivery of the job that started it. It takes the lock
+ * over (new fence) only while the deployment still runs, and then lets the alias decide where the rollout stands.
+ * A deployment that ended reports how it ended and never moves the alias again.
+ */
+export async function resumeRelease(job: PipelineJob, params: ShiftTrafficParameters, point: ResumePoint, invocationId: string, deadline: number, deps: ShiftTrafficDeps): Promise<JobOutcome> {
+  const { lambda, ledger, clock, logger, settings } = deps;
+  const ref: AliasRef = { functionName: params.functionName, alias: params.alias };
+  const { deploymentId } = point;
+  logger.appendKeys({ deploymentId });
+  const record = await withRetries(clock, () => ledger.getDeployment(ref, deploymentId));
+  if (!record) throw new DeploymentError(ErrorCode.INTERNAL, `deployment ${deploymentId} of ${ref.functionName}:${ref.alias} is missing from the ledger`);
+  // A token is only trusted for the job it was issued to.
+  if (record.jobId !== job.id) throw new InvalidEventError(`continuationToken: deployment ${deploymentId} belongs to another job; nothing was moved`);
+  if (record.status !== DeploymentStatus.IN_PROGRESS) return outcomeOfFinished(record);
+  const now = clock.now();
+  // Without the ledger this invocation cannot know whether it may move anything: Lambda retries it later.
+  const taken = await withRetries(clock, () => ledger.takeOver(ref, deploymentId, invocationId, { now, leaseUntil: now + settings.leaseTtlMs, lockUntil: now + settings.lockTtlMs, force: point.continuation })).catch(
+    (error: unknown) => {
+      throw new JobOwnershipUnknownError(job.id, error);
+    },
+  );
+  if (!taken) {
+    const [latest, state] = await Promise.all([withRetries(clock, () => ledger.getDeployment(ref, deploymentId)), withRetries(clock, () => ledger.getState(ref))]);
+    if (latest && latest.status !== DeploymentStatus.IN_PROGRESS) return outcomeOfFinished(latest);
+    if (state?.lock?.deploymentId === deploymentId) return { kind: 'ignored', reason: `deployment ${deploymentId} is being run by another invocation` };
+    return {
+      kind: 'failed',
+      externalExecutionId: deploymentId,
+      error: new DeploymentError(ErrorCode.LOCK_LOST, `${ref.functionName}:${ref.alias}: deployment ${deploymentId} lost the alias lock while it waited (now ${state?.lock ? `held by ${state.lock.deploymentId}` : 'free'}); it moves nothing more`),
+    };
+  }
+  const spec: RolloutSpec = { ...ref, fromVersion: record.fromVersion, toVersion: record.toVersion, steps: record.steps ?? [], bakeMinutes: record.bakeMinutes, alarms: record.watchedAlarms, analysis: params.analysis };
+  const routing = await withRetries(clock, () => lambda.getAlias(ref.functionName, ref.alias));
+  const verdict = reconcile(spec, [record.cursor, point.tokenCursor], routing, clock.now());
+  logger.info('resuming', { reconciliation: verdict.kind, routing });
+  const held = { spec, ref, deploymentId, fence: taken.fence, ignoredAlarms: record.ignoredAlarms ?? [], deadline, ...(routing.revisionId ? { revisionId: routing.revisionId } : {}) };
+  switch (verdict.kind) {
+    case 'RESUME':
+      return new Rollout(deps, { ...held, cursor: verdict.cursor }).run();
+    case 'COMPLETE':
+      return new Rollout(deps, { ...held, cursor: record.cursor ?? { stepIndex: spec.steps.length - 1, stepStartedAt: now, startedAt: record.startedAt } }).run({ kind: 'COMPLETE', reason: 'completed by a previous invocation of this job' });
+    case 'UNDONE':
+    case 'CHANGED': {
+      const reason = verdict.kind === 'UNDONE' ? `the alias was put back on version ${spec.fromVersion} outside this deployment` : verdict.reason;
+      const code = verdict.kind === 'UNDONE' ? ErrorCode.ROLLED_BACK_EXTERNALLY : ErrorCode.ALIAS_CHANGED_EXTERNALLY;
+      const outcome = await undoDeployment(deps, ref, record, { by: SHIFT_TRAFFIC, code, reason, ...(routing.revisionId ? { knownRevision: routing.revisionId } : {}) });
+      const ended = await withRetries(clock, () => ledger.getDeployment(ref, deploymentId));
+      if (ended && ended.status !== DeploymentStatus.IN_PROGRESS) return outcomeOfFinished(ended);
+      return { kind: 'failed', externalExecutionId: deploymentId, error: new DeploymentError(code, `${ref.functionName}:${ref.alias}: ${reason} (${outcome.kind})`) };
+    }
+  }
+}

@@ -1,0 +1,259 @@
+import { encodeContinuation } from '../core/continuation';
+import { DeploymentError, ErrorCode, asDeploymentError } from '../core/errors';
+import { alarmsThatCount, assessHealth, type AlarmObservation, type HealthVerdict } from '../core/health';
+import { DeploymentStatus, isFinal, type DeploymentRecord, type IgnoredAlarm } from '../core/ledger';
+import type { AliasRef, Clock, CloudWatchPort, LambdaPort, LedgerPort, LogPort } from '../core/ports';
+import { advanceCursor, decide, percentOnTarget, routingFor, type RolloutCursor, type RolloutDecision } from '../core/rollout';
+import type { RolloutSpec } from '../core/types';
+import { moveAlias } from './alias-moves';
+import { SHIFT_TRAFFIC, outcomeOfFinished } from './job-outcome';
+import type { JobOutcome } from './pipeline-job';
+import { ROLLBACK_ATTEMPTS, withRetries } from './retry';
+import { undoDeployment } from './undo';
+
+/** Timing of the engine. */
+export interface ShiftTrafficSettings {
+  /** Longest pause between two health checks. @default 10_000 */
+  readonly healthCheckIntervalMs: number;
+  /** Work stops this long before the Lambda timeout, leaving room to report. @default 20_000 */
+  readonly safetyMarginMs: number;
+  /** One invocation hands back a continuation token after at most this long (CodePipeline wants an answer within 20 min). @default 540_000 */
+  readonly maxInvocationMs: number;
+  /** Consecutive inconclusive checks tolerated before rolling back. @default 300_000 */
+  readonly inconclusiveLimitMs: number;
+  /** The alias lock outlives the last heartbeat by this long, covering the gap between continuation invocations. @default 1_800_000 */
+  readonly lockTtlMs: number;
+  /** An invocation's lease outlives its last heartbeat by this long; after it, a duplicate may take over. @default 60_000 */
+  readonly leaseTtlMs: number;
+  /** A job claimed but not started stays its first invocation's this long: longer than a late duplicate can arrive. @default 960_000 */
+  readonly jobClaimMs: number;
+}
+
+/** Defaults of `ShiftTrafficSettings`. */
+export const DEFAULT_SHIFT_TRAFFIC_SETTINGS: ShiftTrafficSettings = {
+  healthCheckIntervalMs: 10_000,
+  safetyMarginMs: 20_000,
+  maxInvocationMs: 540_000,
+  inconclusiveLimitMs: 300_000,
+  lockTtlMs: 1_800_000,
+  leaseTtlMs: 60_000,
+  jobClaimMs: 960_000,
+};
+
+/** What the engine needs from the world. */
+export interface ShiftTrafficDeps {
+  readonly lambda: LambdaPort;
+  readonly cloudwatch: CloudWatchPort;
+  readonly ledger: LedgerPort;
+  readonly clock: Clock;
+  readonly logger: LogPort;
+  readonly settings: ShiftTrafficSettings;
+}
+
+/** A rollout this invocation holds the lock of, with the fence it holds it by. */
+export interface HeldRollout {
+  readonly spec: RolloutSpec;
+  readonly ref: AliasRef;
+  readonly deploymentId: string;
+  readonly fence: number;
+  readonly cursor: RolloutCursor;
+  readonly ignoredAlarms: readonly IgnoredAlarm[];
+  /** Alias revision after the last move this deployment made (or as found when it started). */
+  readonly revisionId?: string;
+  /** The invocation's deadline: it hands over before. */
+  readonly deadline: number;
+}
+
+/** Renewing the lock: held (renewed now), lost (someone else holds it or the deployment ended), or unknown (ledger unreachable). */
+type Renewal = 'HELD' | 'LOST' | 'UNKNOWN';
+
+/** One running rollout inside one invocation: every alias write follows a renewal of the lock that proved it still holds it. */
+export class Rollout {
+  private cursor: RolloutCursor;
+  private revisionId?: string;
+  /** Until when the lock is certainly ours: the last successful renewal plus its TTL. */
+  private heldUntil: number;
+
+  constructor(
+    private readonly deps: ShiftTrafficDeps,
+    private readonly held: HeldRollout,
+  ) {
+    this.cursor = held.cursor;
+    this.revisionId = held.revisionId;
+    this.heldUntil = deps.clock.now() + deps.settings.lockTtlMs;
+  }
+
+  /** Carries out decisions and health checks until the rollout ends or the invocation must hand over. */
+  async run(first?: RolloutDecision): Promise<JobOutcome> {
+    const { clock, settings } = this.deps;
+    if (first) {
+      const ended = await this.apply(first);
+      if (ended) return ended;
+    }
+    for (;;) {
+      const record = await this.readRecord();
+      if (record && record.status !== DeploymentStatus.IN_PROGRESS) return this.endedElsewhere(record);
+      const verdict = await this.observe();
+      const { decision, cursor } = decide(this.held.spec, this.cursor, verdict, clock.now(), { operatorRequest: record?.operatorRequest, inconclusiveLimitMs: settings.inconclusiveLimitMs });
+      this.cursor = cursor;
+      const ended = await this.apply(decision);
+      if (ended) return ended;
+      const now = clock.now();
+      const wake = decision.kind === 'WAIT' && decision.until > now ? Math.min(decision.until, now + settings.healthCheckIntervalMs) : now + settings.healthCheckIntervalMs;
+      if (wake >= this.held.deadline) return this.handOver();
+      await clock.sleep(wake - now);
+    }
+  }
+
+  private async apply(decision: RolloutDecision): Promise<JobOutcome | undefined> {
+    const renewal = await this.renew();
+    if (renewal === 'LOST') return this.lostLock();
+    if (renewal === 'UNKNOWN' && this.deps.clock.now() >= this.heldUntil - this.deps.settings.lockTtlMs / 6) {
+      // The lock could lapse before the ledger answers again: undo our own shift while it is still certainly ours.
+      return this.undo(ErrorCode.LOCK_LOST, `could not renew the alias lock (the ledger is unreachable) before it would lapse at ${new Date(this.heldUntil).toISOString()}`);
+    }
+    switch (decision.kind) {
+      case 'WAIT':
+        return undefined;
+      case 'ROLLBACK':
+        return this.undo(decision.code, decision.reason);
+      case 'SHIFT':
+      case 'COMPLETE': {
+        // Never move forward on a lock we could not just renew: hold the step and look again.
+        if (renewal !== 'HELD') return undefined;
+        this.deps.logger.info(decision.kind === 'SHIFT' ? 'shifting traffic' : 'completing rollout', { reason: decision.reason, deploymentId: this.held.deploymentId });
+        try {
+          const moved = await moveAlias(this.deps, this.held.ref, routingFor(this.held.spec, decision), { expectedRevision: this.revisionId, description: `lrp ${this.held.deploymentId} ${decision.kind === 'SHIFT' ? `step ${decision.stepIndex + 1}` : 'complete'}` });
+          this.revisionId = moved.revisionId;
+        } catch (error) {
+          const failure = asDeploymentError(error);
+          const record = await this.readRecord();
+          if (record && record.status !== DeploymentStatus.IN_PROGRESS) return this.endedElsewhere(record);
+          return this.undo(failure.code, `could not move ${this.held.ref.functionName}:${this.held.ref.alias}: ${failure.message}`);
+        }
+        if (decision.kind === 'COMPLETE') return this.complete(decision.reason);
+        this.cursor = advanceCursor(this.cursor, decision, this.deps.clock.now());
+        // Saved at once, so the ledger knows the new step and revision (a lost save is reconciled on resume).
+        if ((await this.renew()) === 'LOST') return this.lostLock();
+        return undefined;
+      }
+    }
+  }
+
+  /** Renews lock and lease, saving the cursor and the alias revision. */
+  private async renew(leaseUntil?: number): Promise<Renewal> {
+    const { ledger, clock, settings } = this.deps;
+    const now = clock.now();
+    try {
+      const held = await withRetries(clock, () =>
+        ledger.heartbeat(this.held.ref, this.held.deploymentId, this.held.fence, {
+          now,
+          leaseUntil: leaseUntil ?? now + settings.leaseTtlMs,
+          lockUntil: now + settings.lockTtlMs,
+          cursor: this.cursor,
+          ...(this.revisionId ? { aliasRevision: this.revisionId } : {}),
+        }),
+        { attempts: 3 },
+      );
+      if (held) this.heldUntil = now + settings.lockTtlMs;
+      return held ? 'HELD' : 'LOST';
+    } catch (error) {
+      this.deps.logger.warn('could not renew the alias lock', { error: asDeploymentError(error).message, heldUntil: new Date(this.heldUntil).toISOString() });
+      return 'UNKNOWN';
+    }
+  }
+
+  private async complete(reason: string): Promise<JobOutcome> {
+    const { ledger, clock } = this.deps;
+    const endedAt = clock.now();
+    const bakeUntil = endedAt + this.held.spec.bakeMinutes * 60_000;
+    const finished = await withRetries(
+      clock,
+      () => ledger.finishDeployment(this.held.ref, this.held.deploymentId, this.held.fence, { status: DeploymentStatus.SUCCEEDED, reason, endedAt, bakeUntil, ...(this.revisionId ? { aliasRevision: this.revisionId } : {}) }),
+      { attempts: ROLLBACK_ATTEMPTS },
+    ).catch((error: unknown) => {
+      // The alias is fully on the target: a continuation or the sweep reconciles the record.
+      this.deps.logger.error('could not record the success in the ledger', { error: asDeploymentError(error).message });
+      return undefined;
+    });
+    const record = await this.readRecord();
+    if (record && isFinal(record.status)) return outcomeOfFinished(record);
+    if (finished === false && record && record.status !== DeploymentStatus.IN_PROGRESS) return this.endedElsewhere(record);
+    if (finished === false) return this.lostLock();
+    // The ledger could not record it: the alias is fully on the target, which is what the job reports; the sweep
+    // finds the deployment still in progress, sees the alias whole on its target and records the success.
+    const { spec, ref, deploymentId } = this.held;
+    return {
+      kind: 'succeeded',
+      externalExecutionId: deploymentId,
+      summary: `${ref.functionName}:${ref.alias} now on version ${spec.toVersion} (from ${spec.fromVersion}); ${reason} (not yet recorded in the ledger)`,
+      outputVariables: { fromVersion: spec.fromVersion, toVersion: spec.toVersion, deploymentId, bakeUntil: new Date(bakeUntil).toISOString() },
+    };
+  }
+
+  /** Puts the alias back through the one undo path and fails the job with the reason. */
+  private async undo(code: ErrorCode, reason: string): Promise<JobOutcome> {
+    const { spec, deploymentId, ref } = this.held;
+    const outcome = await undoDeployment(this.deps, ref, { deploymentId, kind: 'ROLLOUT', status: DeploymentStatus.IN_PROGRESS, fromVersion: spec.fromVersion, toVersion: spec.toVersion, startedAt: 0, watchedAlarms: [] }, { by: SHIFT_TRAFFIC, code, reason, recordBestEffort: true, ...(this.revisionId ? { knownRevision: this.revisionId } : {}) });
+    if (outcome.kind === 'ALREADY_ENDED' && outcome.record) return this.endedElsewhere(outcome.record);
+    if (outcome.kind === 'NOT_MOVED') return { kind: 'failed', externalExecutionId: deploymentId, error: new DeploymentError(ErrorCode.ALIAS_CHANGED_EXTERNALLY, `${ref.functionName}:${ref.alias}: ${outcome.reason}`) };
+    return { kind: 'failed', externalExecutionId: deploymentId, error: new DeploymentError(code, `${ref.functionName}:${ref.alias} rolled back to version ${spec.fromVersion}: ${reason}`) };
+  }
+
+  /** The deployment ended by another hand (an operator, the rollback function, the sweep): report how, never move. */
+  private endedElsewhere(record: DeploymentRecord): JobOutcome {
+    return outcomeOfFinished(record);
+  }
+
+  /** The renewal was refused: another invocation of this deployment took over (stay silent), or the lock is gone (fail). */
+  private async lostLock(): Promise<JobOutcome> {
+    const { ledger, clock } = this.deps;
+    const { ref, deploymentId } = this.held;
+    const [record, state] = await Promise.all([withRetries(clock, () => ledger.getDeployment(ref, deploymentId)), withRetries(clock, () => ledger.getState(ref))]);
+    if (record && record.status !== DeploymentStatus.IN_PROGRESS) return this.endedElsewhere(record);
+    if (state?.lock?.deploymentId === deploymentId) return { kind: 'ignored', reason: `another invocation took deployment ${deploymentId} over` };
+    return { kind: 'failed', externalExecutionId: deploymentId, error: new DeploymentError(ErrorCode.LOCK_LOST, `${ref.functionName}:${ref.alias}: deployment ${deploymentId} lost the alias lock (now ${state?.lock ? `held by ${state.lock.deploymentId}` : 'free'}); it moves nothing more`) };
+  }
+
+  private async handOver(): Promise<JobOutcome> {
+    const { spec, ref, deploymentId } = this.held;
+    // Give the lease up so the continuation takes over at once; the lock stays for the gap.
+    const renewal = await this.renew(0);
+    if (renewal === 'LOST') return this.lostLock();
+    const percent = percentOnTarget(spec, this.cursor);
+    return {
+      kind: 'continue',
+      externalExecutionId: deploymentId,
+      percentComplete: percent,
+      summary: `${ref.functionName}:${ref.alias}: ${percent} % on version ${spec.toVersion}, step ${this.cursor.stepIndex + 1}/${spec.steps.length}`,
+      continuationToken: encodeContinuation({ deploymentId, fromVersion: spec.fromVersion, toVersion: spec.toVersion, cursor: this.cursor }),
+    };
+  }
+
+  private async readRecord(): Promise<DeploymentRecord | undefined> {
+    return withRetries(this.deps.clock, () => this.deps.ledger.getDeployment(this.held.ref, this.held.deploymentId), { attempts: 3 }).catch((error: unknown) => {
+      this.deps.logger.warn('could not read the ledger; carrying on', { error: asDeploymentError(error).message });
+      return undefined;
+    });
+  }
+
+  private async observe(): Promise<HealthVerdict> {
+    const { cloudwatch, clock } = this.deps;
+    const { spec, ref } = this.held;
+    const readErrors: string[] = [];
+    const failed = (what: string) => (error: unknown) => {
+      readErrors.push(`${what}: ${asDeploymentError(error).message}`);
+      return undefined;
+    };
+    const [alarms, stats] = await Promise.all([
+      spec.alarms.length === 0 ? Promise.resolve<AlarmObservation[]>([]) : cloudwatch.describeAlarms(spec.alarms).catch(failed('alarms')),
+      cloudwatch.versionStats(ref.functionName, ref.alias, [spec.fromVersion, spec.toVersion], this.cursor.startedAt, clock.now()).catch(failed('metrics')),
+    ]);
+    if (alarms) {
+      const missing = spec.alarms.filter((name) => !alarms.some((alarm) => alarm.name === name));
+      if (missing.length > 0) readErrors.push(`alarm(s) ${missing.join(', ')} no longer exist`);
+    }
+    const counting = alarms ? alarmsThatCount(alarms, this.held.ignoredAlarms) : undefined;
+    return assessHealth({ alarms: counting, target: stats?.[spec.toVersion], baseline: stats?.[spec.fromVersion], readErrors }, spec.analysis);
+  }
+}

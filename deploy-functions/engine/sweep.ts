@@ -1,0 +1,76 @@
+import { DeploymentError, ErrorCode } from '../core/errors';
+import { DeploymentStatus, type InFlightEntry } from '../core/ledger';
+import type { AliasRef } from '../core/ports';
+import { sameRouting } from './alias-moves';
+import type { ExecutionEvent, RollbackAction, RollbackDeps } from './rollback';
+import { actionOf } from './rollback';
+import { ROLLBACK_ATTEMPTS, withRetries } from './retry';
+import { UNDO_LOCK_MS, undoDeployment } from './undo';
+
+/** Default of `RollbackDeps.orphanAfterMs`: the ORPHAN_AFTER_SECONDS environment variable overrides it. */
+export const DEFAULT_ORPHAN_AFTER_MS = 900_000;
+
+/** Action states after which a pipeline execution's deployment can no longer be finished by its own job. */
+const STOPPED_STATES = new Set(['ABANDONED', 'FAILED', 'CANCELED']);
+
+/** A pipeline action stopped, was abandoned or failed: the deployment that execution started, if still running, goes back. */
+export async function onExecutionStateChange(event: ExecutionEvent, deps: RollbackDeps): Promise<RollbackAction[]> {
+  const { ledger, clock } = deps;
+  const { 'execution-id': executionId, state, pipeline, action } = event.detail;
+  if (!STOPPED_STATES.has(state)) return [];
+  const found = await withRetries(clock, () => ledger.findExecution(executionId));
+  if (!found) return [];
+  const ref: AliasRef = { functionName: found.functionName, alias: found.alias };
+  const record = await withRetries(clock, () => ledger.getDeployment(ref, found.deploymentId));
+  if (!record || (record.status !== DeploymentStatus.IN_PROGRESS && record.status !== DeploymentStatus.ROLLING_BACK)) {
+    return [{ ...ref, action: 'NOTHING', reason: `deployment ${found.deploymentId} of execution ${executionId} already ended`, deploymentId: found.deploymentId }];
+  }
+  const reason = `pipeline ${pipeline} execution ${executionId}: action ${action ?? '?'} ${state}; its deployment cannot finish`;
+  const outcome = await undoDeployment(deps, ref, record, { by: 'pipeline-execution', code: ErrorCode.EXECUTION_STOPPED, reason, fenceFirst: true });
+  if (outcome.kind === 'BUSY') throw new DeploymentError(ErrorCode.AWS_UNAVAILABLE, `${reason}: ${outcome.reason}; retrying`);
+  return [actionOf(ref, outcome, reason)];
+}
+
+/**
+ * The 5-minute sweep: every deployment whose invocation stopped sending heartbeats for `orphanAfterMs` is finished —
+ * recorded as succeeded when the alias is already fully on its target, else put back — and every undo left unfinished
+ * is resumed once its lock lapsed. Stops before `deadline`; the next sweep picks up the rest.
+ */
+export async function sweepOrphans(deps: RollbackDeps, deadline: number): Promise<RollbackAction[]> {
+  const { ledger, clock } = deps;
+  const orphanAfterMs = deps.orphanAfterMs ?? DEFAULT_ORPHAN_AFTER_MS;
+  const entries = await withRetries(clock, () => ledger.listInFlight());
+  const actions: RollbackAction[] = [];
+  for (const entry of entries) {
+    if (clock.now() >= deadline) break;
+    const stale = clock.now() - entry.heartbeatAt >= (entry.status === DeploymentStatus.ROLLING_BACK ? UNDO_LOCK_MS : orphanAfterMs);
+    if (!stale) continue;
+    actions.push(await sweepOne(deps, entry));
+  }
+  return actions;
+}
+
+async function sweepOne(deps: RollbackDeps, entry: InFlightEntry): Promise<RollbackAction> {
+  const { ledger, lambda, clock, logger } = deps;
+  const ref: AliasRef = { functionName: entry.functionName, alias: entry.alias };
+  const record = await withRetries(clock, () => ledger.getDeployment(ref, entry.deploymentId));
+  if (!record) return { ...ref, action: 'NOTHING', reason: `deployment ${entry.deploymentId} is missing from the ledger`, deploymentId: entry.deploymentId };
+  const silentFor = Math.round((clock.now() - entry.heartbeatAt) / 1000);
+  if (record.status === DeploymentStatus.IN_PROGRESS) {
+    const routing = await withRetries(clock, () => lambda.getAlias(ref.functionName, ref.alias));
+    if (sameRouting(routing, { version: record.toVersion, weights: {} })) {
+      // Fully moved, but its invocation stopped before recording it: record the success it reported.
+      const now = clock.now();
+      const taken = await withRetries(clock, () => ledger.takeOver(ref, record.deploymentId, `sweep:${now}`, { now, leaseUntil: now + UNDO_LOCK_MS, lockUntil: now + UNDO_LOCK_MS, force: true }));
+      const reason = `completed; its invocation stopped ${silentFor} s before recording it, so the sweep did`;
+      const finished =
+        taken &&
+        (await withRetries(clock, () => ledger.finishDeployment(ref, record.deploymentId, taken.fence, { status: DeploymentStatus.SUCCEEDED, reason, endedAt: now, bakeUntil: now + record.bakeMinutes * 60_000, ...(routing.revisionId ? { aliasRevision: routing.revisionId } : {}) }), { attempts: ROLLBACK_ATTEMPTS }));
+      logger.info('sweep recorded a completed deployment', { deploymentId: record.deploymentId, finished });
+      return { ...ref, action: finished ? 'COMPLETED' : 'BUSY', reason, deploymentId: record.deploymentId };
+    }
+  }
+  const reason = record.status === DeploymentStatus.ROLLING_BACK ? `its undo did not finish; resumed by the sweep` : `its invocation sent no heartbeat for ${silentFor} s: orphaned`;
+  const outcome = await undoDeployment(deps, ref, record, { by: 'sweep', code: record.status === DeploymentStatus.ROLLING_BACK ? ((record.errorCode as ErrorCode | undefined) ?? ErrorCode.ORPHANED) : ErrorCode.ORPHANED, reason, fenceFirst: true });
+  return actionOf(ref, outcome, reason);
+}
