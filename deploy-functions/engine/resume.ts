@@ -1,5 +1,5 @@
 import { DeploymentError, ErrorCode, InvalidEventError, JobOwnershipUnknownError } from '../core/errors';
-import { DeploymentStatus } from '../core/ledger';
+import { DeploymentStatus, type DeploymentRecord } from '../core/ledger';
 import type { AliasRef } from '../core/ports';
 import { reconcile, type RolloutCursor } from '../core/rollout';
 import type { RolloutSpec } from '../core/types';
@@ -7,7 +7,7 @@ import type { ShiftTrafficParameters } from '../core/user-parameters';
 import { SHIFT_TRAFFIC, outcomeOfFinished } from './job-outcome';
 import type { JobOutcome, PipelineJob } from './pipeline-job';
 import { withRetries } from './retry';
-import { Rollout, type ShiftTrafficDeps } from './rollout-loop';
+import { Rollout, type HeldRollout, type ShiftTrafficDeps } from './rollout-loop';
 import { undoDeployment } from './undo';
 
 /** Where a resumed invocation picks a deployment up. */
@@ -28,18 +28,25 @@ export interface ResumePoint {
  * A deployment that ended reports how it ended and never moves the alias again.
  */
 export async function resumeRelease(job: PipelineJob, params: ShiftTrafficParameters, point: ResumePoint, invocationId: string, deadline: number, deps: ShiftTrafficDeps): Promise<JobOutcome> {
-  const { lambda, ledger, clock, logger, settings } = deps;
+  const { ledger, clock, logger, settings } = deps;
   const ref: AliasRef = { functionName: params.functionName, alias: params.alias };
   const { deploymentId } = point;
   logger.appendKeys({ deploymentId });
-  const record = await withRetries(clock, () => ledger.getDeployment(ref, deploymentId));
+  const record = await withRetries(clock, () => ledger.getDeployment(ref, deploymentId), { until: deadline - settings.safetyMarginMs });
   if (!record) throw new DeploymentError(ErrorCode.INTERNAL, `deployment ${deploymentId} of ${ref.functionName}:${ref.alias} is missing from the ledger`);
   // A token is only trusted for the job it was issued to.
   if (record.jobId !== job.id) throw new InvalidEventError(`continuationToken: deployment ${deploymentId} belongs to another job; nothing was moved`);
   if (record.status !== DeploymentStatus.IN_PROGRESS) return outcomeOfFinished(record);
   const now = clock.now();
   // Without the ledger this invocation cannot know whether it may move anything: Lambda retries it later.
-  const taken = await withRetries(clock, () => ledger.takeOver(ref, deploymentId, invocationId, { now, leaseUntil: now + settings.leaseTtlMs, lockUntil: now + settings.lockTtlMs, force: point.continuation })).catch(
+  const taken = await withRetries(
+    clock,
+    () => {
+      const at = clock.now();
+      return ledger.takeOver(ref, deploymentId, invocationId, { now: at, leaseUntil: at + settings.leaseTtlMs, lockUntil: at + settings.lockTtlMs, force: point.continuation });
+    },
+    { until: deadline - settings.safetyMarginMs },
+  ).catch(
     (error: unknown) => {
       throw new JobOwnershipUnknownError(job.id, error);
     },
@@ -55,20 +62,38 @@ export async function resumeRelease(job: PipelineJob, params: ShiftTrafficParame
     };
   }
   const spec: RolloutSpec = { ...ref, fromVersion: record.fromVersion, toVersion: record.toVersion, steps: record.steps ?? [], bakeMinutes: record.bakeMinutes, alarms: record.watchedAlarms, analysis: params.analysis };
+  // From here the lock is ours: whatever fails, the alias goes back before the job fails.
+  const base = { spec, ref, deploymentId, fence: taken.fence, ignoredAlarms: record.ignoredAlarms ?? [], deadline, cursor: record.cursor ?? point.tokenCursor ?? { stepIndex: -1, stepStartedAt: now, startedAt: record.startedAt } };
+  const safety = new Rollout(deps, base);
+  return safety.guard(() => continueRelease(deps, record, point, base));
+}
+
+/** Lets the alias decide where a rollout picked up by this invocation stands, and carries on from there. */
+async function continueRelease(deps: ShiftTrafficDeps, record: DeploymentRecord, point: ResumePoint, base: HeldRollout): Promise<JobOutcome> {
+  const { lambda, ledger, clock, logger } = deps;
+  const { spec, ref, deploymentId } = base;
+  const now = clock.now();
   const routing = await withRetries(clock, () => lambda.getAlias(ref.functionName, ref.alias));
   const verdict = reconcile(spec, [record.cursor, point.tokenCursor], routing, clock.now());
   logger.info('resuming', { reconciliation: verdict.kind, routing });
-  const held = { spec, ref, deploymentId, fence: taken.fence, ignoredAlarms: record.ignoredAlarms ?? [], deadline, ...(routing.revisionId ? { revisionId: routing.revisionId } : {}) };
-  switch (verdict.kind) {
+  const held = { ...base, routing, ...(routing.revisionId ? { revisionId: routing.revisionId } : {}) };
+  // A copy of the first event (not a continuation) finds the deployment without a live owner: the invocation that ran
+  // it stopped, and its job may have ended already. It never moves traffic forward; it puts it back.
+  const orphaned = !point.continuation && verdict.kind === 'RESUME';
+  switch (orphaned ? 'CHANGED' : verdict.kind) {
     case 'RESUME':
-      return new Rollout(deps, { ...held, cursor: verdict.cursor }).run();
+      return new Rollout(deps, { ...held, cursor: (verdict as { cursor: RolloutCursor }).cursor }).run();
     case 'COMPLETE':
-      return new Rollout(deps, { ...held, cursor: record.cursor ?? { stepIndex: spec.steps.length - 1, stepStartedAt: now, startedAt: record.startedAt } }).run({ kind: 'COMPLETE', reason: 'completed by a previous invocation of this job' });
+      return new Rollout(deps, { ...held, cursor: record.cursor ?? { stepIndex: spec.steps.length - 1, stepStartedAt: now, startedAt: record.startedAt } }).recordCompletion('completed by a previous invocation of this job');
     case 'UNDONE':
     case 'CHANGED': {
-      const reason = verdict.kind === 'UNDONE' ? `the alias was put back on version ${spec.fromVersion} outside this deployment` : verdict.reason;
-      const code = verdict.kind === 'UNDONE' ? ErrorCode.ROLLED_BACK_EXTERNALLY : ErrorCode.ALIAS_CHANGED_EXTERNALLY;
-      const outcome = await undoDeployment(deps, ref, record, { by: SHIFT_TRAFFIC, code, reason, ...(routing.revisionId ? { knownRevision: routing.revisionId } : {}) });
+      const reason = orphaned
+        ? 'the invocation running it stopped before the job ended, and a re-delivered event does not move traffic nobody watches'
+        : verdict.kind === 'UNDONE'
+          ? `the alias was put back on version ${spec.fromVersion} outside this deployment`
+          : (verdict as { reason: string }).reason;
+      const code = orphaned ? ErrorCode.ORPHANED : verdict.kind === 'UNDONE' ? ErrorCode.ROLLED_BACK_EXTERNALLY : ErrorCode.ALIAS_CHANGED_EXTERNALLY;
+      const outcome = await undoDeployment(deps, ref, record, { by: SHIFT_TRAFFIC, code, reason, observed: routing, ...(routing.revisionId ? { knownRevision: routing.revisionId } : {}) });
       const ended = await withRetries(clock, () => ledger.getDeployment(ref, deploymentId));
       if (ended && ended.status !== DeploymentStatus.IN_PROGRESS) return outcomeOfFinished(ended);
       return { kind: 'failed', externalExecutionId: deploymentId, error: new DeploymentError(code, `${ref.functionName}:${ref.alias}: ${reason} (${outcome.kind})`) };

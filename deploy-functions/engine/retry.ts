@@ -13,6 +13,11 @@ export interface RetryOptions {
    * @default - every retryable code (`DeploymentError.retryable`: AWS_THROTTLED, AWS_UNAVAILABLE)
    */
   readonly retryOn?: readonly ErrorCode[];
+  /**
+   * Keep trying, whatever `attempts` says, until this instant (ms since epoch): for calls without which the invocation
+   * cannot act at all, retried for as long as it has time. @default - `attempts` alone decides
+   */
+  readonly until?: number;
 }
 
 /**
@@ -28,7 +33,8 @@ export async function withRetries<T>(clock: Clock, call: () => Promise<T>, optio
     } catch (error) {
       const failure = asDeploymentError(error);
       const retryable = options.retryOn ? options.retryOn.includes(failure.code) : failure.retryable;
-      if (!retryable || attempt >= attempts) throw failure;
+      const timeLeft = options.until !== undefined && clock.now() + delay < options.until;
+      if (!retryable || (attempt >= attempts && !timeLeft)) throw failure;
       await clock.sleep(delay);
       delay = Math.min(delay * 2, 5_000);
     }

@@ -4,7 +4,7 @@ import { alarmsThatCount, assessHealth, type AlarmObservation, type HealthVerdic
 import { DeploymentStatus, isFinal, type DeploymentRecord, type IgnoredAlarm } from '../core/ledger';
 import type { AliasRef, Clock, CloudWatchPort, LambdaPort, LedgerPort, LogPort } from '../core/ports';
 import { advanceCursor, decide, percentOnTarget, routingFor, type RolloutCursor, type RolloutDecision } from '../core/rollout';
-import type { RolloutSpec } from '../core/types';
+import type { AliasRouting, RolloutSpec } from '../core/types';
 import { moveAlias } from './alias-moves';
 import { SHIFT_TRAFFIC, outcomeOfFinished } from './job-outcome';
 import type { JobOutcome } from './pipeline-job';
@@ -60,6 +60,8 @@ export interface HeldRollout {
   readonly ignoredAlarms: readonly IgnoredAlarm[];
   /** Alias revision after the last move this deployment made (or as found when it started). */
   readonly revisionId?: string;
+  /** The routing that revision stands for, when known. */
+  readonly routing?: AliasRouting;
   /** The invocation's deadline: it hands over before. */
   readonly deadline: number;
 }
@@ -71,6 +73,7 @@ type Renewal = 'HELD' | 'LOST' | 'UNKNOWN';
 export class Rollout {
   private cursor: RolloutCursor;
   private revisionId?: string;
+  private routing?: AliasRouting;
   /** Until when the lock is certainly ours: the last successful renewal plus its TTL. */
   private heldUntil: number;
 
@@ -80,6 +83,7 @@ export class Rollout {
   ) {
     this.cursor = held.cursor;
     this.revisionId = held.revisionId;
+    this.routing = held.routing;
     this.heldUntil = deps.clock.now() + deps.settings.lockTtlMs;
   }
 
@@ -105,6 +109,33 @@ export class Rollout {
     }
   }
 
+  /**
+   * Any unexpected failure once this invocation holds the lock: if it still holds it, the alias goes back and the job
+   * fails, so the job's result and the alias agree; if another invocation of the deployment took over, it stays silent.
+   */
+  async failSafely(error: unknown): Promise<JobOutcome> {
+    const failure = asDeploymentError(error);
+    this.deps.logger.error('unexpected failure during the rollout', { code: failure.code, reason: failure.message });
+    if ((await this.renew()) === 'LOST') return this.lostLock();
+    return this.undo(failure.code, `rolled back after an unexpected failure: ${failure.message}`);
+  }
+
+  /** Runs `work` (the rollout, or anything after taking the lock) so that it always ends in an outcome. */
+  async guard(work: () => Promise<JobOutcome>): Promise<JobOutcome> {
+    try {
+      return await work();
+    } catch (error) {
+      return this.failSafely(error);
+    }
+  }
+
+  /** The alias is already fully on the target (a previous invocation moved it): record the success without moving. */
+  async recordCompletion(reason: string): Promise<JobOutcome> {
+    const renewal = await this.renew();
+    if (renewal === 'LOST') return this.lostLock();
+    return this.complete(reason);
+  }
+
   private async apply(decision: RolloutDecision): Promise<JobOutcome | undefined> {
     const renewal = await this.renew();
     if (renewal === 'LOST') return this.lostLock();
@@ -125,7 +156,10 @@ export class Rollout {
         try {
           const moved = await moveAlias(this.deps, this.held.ref, routingFor(this.held.spec, decision), { expectedRevision: this.revisionId, description: `lrp ${this.held.deploymentId} ${decision.kind === 'SHIFT' ? `step ${decision.stepIndex + 1}` : 'complete'}` });
           this.revisionId = moved.revisionId;
+          this.routing = moved;
         } catch (error) {
+          // The move may have been applied with its answer lost: from here the routing is unknown until read again.
+          this.routing = undefined;
           const failure = asDeploymentError(error);
           const record = await this.readRecord();
           if (record && record.status !== DeploymentStatus.IN_PROGRESS) return this.endedElsewhere(record);
@@ -194,7 +228,7 @@ export class Rollout {
   /** Puts the alias back through the one undo path and fails the job with the reason. */
   private async undo(code: ErrorCode, reason: string): Promise<JobOutcome> {
     const { spec, deploymentId, ref } = this.held;
-    const outcome = await undoDeployment(this.deps, ref, { deploymentId, kind: 'ROLLOUT', status: DeploymentStatus.IN_PROGRESS, fromVersion: spec.fromVersion, toVersion: spec.toVersion, startedAt: 0, watchedAlarms: [] }, { by: SHIFT_TRAFFIC, code, reason, recordBestEffort: true, ...(this.revisionId ? { knownRevision: this.revisionId } : {}) });
+    const outcome = await undoDeployment(this.deps, ref, { deploymentId, kind: 'ROLLOUT', status: DeploymentStatus.IN_PROGRESS, fromVersion: spec.fromVersion, toVersion: spec.toVersion, startedAt: 0, watchedAlarms: [] }, { by: SHIFT_TRAFFIC, code, reason, recordBestEffort: true, ...(this.routing ? { observed: this.routing } : {}), ...(this.revisionId ? { knownRevision: this.revisionId } : {}) });
     if (outcome.kind === 'ALREADY_ENDED' && outcome.record) return this.endedElsewhere(outcome.record);
     if (outcome.kind === 'NOT_MOVED') return { kind: 'failed', externalExecutionId: deploymentId, error: new DeploymentError(ErrorCode.ALIAS_CHANGED_EXTERNALLY, `${ref.functionName}:${ref.alias}: ${outcome.reason}`) };
     return { kind: 'failed', externalExecutionId: deploymentId, error: new DeploymentError(code, `${ref.functionName}:${ref.alias} rolled back to version ${spec.fromVersion}: ${reason}`) };

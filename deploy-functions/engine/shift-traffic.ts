@@ -35,13 +35,15 @@ export async function shiftTraffic(job: PipelineJob, remainingMs: number, invoca
     return undefined;
   };
   let claimed: boolean;
+  // Without the ledger nothing can be decided: keep trying while the invocation has time, then let Lambda retry it.
+  const patiently = { attempts: ROLLBACK_ATTEMPTS, until: deadline - settings.safetyMarginMs } as const;
   try {
-    const first = known(await withRetries(clock, () => ledger.getJob(job.id), { attempts: ROLLBACK_ATTEMPTS }));
+    const first = known(await withRetries(clock, () => ledger.getJob(job.id), patiently));
     if (first) return await first;
     // Only one invocation speaks for a job: a duplicate delivery must not fail it while the original is shifting.
-    claimed = await withRetries(clock, () => ledger.claimJob(job.id, invocationId, clock.now() + settings.jobClaimMs, clock.now()), { attempts: ROLLBACK_ATTEMPTS });
+    claimed = await withRetries(clock, () => ledger.claimJob(job.id, invocationId, clock.now() + settings.jobClaimMs, clock.now()), patiently);
     if (!claimed) {
-      const again = known(await withRetries(clock, () => ledger.getJob(job.id), { attempts: ROLLBACK_ATTEMPTS }));
+      const again = known(await withRetries(clock, () => ledger.getJob(job.id), patiently));
       if (again) return await again;
     }
   } catch (error) {

@@ -6,12 +6,12 @@ import type { AliasRef } from '../core/ports';
 import { preflight } from '../core/preflight';
 import { firstDecision, initialCursor } from '../core/rollout';
 import { resolveSteps, strategyLabel, type StrategySpec } from '../core/strategies';
-import type { RolloutSpec } from '../core/types';
+import type { AliasRouting, RolloutSpec } from '../core/types';
 import type { ShiftTrafficParameters } from '../core/user-parameters';
 import { describeRouting, sameRouting } from './alias-moves';
 import type { JobOutcome, PipelineJob } from './pipeline-job';
 import { ROLLBACK_ATTEMPTS, withRetries } from './retry';
-import { Rollout, type ShiftTrafficDeps } from './rollout-loop';
+import { Rollout, type HeldRollout, type ShiftTrafficDeps } from './rollout-loop';
 
 const LABELS: Record<DeploymentKind, (strategy: string) => string> = {
   ROLLOUT: (s) => s,
@@ -104,8 +104,17 @@ export async function startRelease(job: PipelineJob, params: ShiftTrafficParamet
   const started = record!;
   logger.info('deployment started', { kind: started.kind, fromVersion: spec.fromVersion, toVersion: spec.toVersion, strategy: started.strategy, steps: spec.steps, alarms: spec.alarms, commit });
 
+  const held = { spec, ref, deploymentId, fence, cursor: started.cursor!, ignoredAlarms: verdict.ignoredAlarms, deadline };
+  // From here the lock is ours: whatever fails, the alias goes back before the job fails.
+  return new Rollout(deps, held).guard(() => runStarted(deps, held, routing, state?.lock?.deploymentId));
+}
+
+/** The first moves of a deployment whose lock this invocation just took. */
+async function runStarted(deps: ShiftTrafficDeps, held: HeldRollout, routing: AliasRouting, previousLock: string | undefined): Promise<JobOutcome> {
+  const { lambda, ledger, clock, logger } = deps;
+  const { ref, deploymentId, fence, spec } = held;
   // A deployment whose lock lapsed without a final status, and whose traffic this one now owns, ends here.
-  const stale = state?.lock && state.lock.deploymentId !== deploymentId ? state.lock.deploymentId : undefined;
+  const stale = previousLock !== undefined && previousLock !== deploymentId ? previousLock : undefined;
   if (stale) {
     await ledger
       .recordUndo(ref, stale, { moved: false, reason: `its alias lock lapsed; deployment ${deploymentId} took the alias over`, errorCode: ErrorCode.LOCK_LOST, at: clock.now(), by: 'shift-traffic' })
@@ -119,6 +128,5 @@ export async function startRelease(job: PipelineJob, params: ShiftTrafficParamet
     await withRetries(clock, () => ledger.finishDeployment(ref, deploymentId, fence, { status: DeploymentStatus.FAILED, reason, errorCode: ErrorCode.ALIAS_CHANGED_EXTERNALLY, endedAt: clock.now() }), { attempts: ROLLBACK_ATTEMPTS });
     return { kind: 'failed', externalExecutionId: deploymentId, error: new DeploymentError(ErrorCode.ALIAS_CHANGED_EXTERNALLY, reason) };
   }
-  const rollout = new Rollout(deps, { spec, ref, deploymentId, fence, cursor: started.cursor!, ignoredAlarms: verdict.ignoredAlarms, deadline, ...(current.revisionId ? { revisionId: current.revisionId } : {}) });
-  return rollout.run(firstDecision(spec));
+  return new Rollout(deps, { ...held, routing: current, ...(current.revisionId ? { revisionId: current.revisionId } : {}) }).run(firstDecision(spec));
 }

@@ -44,6 +44,8 @@ export interface UndoRequest {
   readonly fenceFirst?: boolean;
   /** The alias revision the caller knows the deployment left (else the one the ledger recorded). */
   readonly knownRevision?: string;
+  /** The routing the caller just read: when it is already the target, nothing is written. */
+  readonly observed?: AliasRouting;
   /**
    * Once the alias is back, a ledger that cannot record it does not fail the undo (the sweep records it later): for the
    * rollout undoing itself, whose job must report the rollback's real cause. @default false
@@ -102,6 +104,7 @@ async function putBack(deps: UndoDeps, ref: AliasRef, deployment: DeploymentSumm
   const { lambda, clock } = deps;
   const target = whole(deployment.fromVersion);
   const description = `lrp undo ${deployment.deploymentId} (${request.by})`;
+  if (request.observed && sameRouting(request.observed, target)) return { kind: 'MOVED' };
   let expected = request.knownRevision ?? deployment.aliasRevision;
   for (let attempt = 0; ; attempt += 1) {
     if (expected !== undefined) {

@@ -242,7 +242,7 @@ export class FakeCloudWatch implements CloudWatchPort {
 }
 
 /** One result CodePipeline received. */
-export type RecordedResult = { readonly at: number; readonly jobId: string } & (
+export type RecordedResult = { readonly at: number; readonly jobId: string; readonly seq: number } & (
   | ({ readonly kind: 'success' } & JobSuccess)
   | ({ readonly kind: 'failure' } & JobFailure)
 );
@@ -265,14 +265,21 @@ export class FakePipeline implements PipelinePort {
   async succeed(jobId: string, result: JobSuccess) {
     this.faults.maybeFail('PutJobSuccessResult');
     if (this.ended(jobId)) throw new DeploymentError(ErrorCode.JOB_ALREADY_ENDED, `job ${jobId} already ended`);
-    this.results.push({ at: this.clock.now(), jobId, kind: 'success', ...result });
+    this.results.push({ at: this.clock.now(), seq: this.results.length, jobId, kind: 'success', ...result });
     if (!result.continuationToken) this.onFinal?.(jobId, 'success');
   }
 
   async fail(jobId: string, failure: JobFailure) {
     this.faults.maybeFail('PutJobFailureResult');
     if (this.ended(jobId)) throw new DeploymentError(ErrorCode.JOB_ALREADY_ENDED, `job ${jobId} already ended`);
-    this.results.push({ at: this.clock.now(), jobId, kind: 'failure', ...failure });
+    this.results.push({ at: this.clock.now(), seq: this.results.length, jobId, kind: 'failure', ...failure });
+    this.onFinal?.(jobId, 'failure');
+  }
+
+  /** CodePipeline's own failure of an action that got no answer in time (unless the job ended meanwhile). */
+  async timeOut(jobId: string) {
+    if (this.ended(jobId)) return;
+    this.results.push({ at: this.clock.now(), seq: this.results.length, jobId, kind: 'failure', message: 'the action timed out: no result from the function', type: 'JobFailed' });
     this.onFinal?.(jobId, 'failure');
   }
 

@@ -3,7 +3,7 @@ import { createRollbackHandler, createShiftTrafficHandler } from '../../deploy-f
 import type { JobReport } from '../../deploy-functions/engine/pipeline-job';
 import type { RollbackAction } from '../../deploy-functions/engine/rollback';
 import { DEFAULT_SHIFT_TRAFFIC_SETTINGS, type ShiftTrafficSettings } from '../../deploy-functions/engine/shift-traffic';
-import { FakeCloudWatch, FakeLambda, FakePipeline, Faults, MemoryLogger, VirtualClock, actionStateEvent, alarmEvent, fakeContext, pipelineEvent, scheduledEvent } from './fake-aws';
+import { FakeCloudWatch, FakeLambda, FakePipeline, Faults, MemoryLogger, VirtualClock, actionStateEvent, alarmEvent, fakeContext, pipelineEvent, scheduledEvent, type RecordedResult } from './fake-aws';
 import { FakeLedger } from './fake-ledger';
 
 /** Options of a simulated world. */
@@ -45,6 +45,10 @@ export function createWorld(options: WorldOptions = {}) {
   const orphanAfterMs = options.orphanAfterMs ?? 900_000;
   const rollbackHandler = createRollbackHandler({ lambda, ledger, clock, logger, orphanAfterMs });
   const overruns: Overrun[] = [];
+  /** Jobs whose execution was stopped before they ended: CodePipeline takes no result for them. */
+  const abandoned = new Set<string>();
+  /** Jobs CodePipeline failed itself, because every invocation of an event failed. */
+  const timedOut = new Set<string>();
   const deadLetters: { alarmName: string; error: string; event: unknown }[] = [];
   const rollbackActions: (RollbackAction & { event: string })[] = [];
   let requests = 0;
@@ -65,26 +69,60 @@ export function createWorld(options: WorldOptions = {}) {
         if (clock.now() - started > timeoutMs) overruns.push({ jobId, elapsedMs: clock.now() - started });
         return report;
       } catch (error) {
-        if (attempt >= 3) throw error;
-        await clock.sleep(60_000);
+        if (attempt < 3) {
+          await clock.sleep(60_000);
+          continue;
+        }
+        // Lambda gave up on the event; CodePipeline hears nothing from this invocation.
+        return { jobId, outcome: 'unreportable', message: `invocation failed three times: ${(error as Error).message}` };
       }
     }
   };
 
-  /** Runs a job as CodePipeline does: invoke, and re-invoke with each continuation token until a final result. */
-  const startJob = async (jobId: string, params: unknown, jobOptions: { duplicateEvery?: number } = {}): Promise<JobReport[]> => {
+  /** The next result CodePipeline receives for a job after `since`, or undefined when none came within its 20-minute action timeout. */
+  const nextResult = async (jobId: string, since: number, after: number): Promise<RecordedResult | undefined> => {
+    const deadline = since + 20 * 60_000;
+    for (;;) {
+      const result = pipeline.results.find((r) => r.jobId === jobId && r.at >= since && r.seq > after);
+      if (result) return result;
+      if (clock.now() >= deadline) return undefined;
+      await clock.sleep(Math.min(1_000, deadline - clock.now()));
+    }
+  };
+  /**
+   * Runs a job as CodePipeline does: invoke, and re-invoke with each continuation token until a final result. With
+   * `stopAfter`, the execution is stopped (abandoned) after that many invocations: no further one comes, and `onStop`
+   * runs (the action's state-change event, if any).
+   */
+  const startJob = async (jobId: string, params: unknown, jobOptions: { duplicateEvery?: number; stopAfter?: number; onStop?: () => void } = {}): Promise<JobReport[]> => {
     const reports: JobReport[] = [];
     let event = pipelineEvent(jobId, params);
+    let seen = -1;
     for (let round = 0; round < 2_000; round += 1) {
+      if (jobOptions.stopAfter !== undefined && round >= jobOptions.stopAfter) {
+        abandoned.add(jobId);
+        jobOptions.onStop?.();
+        return reports;
+      }
+      const since = clock.now();
       const duplicate = jobOptions.duplicateEvery && round % jobOptions.duplicateEvery === 0;
       // A duplicate delivery of the same event runs in parallel (Lambda's at-least-once asynchronous invocation).
-      const [report, copy] = await Promise.all([invokeTask(event, jobId), duplicate ? invokeTask(event, jobId) : Promise.resolve(undefined)]);
-      reports.push(report, ...(copy ? [copy] : []));
-      if (pipeline.finalResults(jobId).length > 0) return reports;
-      const last = [...pipeline.results].reverse().find((r) => r.jobId === jobId);
-      if (report.outcome === 'unreportable' || !last || last.kind !== 'success' || !last.continuationToken) return reports;
+      const invocations = [invokeTask(event, jobId), ...(duplicate ? [invokeTask(event, jobId)] : [])].map((task) => task.then((report) => reports.push(report)));
+      // CodePipeline reacts to whatever answers for the job — this invocation, or another delivery of an event of it.
+      const result = await nextResult(jobId, since, seen);
+      if (!result) {
+        await Promise.all(invocations);
+        timedOut.add(jobId);
+        await pipeline.timeOut(jobId);
+        return reports;
+      }
+      seen = result.seq;
+      if (result.kind === 'failure' || !result.continuationToken) {
+        await Promise.all(invocations);
+        return reports;
+      }
       await clock.sleep(gap);
-      event = pipelineEvent(jobId, params, last.continuationToken);
+      event = pipelineEvent(jobId, params, result.continuationToken);
     }
     throw new Error(`job ${jobId} did not end after 2000 invocations`);
   };
@@ -119,8 +157,19 @@ export function createWorld(options: WorldOptions = {}) {
   const scheduleSweeps = (until: number) => {
     for (let at = clock.now() + 300_000; at <= until; at += 300_000) clock.schedule(at, () => sweep());
   };
+  /** Runs the sweep every 5 minutes for as long as `keepGoing` says, checked at each tick. */
+  const sweepWhile = (keepGoing: () => boolean) => {
+    const tick = () => {
+      if (!keepGoing()) return;
+      clock.schedule(clock.now() + 300_000, async () => {
+        await sweep();
+        tick();
+      });
+    };
+    tick();
+  };
 
-  return { clock, faults, lambda, cloudwatch, ledger, pipeline, logger, settings, orphanAfterMs, enableFaults, invoke, runJob, startJob, deliver, deliverAlarm, deliverActionState, sweep, scheduleSweeps, overruns, deadLetters, rollbackActions };
+  return { clock, faults, lambda, cloudwatch, ledger, pipeline, logger, settings, orphanAfterMs, enableFaults, invoke, runJob, startJob, deliver, deliverAlarm, deliverActionState, sweep, scheduleSweeps, sweepWhile, invokeTask, abandoned, timedOut, overruns, deadLetters, rollbackActions };
 }
 export type World = ReturnType<typeof createWorld>;
 
