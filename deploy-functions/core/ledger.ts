@@ -162,9 +162,9 @@ export interface JobRecord {
   readonly result?: JobResult;
 }
 
-/** Deployment ids sort by start time, so the ledger's history reads newest first without an index. */
+/** Deployment ids sort by start time (to the millisecond), so the ledger's history reads newest first without an index. */
 export function newDeploymentId(startedAt: number, jobId: string): string {
-  const stamp = new Date(startedAt).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = new Date(startedAt).toISOString().replace(/[-:]/g, '').replace(/\.(\d+)Z$/, '$1Z');
   let hash = 0x811c9dc5;
   for (const char of jobId) hash = Math.imul(hash ^ char.charCodeAt(0), 0x01000193) >>> 0;
   return `${stamp}-${hash.toString(16).padStart(8, '0')}`;

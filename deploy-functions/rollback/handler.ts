@@ -3,15 +3,22 @@ import { LambdaAdapter, lambdaClient } from '../aws/lambda';
 import { DynamoDbLedger, dynamoDbClient } from '../aws/ledger';
 import { createObservability } from '../aws/observability';
 import { createRollbackHandler } from '../engine/handlers';
+import { seconds } from '../engine/settings';
+import { DEFAULT_ORPHAN_AFTER_MS } from '../engine/sweep';
 
 // Runs once per container; warm invocations reuse clients and observability.
 const { logger, metrics } = createObservability('lrp-rollback', [lambdaClient, dynamoDbClient]);
 
-/** EventBridge target for "CloudWatch Alarm State Change": puts a deploying or baking alias back on its previous version. */
+/**
+ * EventBridge target for alarm state changes (puts a deploying or baking alias back), pipeline action state changes
+ * (reverts the deployment of a stopped or failed execution) and the 5-minute sweep (reverts orphaned rollouts).
+ */
 export const handler = createRollbackHandler({
   lambda: new LambdaAdapter(),
   ledger: new DynamoDbLedger(process.env.LEDGER_TABLE ?? ''),
   clock: systemClock,
   logger,
   metrics,
+  // An in-flight deployment silent for this long is an orphan (ORPHAN_AFTER_SECONDS, 1 s to 1 day).
+  orphanAfterMs: seconds(process.env, 'ORPHAN_AFTER_SECONDS', DEFAULT_ORPHAN_AFTER_MS, 1, 86_400),
 });

@@ -92,7 +92,7 @@ describe.runIf(requireMoto('engine integration suite'))('deployment engine again
     const first = await rollback(alarmEvent(GENERATED));
     const second = await rollback(alarmEvent(GENERATED));
     expect(first.map((a) => a.action)).toEqual(['ROLLED_BACK']);
-    expect(second.map((a) => a.action)).toEqual(['NOTHING_IN_FLIGHT']);
+    expect(second.map((a) => a.action)).toEqual(['NOTHING']);
     expect(await liveAlias()).toEqual({ version: '1', weights: {} });
   }, 60_000);
 
@@ -107,7 +107,7 @@ describe.runIf(requireMoto('engine integration suite'))('deployment engine again
   it('refuses a forward release while an alarm is already in ALARM', async () => {
     await cloudwatch.send(new SetAlarmStateCommand({ AlarmName: GENERATED, StateValue: 'ALARM', StateReason: 'already failing' }));
     const final = await runJob('job-blocked', params());
-    expect((final.input.failureDetails as { message: string }).message).toMatch(/already in ALARM before the shift/);
+    expect((final.input.failureDetails as { message: string }).message).toMatch(/already in ALARM: a forward release is blocked/);
     expect(await liveAlias()).toEqual({ version: '1', weights: {} });
   }, 60_000);
 });
