@@ -28,9 +28,11 @@ try {
   const shiftTraffic = (await import('../deploy-functions/shift-traffic/handler')).handler;
   const rollback = (await import('../deploy-functions/rollback/handler')).handler;
   let calls = 0;
+  const names: string[] = [];
   for (const client of [lambdaClient, dynamoDbClient]) {
-    client.middlewareStack.add((next) => async (args) => {
+    client.middlewareStack.add((next, context) => async (args) => {
       calls += 1;
+      names.push(String((context as { commandName?: string }).commandName));
       return next(args);
     }, { step: 'initialize', name: 'benchCallCounter' });
   }
@@ -40,16 +42,19 @@ try {
   const rollbackMs: number[] = [];
   const bareMs: number[] = [];
   let rollbackCalls = 0;
+  let movedOnCall = 0;
   for (let round = 0; round < ROUNDS; round += 1) {
     const fn = `bench-fn-${round}`;
     const alarm = `lrp/${fn}/live/errors`;
     await createSampleFunction(moto, fn, [alarm]);
     await shiftTraffic(pipelineEvent(`job-${round}`, { functionName: fn, targetAlias: 'candidate', strategy: 'AllAtOnce', bakeMinutes: 30 }), context);
     const before = calls;
+    names.length = 0;
     const started = performance.now();
     await rollback(alarmEvent(alarm));
     rollbackMs.push(performance.now() - started);
     rollbackCalls = calls - before;
+    movedOnCall = names.indexOf('UpdateAliasCommand') + 1;
     const alias = await lambda.send(new GetAliasCommand({ FunctionName: fn, Name: 'live' }));
     if (alias.FunctionVersion !== '1') throw new Error(`round ${round}: alias not restored`);
     const bareStarted = performance.now();
@@ -76,7 +81,7 @@ try {
   const emptyInit = initMs(empty);
 
   console.log(`bench:engine — against moto on loopback, ${ROUNDS} rounds, medians (Node ${process.version})`);
-  console.log(`  alarm event → alias restored (rollback function): ${median(rollbackMs).toFixed(1)} ms, ${rollbackCalls} AWS calls`);
+  console.log(`  alarm event → alias restored (rollback function): ${median(rollbackMs).toFixed(1)} ms, ${rollbackCalls} AWS calls; the alias moves on call ${movedOnCall} (${names.join(', ')})`);
   console.log(`  baseline: one bare UpdateAlias:                  ${median(bareMs).toFixed(1)} ms, 1 AWS call`);
   console.log(`  ratio rollback / bare UpdateAlias:               ${(median(rollbackMs) / median(bareMs)).toFixed(2)}x time, ${rollbackCalls}x calls`);
   console.log(`  module init of an empty module (baseline):       ${emptyInit.toFixed(1)} ms`);

@@ -32,6 +32,12 @@ export type PreflightVerdict =
       readonly reason: string;
     };
 
+/** A hotfix reason as given, or undefined for none (empty, or the pipeline variable's default `none`). */
+export function hotfixReasonOf(value: string | undefined): string | undefined {
+  const reason = value?.trim();
+  return reason && reason.toLowerCase() !== 'none' ? reason : undefined;
+}
+
 /** A version the alias was fully on before, and that no rollback replaced since: going back to it is a revert. */
 export function isRevert(state: AliasLedgerState | undefined, version: string, now: number): boolean {
   if (!state || state.replacedVersions?.includes(version)) return false;
@@ -66,7 +72,7 @@ export function preflight(input: PreflightInput): PreflightVerdict {
   const reason = first ? 'first release: the alias pointed at $LATEST, so there is nothing to compare with; all at once' : `${steps.length} step(s) to version ${toVersion}`;
   if (firing.length === 0) return { kind: 'START', deploymentKind: kind, steps, watchedAlarms, ignoredAlarms: [], reason };
   const names = firing.map((alarm) => alarm.name).join(', ');
-  const hotfixReason = input.hotfixReason?.trim();
+  const hotfixReason = hotfixReasonOf(input.hotfixReason);
   if (!hotfixReason) {
     const good = knownGoodVersion(state, now);
     return {

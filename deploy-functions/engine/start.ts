@@ -3,7 +3,7 @@ import type { AlarmObservation } from '../core/health';
 import { DeploymentKind, DeploymentStatus, newDeploymentId, type DeploymentRecord } from '../core/ledger';
 import { generatedAlarmPrefix } from '../core/names';
 import type { AliasRef } from '../core/ports';
-import { preflight } from '../core/preflight';
+import { hotfixReasonOf, preflight } from '../core/preflight';
 import { firstDecision, initialCursor } from '../core/rollout';
 import { resolveSteps, strategyLabel, type StrategySpec } from '../core/strategies';
 import type { AliasRouting, RolloutSpec } from '../core/types';
@@ -90,7 +90,7 @@ export async function startRelease(job: PipelineJob, params: ShiftTrafficParamet
         bakeMinutes: spec.bakeMinutes,
         watchedAlarms: spec.alarms,
         ...(verdict.ignoredAlarms.length ? { ignoredAlarms: verdict.ignoredAlarms } : {}),
-        ...(verdict.deploymentKind === DeploymentKind.HOTFIX ? { hotfixReason: params.hotfixReason!.trim() } : {}),
+        ...(verdict.deploymentKind === DeploymentKind.HOTFIX ? { hotfixReason: hotfixReasonOf(params.hotfixReason)! } : {}),
         cursor: initialCursor(startedAt),
         ...(routing.revisionId ? { aliasRevision: routing.revisionId } : {}),
       };

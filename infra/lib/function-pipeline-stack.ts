@@ -13,7 +13,7 @@ import type { Construct } from 'constructs';
 import { PACKAGED_DIR, packagedTemplateFile, templateConfigurationFile } from '../../scripts/lib/package';
 import type { ReleaseConfig } from '../config';
 import { checkActionConfigurationValue } from './limits';
-import { DeploymentFunction, type PipelinePlan, type PlannedAction } from './release-plan';
+import { DeploymentFunction, HOTFIX_REASON_VARIABLE, NO_HOTFIX_REASON, type PipelinePlan, type PlannedAction } from './release-plan';
 import { BUILD_CACHE_PREFIX, FUNCTION_CODE_PREFIX, PIPELINE_ARTIFACT_PREFIX, deploymentFunctionName, type ToolingStack } from './tooling-stack';
 import { generatedAlarmName } from '../../deploy-functions/core/names';
 
@@ -75,6 +75,8 @@ export class FunctionPipelineStack extends Stack {
     this.pipeline = new codepipeline.Pipeline(this, 'Pipeline', {
       pipelineName: `${PIPELINE_ARTIFACT_PREFIX}${fn.name}`,
       pipelineType: codepipeline.PipelineType.V2,
+      // Given when starting a release by hand ("Release change" → variables): lets a forward release out while alarms fire.
+      variables: [new codepipeline.Variable({ variableName: HOTFIX_REASON_VARIABLE, defaultValue: NO_HOTFIX_REASON, description: 'Why this release may go out while alarms fire (no double quotes); none: it may not' })],
       artifactBucket,
       restartExecutionOnUpdate: false,
       triggers: [

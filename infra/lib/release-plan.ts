@@ -38,6 +38,14 @@ export interface PipelinePlan {
   readonly managedFunctions: readonly { readonly stage: string; readonly functionName: string }[];
 }
 
+/** CodePipeline's variable for the id of the running execution. */
+export const PIPELINE_EXECUTION_ID = '#{codepipeline.PipelineExecutionId}';
+/** The pipeline variable a release is started with to let a forward release out while alarms fire. */
+export const HOTFIX_REASON_VARIABLE = 'HotfixReason';
+/** Its value when nobody gave one (CodePipeline wants a non-empty default); the engine reads it as no reason. */
+export const NO_HOTFIX_REASON = 'none';
+const HOTFIX_REASON_REFERENCE = `#{variables.${HOTFIX_REASON_VARIABLE}}`;
+
 /**
  * Validates UserParameters at synth time with the very schema the deployment function parses them with, and checks
  * they fit CodePipeline's 1,000 characters. `field` is the configuration field the value comes from.
@@ -127,7 +135,19 @@ function planPipelineCollecting(config: ReleaseConfig, fn: FunctionConfig, issue
         namespace: `${stage.name}-shift`,
         userParameters: checked(
           ShiftTrafficParametersSchema,
-          { functionName, alias: 'live', targetAlias: 'candidate', strategy: fn.strategy, alarms: fn.alarms, bakeMinutes: fn.bakeMinutes, analysis: fn.analysis },
+          {
+            functionName,
+            alias: 'live',
+            targetAlias: 'candidate',
+            strategy: fn.strategy,
+            alarms: fn.alarms,
+            bakeMinutes: fn.bakeMinutes,
+            analysis: fn.analysis,
+            // Filled by CodePipeline when the action runs: a stopped execution reverts its deployment, and a hotfix
+            // reason given when starting the pipeline lets a forward release out while alarms fire.
+            pipelineExecutionId: PIPELINE_EXECUTION_ID,
+            hotfixReason: HOTFIX_REASON_REFERENCE,
+          },
           {
             field: `${fnField}.alarms`,
             action: `${fn.name} ${stage.name} ShiftTraffic`,

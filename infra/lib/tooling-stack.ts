@@ -44,8 +44,13 @@ const SIZING: Record<DeploymentFunction, { timeout: Duration; memorySize: number
   // Cases run with bounded concurrency; INVOKE_TIMEOUT_SECONDS bounds each.
   'integration-test': { timeout: Duration.minutes(5), memorySize: 256, description: 'Runs integration cases against a new version', environment: { INVOKE_TIMEOUT_SECONDS: '60' } },
   'deploy-window': { timeout: Duration.seconds(30), memorySize: 128, description: 'Lets production releases through only inside deployment windows' },
-  // One alias update with up to ~30 s of back-off, plus the ledger.
-  rollback: { timeout: Duration.minutes(1), memorySize: 256, description: 'Puts an alias back on its previous version when an alarm fires' },
+  // Undoes with up to ~30 s of back-off each, plus the ledger; the sweep stops 10 s before the timeout.
+  rollback: {
+    timeout: Duration.minutes(2),
+    memorySize: 256,
+    description: 'Puts an alias back when an alarm fires, a pipeline execution stops, or a rollout is orphaned',
+    environment: { ORPHAN_AFTER_SECONDS: '900' },
+  },
 };
 
 /**
@@ -137,17 +142,33 @@ export class ToolingStack extends Stack {
     Validations.of(this.rollbackDeadLetters).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of the rollback function and its EventBridge rule.' });
 
     this.functions = {
-      'shift-traffic': this.deploymentFunction(DeploymentFunction.SHIFT_TRAFFIC, config),
+      // CodePipeline invokes it asynchronously: an event older than 15 minutes (a late duplicate) is dropped.
+      'shift-traffic': this.deploymentFunction(DeploymentFunction.SHIFT_TRAFFIC, config, { maxEventAge: Duration.minutes(15) }),
       'integration-test': this.deploymentFunction(DeploymentFunction.INTEGRATION_TEST, config),
       'deploy-window': this.deploymentFunction(DeploymentFunction.DEPLOY_WINDOW, config),
       rollback: this.deploymentFunction(DeploymentFunction.ROLLBACK, config, { retryAttempts: 2, deadLetterQueue: this.rollbackDeadLetters }),
     };
     this.grantDeploymentPermissions(config);
 
+    const rollbackTarget = () => new targets.LambdaFunction(this.functions.rollback, { deadLetterQueue: this.rollbackDeadLetters, retryAttempts: 8, maxEventAge: Duration.hours(2) });
     new events.Rule(this, 'AlarmStateChange', {
-      description: 'Any CloudWatch alarm entering ALARM: the rollback function decides whether it guards a deploying or baking alias',
+      description: 'Any CloudWatch alarm entering ALARM: the rollback function decides which deployment, if any, it counts against',
       eventPattern: { source: ['aws.cloudwatch'], detailType: ['CloudWatch Alarm State Change'], detail: { state: { value: ['ALARM'] } } },
-      targets: [new targets.LambdaFunction(this.functions.rollback, { deadLetterQueue: this.rollbackDeadLetters, retryAttempts: 8, maxEventAge: Duration.hours(2) })],
+      targets: [rollbackTarget()],
+    });
+    new events.Rule(this, 'PipelineActionStopped', {
+      description: 'An action of a release pipeline abandoned, failed or canceled: the rollback function reverts the deployment of that execution',
+      eventPattern: {
+        source: ['aws.codepipeline'],
+        detailType: ['CodePipeline Action Execution State Change'],
+        detail: { pipeline: [{ prefix: PIPELINE_ARTIFACT_PREFIX }], state: ['ABANDONED', 'FAILED', 'CANCELED'] },
+      },
+      targets: [rollbackTarget()],
+    });
+    new events.Rule(this, 'OrphanSweep', {
+      description: 'Every 5 minutes: the rollback function reverts rollouts whose invocation stopped sending heartbeats',
+      schedule: events.Schedule.rate(Duration.minutes(5)),
+      targets: [rollbackTarget()],
     });
   }
 
@@ -214,10 +235,12 @@ export class ToolingStack extends Stack {
     onManaged(f['shift-traffic'], ['lambda:GetAlias', 'lambda:UpdateAlias', 'lambda:GetFunctionConfiguration']);
     // DescribeAlarms and GetMetricData support no resource-level permissions: `*` is the only possible resource.
     f['shift-traffic'].addToRolePolicy(new iam.PolicyStatement({ actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:GetMetricData'], resources: ['*'] }));
-    this.ledger.grant(f['shift-traffic'], 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem');
+    // Transactions are authorised per item action (there is no TransactWriteItems action).
+    this.ledger.grant(f['shift-traffic'], 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem');
 
-    onManaged(f.rollback, ['lambda:UpdateAlias']);
-    this.ledger.grant(f.rollback, 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query');
+    // The undo path reads the alias when the revision it knows is stale.
+    onManaged(f.rollback, ['lambda:GetAlias', 'lambda:UpdateAlias']);
+    this.ledger.grant(f.rollback, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem');
 
     onManaged(f['integration-test'], ['lambda:InvokeFunction']);
 

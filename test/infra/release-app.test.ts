@@ -63,7 +63,14 @@ describe('GIVEN the repository release configuration', () => {
       const schemas = { ShiftTraffic: ShiftTrafficParametersSchema, IntegrationTests: IntegrationTestParametersSchema, DeploymentWindow: DeployWindowParametersSchema } as const;
       expect(invokes.map((a) => a.Name)).toEqual(['IntegrationTests', 'DeploymentWindow', 'IntegrationTests', 'ShiftTraffic']);
       for (const action of invokes) expect(schemas[action.Name as keyof typeof schemas].safeParse(JSON.parse(action.Configuration.UserParameters!)).success, action.Name).toBe(true);
-      expect(JSON.parse(invokes.at(-1)!.Configuration.UserParameters!)).toMatchObject({ functionName: 'invoice-worker-prod', strategy: 'Linear10PercentEvery1Minute', bakeMinutes: 15 });
+      expect(JSON.parse(invokes.at(-1)!.Configuration.UserParameters!)).toMatchObject({
+        functionName: 'invoice-worker-prod',
+        strategy: 'Linear10PercentEvery1Minute',
+        bakeMinutes: 15,
+        pipelineExecutionId: '#{codepipeline.PipelineExecutionId}',
+        hotfixReason: '#{variables.HotfixReason}',
+      });
+      expect(pipelineOf('invoice-worker').Variables).toEqual([expect.objectContaining({ Name: 'HotfixReason', DefaultValue: 'none' })]);
     });
 
     it('THEN the change set deploys the packaged template with the commit configuration, as the function\'s own role', () => {
@@ -190,6 +197,20 @@ describe('GIVEN the repository release configuration', () => {
       tooling.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
     });
 
+    it('THEN stopped, abandoned or failed pipeline actions and a 5-minute schedule also reach the rollback function', () => {
+      tooling.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: { source: ['aws.codepipeline'], 'detail-type': ['CodePipeline Action Execution State Change'], detail: { pipeline: [{ prefix: 'lrp-' }], state: ['ABANDONED', 'FAILED', 'CANCELED'] } },
+        Targets: [Match.objectLike({ DeadLetterConfig: { Arn: Match.anyValue() }, RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 } })],
+      });
+      tooling.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)', Targets: [Match.objectLike({ Arn: Match.anyValue() })] });
+      tooling.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'lrp-rollback', Environment: { Variables: Match.objectLike({ ORPHAN_AFTER_SECONDS: '900' }) } });
+    });
+
+    it('THEN the shift-traffic function drops an event older than 15 minutes: a late duplicate never starts a rollout', () => {
+      const [shift] = Object.entries(tooling.findResources('AWS::Lambda::Function', { Properties: { FunctionName: 'lrp-shift-traffic' } }));
+      tooling.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { FunctionName: { Ref: shift![0] }, MaximumEventAgeInSeconds: 900 });
+    });
+
     it('THEN each deployment function runs on nodejs24.x with X-Ray, JSON logs, LOG_LEVEL and a timeout set to its need', () => {
       const timeouts = Object.fromEntries(
         Object.values(tooling.findResources('AWS::Lambda::Function'))
@@ -201,7 +222,7 @@ describe('GIVEN the repository release configuration', () => {
             return [p.FunctionName, p.Timeout];
           }),
       );
-      expect(timeouts).toEqual({ 'lrp-shift-traffic': 600, 'lrp-integration-test': 300, 'lrp-deploy-window': 30, 'lrp-rollback': 60 });
+      expect(timeouts).toEqual({ 'lrp-shift-traffic': 600, 'lrp-integration-test': 300, 'lrp-deploy-window': 30, 'lrp-rollback': 120 });
     });
 
     it('THEN each deployment function may touch only the managed functions it serves, by name', () => {

@@ -31,6 +31,6 @@ describe.runIf(requireMoto('pipeline:local'))('npm run pipeline:local', () => {
       ['2', '3', 'ROLLED_BACK'],
       ['1', '2', 'SUCCEEDED'],
     ]);
-    expect(summary.history[0]!.reason).toMatch(/alarm lrp\/orders-api-prod\/live\/errors in ALARM/);
+    expect(summary.history[0]!.reason).toMatch(/alarm lrp\/orders-api-prod\/live\/errors (in|changed to) ALARM/);
   }, 240_000);
 });
