@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { GetAliasCommand, UpdateAliasCommand } from '@aws-sdk/client-lambda';
 import { bundleFunctions } from '../scripts/lib/bundle';
 import { FunctionKind, discoverFunctions } from '../scripts/lib/functions';
-import { alarmEvent, pipelineEvent } from '../test/support/fake-aws';
-import { startCodePipelineRecorder } from '../test/support/codepipeline-recorder';
-import { startMoto } from '../test/support/moto';
-import { createLedgerTable, createSampleFunction, motoClients } from '../test/support/moto-fixtures';
+import { alarmEvent, pipelineEvent } from '../harness/events';
+import { startCodePipelineRecorder } from '../harness/codepipeline-recorder';
+import { startMoto } from '../harness/moto';
+import { createLedgerTable, createSampleFunction, motoClients } from '../harness/moto-fixtures';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;

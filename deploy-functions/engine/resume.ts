@@ -7,7 +7,8 @@ import type { ShiftTrafficParameters } from '../core/user-parameters';
 import { SHIFT_TRAFFIC, outcomeOfFinished } from './job-outcome';
 import type { JobOutcome, PipelineJob } from './pipeline-job';
 import { withRetries } from './retry';
-import { Rollout, type HeldRollout, type ShiftTrafficDeps } from './rollout-loop';
+import { Rollout, type HeldRollout } from './rollout-loop';
+import type { ShiftTrafficDeps } from './settings';
 import { undoDeployment } from './undo';
 
 /** Where a resumed invocation picks a deployment up. */

@@ -2,53 +2,15 @@ import { encodeContinuation } from '../core/continuation';
 import { DeploymentError, ErrorCode, asDeploymentError } from '../core/errors';
 import { alarmsThatCount, assessHealth, type AlarmObservation, type HealthVerdict } from '../core/health';
 import { DeploymentStatus, isFinal, type DeploymentRecord, type IgnoredAlarm } from '../core/ledger';
-import type { AliasRef, Clock, CloudWatchPort, LambdaPort, LedgerPort, LogPort } from '../core/ports';
+import type { AliasRef } from '../core/ports';
 import { advanceCursor, decide, percentOnTarget, routingFor, type RolloutCursor, type RolloutDecision } from '../core/rollout';
 import type { AliasRouting, RolloutSpec } from '../core/types';
 import { moveAlias } from './alias-moves';
 import { SHIFT_TRAFFIC, outcomeOfFinished } from './job-outcome';
 import type { JobOutcome } from './pipeline-job';
 import { ROLLBACK_ATTEMPTS, withRetries } from './retry';
+import type { ShiftTrafficDeps } from './settings';
 import { undoDeployment } from './undo';
-
-/** Timing of the engine. */
-export interface ShiftTrafficSettings {
-  /** Longest pause between two health checks. @default 10_000 */
-  readonly healthCheckIntervalMs: number;
-  /** Work stops this long before the Lambda timeout, leaving room to report. @default 20_000 */
-  readonly safetyMarginMs: number;
-  /** One invocation hands back a continuation token after at most this long (CodePipeline wants an answer within 20 min). @default 540_000 */
-  readonly maxInvocationMs: number;
-  /** Consecutive inconclusive checks tolerated before rolling back. @default 300_000 */
-  readonly inconclusiveLimitMs: number;
-  /** The alias lock outlives the last heartbeat by this long, covering the gap between continuation invocations. @default 1_800_000 */
-  readonly lockTtlMs: number;
-  /** An invocation's lease outlives its last heartbeat by this long; after it, a duplicate may take over. @default 60_000 */
-  readonly leaseTtlMs: number;
-  /** A job claimed but not started stays its first invocation's this long: longer than a late duplicate can arrive. @default 960_000 */
-  readonly jobClaimMs: number;
-}
-
-/** Defaults of `ShiftTrafficSettings`. */
-export const DEFAULT_SHIFT_TRAFFIC_SETTINGS: ShiftTrafficSettings = {
-  healthCheckIntervalMs: 10_000,
-  safetyMarginMs: 20_000,
-  maxInvocationMs: 540_000,
-  inconclusiveLimitMs: 300_000,
-  lockTtlMs: 1_800_000,
-  leaseTtlMs: 60_000,
-  jobClaimMs: 960_000,
-};
-
-/** What the engine needs from the world. */
-export interface ShiftTrafficDeps {
-  readonly lambda: LambdaPort;
-  readonly cloudwatch: CloudWatchPort;
-  readonly ledger: LedgerPort;
-  readonly clock: Clock;
-  readonly logger: LogPort;
-  readonly settings: ShiftTrafficSettings;
-}
 
 /** A rollout this invocation holds the lock of, with the fence it holds it by. */
 export interface HeldRollout {

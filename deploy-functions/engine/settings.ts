@@ -1,6 +1,45 @@
 import { InvalidParametersError } from '../core/errors';
 import { DEFAULT_INTEGRATION_TEST_SETTINGS, type IntegrationTestSettings } from './integration-test';
-import { DEFAULT_SHIFT_TRAFFIC_SETTINGS, type ShiftTrafficSettings } from './rollout-loop';
+import type { Clock, CloudWatchPort, LambdaPort, LedgerPort, LogPort } from '../core/ports';
+
+/** Timing of the engine. */
+export interface ShiftTrafficSettings {
+  /** Longest pause between two health checks. @default 10_000 */
+  readonly healthCheckIntervalMs: number;
+  /** Work stops this long before the Lambda timeout, leaving room to report. @default 20_000 */
+  readonly safetyMarginMs: number;
+  /** One invocation hands back a continuation token after at most this long (CodePipeline wants an answer within 20 min). @default 540_000 */
+  readonly maxInvocationMs: number;
+  /** Consecutive inconclusive checks tolerated before rolling back. @default 300_000 */
+  readonly inconclusiveLimitMs: number;
+  /** The alias lock outlives the last heartbeat by this long, covering the gap between continuation invocations. @default 1_800_000 */
+  readonly lockTtlMs: number;
+  /** An invocation's lease outlives its last heartbeat by this long; after it, a duplicate may take over. @default 60_000 */
+  readonly leaseTtlMs: number;
+  /** A job claimed but not started stays its first invocation's this long: longer than a late duplicate can arrive. @default 960_000 */
+  readonly jobClaimMs: number;
+}
+
+/** Defaults of `ShiftTrafficSettings`. */
+export const DEFAULT_SHIFT_TRAFFIC_SETTINGS: ShiftTrafficSettings = {
+  healthCheckIntervalMs: 10_000,
+  safetyMarginMs: 20_000,
+  maxInvocationMs: 540_000,
+  inconclusiveLimitMs: 300_000,
+  lockTtlMs: 1_800_000,
+  leaseTtlMs: 60_000,
+  jobClaimMs: 960_000,
+};
+
+/** What the engine needs from the world. */
+export interface ShiftTrafficDeps {
+  readonly lambda: LambdaPort;
+  readonly cloudwatch: CloudWatchPort;
+  readonly ledger: LedgerPort;
+  readonly clock: Clock;
+  readonly logger: LogPort;
+  readonly settings: ShiftTrafficSettings;
+}
 
 /** A number of seconds from an environment variable, in milliseconds; fails naming the variable and its range. */
 export function seconds(env: NodeJS.ProcessEnv, key: string, fallbackMs: number, min: number, max: number): number {

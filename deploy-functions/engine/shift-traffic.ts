@@ -6,10 +6,10 @@ import { outcomeOfResult } from './job-outcome';
 import type { JobOutcome, PipelineJob } from './pipeline-job';
 import { resumeRelease } from './resume';
 import { ROLLBACK_ATTEMPTS, withRetries } from './retry';
-import type { ShiftTrafficDeps } from './rollout-loop';
+import type { ShiftTrafficDeps } from './settings';
 import { startRelease } from './start';
 
-export { DEFAULT_SHIFT_TRAFFIC_SETTINGS, type ShiftTrafficDeps, type ShiftTrafficSettings } from './rollout-loop';
+export { DEFAULT_SHIFT_TRAFFIC_SETTINGS, type ShiftTrafficDeps, type ShiftTrafficSettings } from './settings';
 
 /**
  * The shift-traffic action: moves `alias` to the target version step by step while watching alarms and per-version

@@ -11,7 +11,8 @@ import type { ShiftTrafficParameters } from '../core/user-parameters';
 import { describeRouting, sameRouting } from './alias-moves';
 import type { JobOutcome, PipelineJob } from './pipeline-job';
 import { ROLLBACK_ATTEMPTS, withRetries } from './retry';
-import { Rollout, type HeldRollout, type ShiftTrafficDeps } from './rollout-loop';
+import { Rollout, type HeldRollout } from './rollout-loop';
+import type { ShiftTrafficDeps } from './settings';
 
 const LABELS: Record<DeploymentKind, (strategy: string) => string> = {
   ROLLOUT: (s) => s,

@@ -6,8 +6,8 @@ import { GetAliasCommand, UpdateAliasCommand } from '@aws-sdk/client-lambda';
 import { SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DeploymentStatus, newDeploymentId } from '../../deploy-functions/core/ledger';
-import { requireMoto, startMoto, type MotoServer } from '../support/moto';
-import { createLedgerTable, createSampleFunction, motoClients } from '../support/moto-fixtures';
+import { requireMoto, startMoto, type MotoServer } from '../../harness/moto';
+import { createLedgerTable, createSampleFunction, motoClients } from '../../harness/moto-fixtures';
 
 const root = join(import.meta.dirname, '..', '..');
 const FN = 'orders-api-prod';

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe } from 'vitest';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbLedger } from '../../deploy-functions/aws/ledger';
-import { requireMoto, startMoto, type MotoServer } from '../support/moto';
-import { createLedgerTable } from '../support/moto-fixtures';
+import { requireMoto, startMoto, type MotoServer } from '../../harness/moto';
+import { createLedgerTable } from '../../harness/moto-fixtures';
 import { ledgerContract } from './ledger-contract';
 
 describe.runIf(requireMoto('ledger contract on DynamoDB'))('DynamoDB ledger on moto', () => {

@@ -1,10 +1,10 @@
 import { CloudWatchClient, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { startCodePipelineRecorder, type RecordedCall } from '../support/codepipeline-recorder';
+import { startCodePipelineRecorder, type RecordedCall } from '../../harness/codepipeline-recorder';
 import { alarmEvent } from '../support/fake-aws';
-import { requireMoto, startMoto, type MotoServer } from '../support/moto';
-import { createLedgerTable, createSampleFunction, motoClients } from '../support/moto-fixtures';
+import { requireMoto, startMoto, type MotoServer } from '../../harness/moto';
+import { createLedgerTable, createSampleFunction, motoClients } from '../../harness/moto-fixtures';
 
 const FN = 'orders-api-it';
 const GENERATED = `lrp/${FN}/live/errors`;

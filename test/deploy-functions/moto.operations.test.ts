@@ -6,10 +6,10 @@ import { GetAliasCommand, PublishVersionCommand, UpdateFunctionCodeCommand, type
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { OperatorDeps } from '../../cli/operations';
 import { deterministicZip } from '../../scripts/lib/bundle';
-import { startCodePipelineRecorder, type CodePipelineRecorder } from '../support/codepipeline-recorder';
+import { startCodePipelineRecorder, type CodePipelineRecorder } from '../../harness/codepipeline-recorder';
 import { actionStateEvent, alarmEvent, scheduledEvent } from '../support/fake-aws';
-import { requireMoto, startMoto, type MotoServer } from '../support/moto';
-import { createLedgerTable, createSampleFunction, motoClients } from '../support/moto-fixtures';
+import { requireMoto, startMoto, type MotoServer } from '../../harness/moto';
+import { createLedgerTable, createSampleFunction, motoClients } from '../../harness/moto-fixtures';
 
 const FN = 'orders-api-ops';
 const REF = { functionName: FN, alias: 'live' } as const;

@@ -8,7 +8,7 @@ import { parseCfnYaml } from '../../infra/templates/cfn-yaml';
 import { bundleFunctions } from '../../scripts/lib/bundle';
 import { FunctionKind, discoverFunctions } from '../../scripts/lib/functions';
 import { packageFunctions } from '../../scripts/lib/package';
-import { requireMoto, startMoto, type MotoServer } from '../support/moto';
+import { requireMoto, startMoto, type MotoServer } from '../../harness/moto';
 
 const root = join(import.meta.dirname, '..', '..');
 const applications = discoverFunctions(root).filter((fn) => fn.kind === FunctionKind.APPLICATION);

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateAliasCommand, CreateFunctionCommand, LambdaClient, PublishVersionCommand, UpdateFunctionCodeCommand } from '@aws-sdk/client-lambda';
-import { deterministicZip } from '../../scripts/lib/bundle';
+import { deterministicZip } from '../scripts/lib/bundle';
 import type { MotoServer } from './moto';
 
 /** SDK clients pointed at a moto server. */
