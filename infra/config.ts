@@ -3,7 +3,10 @@ import { describeIssues, type FieldIssue } from '../deploy-functions/core/issues
 import { AnalysisSchema, DEFAULT_BAKE_MINUTES, StrategySchema } from '../deploy-functions/core/user-parameters';
 import { WindowPolicySchema } from '../deploy-functions/core/window';
 import { stageFunctionName } from '../deploy-functions/core/names';
+import { SERVICE_LIMITS } from './lib/limits';
 
+/** A glob of a V2 pipeline trigger's push filter (a branch or a file path): CodePipeline takes 1–255 characters. */
+const triggerPattern = z.string().min(1).max(SERVICE_LIMITS.triggerPatternChars, `a CodePipeline trigger pattern is at most ${SERVICE_LIMITS.triggerPatternChars} characters`);
 const name = (what: string) => z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, `${what} must be lower-case letters, digits and dashes, starting with a letter (at most 31)`);
 
 /** Where the code lives: a CodeStar connection (GitHub, Bitbucket or GitLab) and the release branch. */
@@ -15,7 +18,7 @@ const RepositorySchema = z.strictObject({
   /** Repository name. */
   name: z.string().min(1),
   /** Pushes to this branch release. @default 'release' */
-  branch: z.string().min(1).default('release'),
+  branch: triggerPattern.default('release'),
 });
 
 /** The deployment-window gate of a stage (see the README): a policy inline or in SSM, and an optional override parameter. */
@@ -88,7 +91,7 @@ const FunctionSchema = z.strictObject({
     )
     .default([]),
   /** Extra paths (globs) whose changes release this function, besides its folder and the shared paths. @default [] */
-  paths: z.array(z.string().min(1)).default([]),
+  paths: z.array(triggerPattern).default([]),
 });
 
 /** The whole release configuration; every field but the repository and the functions has a default. */
@@ -96,7 +99,7 @@ export const ReleaseConfigSchema = z
   .strictObject({
     repository: RepositorySchema,
     /** Paths whose changes release every function. @default package files, buildspecs, scripts */
-    sharedPaths: z.array(z.string().min(1)).default(['package.json', 'package-lock.json', 'tsconfig.json', 'buildspecs/**', 'scripts/**']),
+    sharedPaths: z.array(triggerPattern).default(['package.json', 'package-lock.json', 'tsconfig.json', 'buildspecs/**', 'scripts/**']),
     /** LOG_LEVEL of the deployment functions. @default 'INFO' */
     logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
     /** Days build artifacts are kept. @default 30 */
@@ -117,6 +120,11 @@ export const ReleaseConfigSchema = z
       });
     seen(config.stages.map((s) => s.name), 'stages');
     seen(config.functions.map((f) => f.name), 'functions');
+    // Each pipeline's roles reach `<function>-*` (its functions, stacks and roles in every stage): `orders` would reach `orders-api`'s.
+    config.functions.forEach((fn, index) => {
+      const reached = config.functions.find((other) => other.name.startsWith(`${fn.name}-`));
+      if (reached) ctx.addIssue({ code: 'custom', path: ['functions', index, 'name'], message: `"${fn.name}-" is a prefix of function "${reached.name}": the roles of "${fn.name}" (scoped to ${fn.name}-*) would reach its resources; rename one of them` });
+    });
     config.functions.forEach((fn, index) =>
       config.stages.forEach((stage) => {
         const deployed = stageFunctionName(fn.name, stage.name);

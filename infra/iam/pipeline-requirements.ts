@@ -74,7 +74,8 @@ export function pipelineActionRequirements(values: TemplateValues, options: Pipe
         }
         switch (provider) {
           case 'CodeStarSourceConnection':
-            need(['codestar-connections:UseConnection'], config.ConnectionArn!);
+            // IAM matches a connection by its ARN's service prefix: codestar-connections or codeconnections.
+            need([`${config.ConnectionArn!.split(':')[2]}:UseConnection`], config.ConnectionArn!);
             break;
           case 'CodeBuild':
             need(['codebuild:StartBuild', 'codebuild:BatchGetBuilds'], `arn:${partition}:codebuild:${region}:${account}:project/${config.ProjectName}`);

@@ -78,15 +78,15 @@ export class TemplateValues {
     }
   }
 
-  /** What `Ref` of a parameter, pseudo parameter or resource is. */
+  /** What `Ref` of a parameter, pseudo parameter or resource is (`AWS::NoValue` reads as an empty string). */
   ref(name: string): string {
+    if (name === 'AWS::NoValue') return '';
     const pseudo: Record<string, string> = {
       'AWS::Partition': this.stack.partition,
       'AWS::Region': this.stack.region,
       'AWS::AccountId': this.stack.account,
       'AWS::StackName': this.stack.stackName,
       'AWS::URLSuffix': 'amazonaws.com',
-      'AWS::NoValue': '',
     };
     if (name in pseudo) return pseudo[name]!;
     if (this.template.Parameters?.[name] !== undefined) {
@@ -109,15 +109,58 @@ export class TemplateValues {
 
   /** Resolves every intrinsic in a value, deeply. */
   value(value: unknown): unknown {
-    if (Array.isArray(value)) return value.map((v) => this.value(v));
+    const resolved = this.resolve(value);
+    return resolved === NO_VALUE ? undefined : resolved;
+  }
+
+  /**
+   * Whether a template condition holds: `true`/`false`, or `undefined` when it depends on a value only known after
+   * deploy.
+   */
+  condition(name: string): boolean | undefined {
+    const conditions = (this.template.Conditions ?? {}) as Record<string, unknown>;
+    if (!(name in conditions)) throw new Error(`${this.stack.stackName}: no condition ${name}`);
+    return this.holds(conditions[name]);
+  }
+
+  private holds(expression: unknown): boolean | undefined {
+    const [key, arg] = Object.entries((expression ?? {}) as Record<string, unknown>)[0] ?? [];
+    const all = (items: unknown) => (Array.isArray(items) ? items.map((item) => this.holds(item)) : [undefined]);
+    switch (key) {
+      case 'Condition':
+        return this.condition(String(arg));
+      case 'Fn::Equals': {
+        const [left, right] = (arg as [unknown, unknown]).map((side) => this.string(side));
+        return isKnown(left!) && isKnown(right!) ? left === right : undefined;
+      }
+      case 'Fn::Not': {
+        const [inner] = all(arg);
+        return inner === undefined ? undefined : !inner;
+      }
+      case 'Fn::And': {
+        const parts = all(arg);
+        return parts.includes(false) ? false : parts.includes(undefined) ? undefined : true;
+      }
+      case 'Fn::Or': {
+        const parts = all(arg);
+        return parts.includes(true) ? true : parts.includes(undefined) ? undefined : false;
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  private resolve(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map((v) => this.resolve(v)).filter((v) => v !== NO_VALUE);
     if (value === null || typeof value !== 'object') return value;
     const entries = Object.entries(value as Record<string, unknown>);
     if (entries.length === 1) {
       const [key, arg] = entries[0]!;
+      if (key === 'Ref' && arg === 'AWS::NoValue') return NO_VALUE;
       const resolved = this.intrinsic(key, arg);
       if (resolved !== NOT_INTRINSIC) return resolved;
     }
-    return Object.fromEntries(entries.map(([k, v]) => [k, this.value(v)]));
+    return Object.fromEntries(entries.map(([k, v]) => [k, this.resolve(v)] as const).filter(([, v]) => v !== NO_VALUE));
   }
 
   /** A value that must be a string. */
@@ -164,9 +207,18 @@ export class TemplateValues {
         return this.stack.imports?.[name] ?? `⟨import~${name.replace(/[:/]/g, '~')}⟩`;
       }
       case 'Fn::If': {
-        // Conditions are not evaluated: the first branch stands for the resource as usually deployed.
-        const [, whenTrue] = arg as [string, unknown, unknown];
-        return this.value(whenTrue);
+        // A condition that depends on a value only known after deploy takes the branch that sets something, so the
+        // check covers the resource with the property rather than without it.
+        const [name, whenTrue, whenFalse] = arg as [string, unknown, unknown];
+        const holds = this.condition(name);
+        if (holds !== undefined) return this.resolve(holds ? whenTrue : whenFalse);
+        const [first, second] = [this.resolve(whenTrue), this.resolve(whenFalse)];
+        return first === NO_VALUE ? second : first;
+      }
+      case 'Fn::FindInMap': {
+        const [map, top, second] = (arg as unknown[]).map((part) => this.string(part));
+        const found = ((this.template.Mappings ?? {}) as Record<string, Record<string, Record<string, unknown>>>)[map!]?.[top!]?.[second!];
+        return found === undefined ? this.unknown(`map:${map}`) : this.resolve(found);
       }
       case 'Fn::Base64':
         return this.string(arg);
@@ -179,3 +231,7 @@ export class TemplateValues {
 }
 
 const NOT_INTRINSIC = Symbol('not an intrinsic');
+/** `Ref: AWS::NoValue`: the property, or list item, is left out. */
+const NO_VALUE = Symbol('AWS::NoValue');
+/** Whether a resolved string holds no value only known after deploy. */
+const isKnown = (text: string) => !text.includes(UNKNOWN) && !text.includes('⟨');

@@ -61,6 +61,7 @@ export class FunctionPipelineStack extends Stack {
     const buildOutput = new codepipeline.Artifact('BuildOutput');
     const sourceAction = new actions.CodeStarConnectionsSourceAction({
       actionName: 'Source',
+      role: this.sourceActionRole(config.repository.connectionArn),
       connectionArn: config.repository.connectionArn,
       owner: config.repository.owner,
       repo: config.repository.name,
@@ -220,6 +221,18 @@ export class FunctionPipelineStack extends Stack {
    * templates keep `Transform: AWS::Serverless-2016-10-31`, and creating a change set that runs a transform also needs
    * CreateChangeSet on the transform itself, or every first deploy is denied.
    */
+  /**
+   * The source action's role. CDK grants `codestar-connections:UseConnection` only, but IAM matches a connection by
+   * the service prefix of its ARN: connections created since July 2024 are `arn:aws:codeconnections:…` and need
+   * `codeconnections:UseConnection`.
+   */
+  private sourceActionRole(connectionArn: string): iam.Role {
+    const role = new iam.Role(this, 'SourceActionRole', { assumedBy: new iam.AccountRootPrincipal(), description: 'CodePipeline source action: reads the repository through its connection' });
+    const service = connectionArn.split(':')[2];
+    if (service !== 'codestar-connections') role.addToPolicy(new iam.PolicyStatement({ actions: [`${service}:UseConnection`], resources: [connectionArn] }));
+    return role;
+  }
+
   private changeSetActionRole(): iam.Role {
     const role = new iam.Role(this, 'ChangeSetActionRole', { assumedBy: new iam.AccountRootPrincipal(), description: 'CodePipeline change-set actions of the application stacks' });
     role.addToPolicy(

@@ -9,6 +9,8 @@ export const SERVICE_LIMITS = {
   actionConfigurationValueChars: 1000,
   /** CodePipeline V2 trigger: at most 8 file-path includes per push filter. */
   triggerFilePathIncludes: 8,
+  /** CodePipeline V2 trigger: each branch or file-path pattern is 1–255 characters. */
+  triggerPatternChars: 255,
   /** CodePipeline: at most 50 stages per pipeline. */
   stagesPerPipeline: 50,
   /** CodePipeline: at most 50 actions per stage. */

@@ -99,16 +99,22 @@ export class ToolingStack extends Stack {
       ],
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    // Code objects must be encrypted with the artifact key: an upload that asks for anything else (SSE-S3, another key,
-    // or no header) is refused. Two statements, because keys within one condition must all match to deny.
-    for (const [key, value] of [['s3:x-amz-server-side-encryption', 'aws:kms'], ['s3:x-amz-server-side-encryption-aws-kms-key-id', this.artifactKey.keyArn]] as const) {
+    // Code objects must be encrypted with the artifact key. An upload without encryption headers gets the bucket's
+    // default (SSE-KMS, the artifact key) — that is also how the parts of a multipart upload arrive, so they must pass.
+    // An upload that names anything else is refused: SSE-S3, another key, or aws:kms without a key id (S3 would use
+    // aws/s3). Two statements, because the keys within one condition must all match to deny.
+    const sse = 's3:x-amz-server-side-encryption';
+    for (const conditions of [
+      { Null: { [sse]: 'false' }, StringNotEquals: { [sse]: 'aws:kms' } },
+      { Null: { [sse]: 'false' }, StringNotEquals: { [`${sse}-aws-kms-key-id`]: this.artifactKey.keyArn } },
+    ]) {
       this.artifactBucket.addToResourcePolicy(
         new iam.PolicyStatement({
           effect: iam.Effect.DENY,
           principals: [new iam.AnyPrincipal()],
           actions: ['s3:PutObject'],
           resources: [this.artifactBucket.arnForObjects(`${FUNCTION_CODE_PREFIX}*`)],
-          conditions: { StringNotEquals: { [key]: value } },
+          conditions,
         }),
       );
     }

@@ -51,8 +51,9 @@ export function parameterRefusal(parameter: CfnParameter, value: string): string
 }
 
 /**
- * What each pipeline's deploy needs of its function's template, checked at synth: the template exists, and it declares
- * the `Stage` parameter that every change set passes (`Stage=<stage name>`) with constraints every stage name meets.
+ * What each pipeline's deploy needs of its function's template, checked at synth: the template exists; it declares the
+ * `Stage` parameter every change set passes (`Stage=<stage name>`), with constraints every stage name meets, and the
+ * `CommitSha` parameter the template configuration passes; every other parameter has a default.
  */
 export function applicationTemplateIssues(config: ReleaseConfig, read: (functionName: string) => CfnTemplate | undefined): FieldIssue[] {
   const issues: FieldIssue[] = [];
@@ -72,6 +73,13 @@ export function applicationTemplateIssues(config: ReleaseConfig, read: (function
       const refusal = parameterRefusal(stage, s.name);
       if (refusal) issues.push({ path: ['stages', stageIndex, 'name'], message: `stage name "${s.name}" ${refusal} in ${path}'s Stage parameter, so CloudFormation would refuse the change set; rename the stage or widen the parameter` });
     });
+    if (!template.Parameters?.CommitSha) {
+      issues.push({ path: ['functions', index, 'name'], message: `${path} has no CommitSha parameter; every deploy passes the commit that built it (the template configuration), so CloudFormation would refuse the change set. Add \`CommitSha: {Type: String}\` under Parameters and use it, e.g. in the function's description` });
+    }
+    for (const [name, parameter] of Object.entries(template.Parameters ?? {})) {
+      if (name === 'Stage' || name === 'CommitSha' || parameter.Default !== undefined) continue;
+      issues.push({ path: ['functions', index, 'name'], message: `${path}'s parameter ${name} has no Default; the pipeline passes only Stage and CommitSha, so CloudFormation would refuse the change set. Give it a Default (derive per-stage values from Stage with Mappings or Conditions)` });
+    }
   });
   return issues;
 }

@@ -30,6 +30,8 @@ describe('release configuration', () => {
     ['an unknown strategy', { ...minimal, functions: [{ name: 'f', strategy: 'Canary50' }] }, 'functions.0.strategy'],
     ['an upper-case function name', { ...minimal, functions: [{ name: 'Orders' }] }, 'functions.0.name: function name must be lower-case'],
     ['duplicate stages', { ...minimal, stages: [{ name: 'prod' }, { name: 'prod' }] }, 'stages.1.name: duplicate name "prod"'],
+    ['a trigger path longer than CodePipeline takes', { ...minimal, sharedPaths: [`${'a/'.repeat(127)}ab`] }, 'sharedPaths.0: a CodePipeline trigger pattern is at most 255 characters'],
+    ['a function name that prefixes another', { ...minimal, functions: [{ name: 'orders-api' }, { name: 'orders' }] }, 'functions.1.name: "orders-" is a prefix of function "orders-api"'],
     ['a wildcard deploy action', { ...minimal, functions: [{ name: 'f', deployPermissions: [{ actions: ['sqs:*'], resources: ['*'], reason: 'because I can' }] }] }, 'functions.0.deployPermissions.0.actions.0: must be a single service:Action, no wildcards'],
     ['a typo in a field', { ...minimal, functions: [{ name: 'f', stratgey: 'AllAtOnce' }] }, 'functions.0: Unrecognized key: "stratgey"'],
     ['a window with no policy', { ...minimal, stages: [{ name: 'prod', deploymentWindow: {} }] }, 'stages.0.deploymentWindow.policy: one of policy or policyParameter is required'],
@@ -152,15 +154,23 @@ describe('application templates at synth', () => {
   });
 
   it('names a stage whose name the template\'s Stage parameter refuses', () => {
-    const issues = applicationTemplateIssues(config, template({ Stage: { Type: 'String', AllowedPattern: '[a-z][a-z0-9-]{0,20}' } }));
+    const issues = applicationTemplateIssues(config, template({ Stage: { Type: 'String', AllowedPattern: '[a-z][a-z0-9-]{0,20}' }, CommitSha: { Type: 'String' } }));
     expect(describeIssues(issues)).toEqual([
       'stages.1.name: stage name "production-eu-central-1" does not match its AllowedPattern [a-z][a-z0-9-]{0,20} in functions/orders-api/template.yaml\'s Stage parameter, so CloudFormation would refuse the change set; rename the stage or widen the parameter',
     ]);
-    expect(describeIssues(applicationTemplateIssues(config, template({ Stage: { Type: 'String', MaxLength: 10 } })))[0]).toMatch(/^stages\.1\.name: .*longer than its MaxLength 10/);
+    expect(describeIssues(applicationTemplateIssues(config, template({ Stage: { Type: 'String', MaxLength: 10 }, CommitSha: { Type: 'String' } })))[0]).toMatch(/^stages\.1\.name: .*longer than its MaxLength 10/);
   });
 
   it('names a function whose template is missing or has no Stage parameter', () => {
     expect(describeIssues(applicationTemplateIssues(config, () => undefined))).toEqual([expect.stringMatching(/^functions\.0\.name: no template at functions\/orders-api\/template\.yaml/)]);
     expect(describeIssues(applicationTemplateIssues(config, template(undefined)))).toEqual([expect.stringMatching(/^functions\.0\.name: .*has no Stage parameter/)]);
+  });
+
+  it('names a template that cannot take the commit, and a parameter the pipeline never passes that has no default', () => {
+    const issues = describeIssues(applicationTemplateIssues(config, template({ Stage: { Type: 'String' }, TableName: { Type: 'String' }, Memory: { Type: 'Number', Default: 512 } })));
+    expect(issues).toEqual([
+      expect.stringMatching(/^functions\.0\.name: functions\/orders-api\/template\.yaml has no CommitSha parameter; .*Add `CommitSha: \{Type: String\}`/),
+      expect.stringMatching(/^functions\.0\.name: functions\/orders-api\/template\.yaml's parameter TableName has no Default; the pipeline passes only Stage and CommitSha/),
+    ]);
   });
 });

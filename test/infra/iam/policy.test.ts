@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UNKNOWN, evaluate, globMatches, type IamStatement } from '../../../infra/iam/policy';
+import { UNKNOWN, evaluate, globMatches, globMightMatch, type IamStatement } from '../../../infra/iam/policy';
 
 const allow = (Action: string | string[], Resource: string | string[], Condition?: IamStatement['Condition']): IamStatement => ({ Effect: 'Allow', Action, Resource, ...(Condition ? { Condition } : {}) });
 
@@ -18,6 +18,21 @@ describe('globMatches', () => {
     expect(globMatches('arn:aws:iam::123456789012:role/lrp-app-orders-api-*', role)).toBe(true);
     expect(globMatches('arn:aws:iam::123456789012:role/lrp-app-orders-api-prod-FunctionRole-?', role)).toBe(false);
     expect(globMatches('arn:aws:iam::123456789012:role/lrp-app-orders-api-prod-FunctionRole-ABC', role)).toBe(false);
+  });
+});
+
+describe('globMightMatch', () => {
+  it.each([
+    ['arn:aws:sqs:*:*:orders', `arn:aws:sqs:eu-central-1:1:${UNKNOWN}`, true],
+    ['arn:aws:sqs:*:*:orders', `arn:aws:sqs:eu-central-1:1:inv${UNKNOWN}-dlq`, false],
+    ['arn:aws:sqs:*:*:orders-?', `arn:aws:sqs:eu-central-1:1:orders${UNKNOWN}`, true],
+    ['a?c', `${UNKNOWN}c`, true],
+    ['abc', `${UNKNOWN}d`, false],
+    ['*x*', `${UNKNOWN}`, true],
+    ['arn:aws:sqs:*:*:invoices-*', 'arn:aws:sqs:eu-central-1:1:invoices-prod', true],
+    ['arn:aws:sqs:*:*:orders', 'arn:aws:sqs:eu-central-1:1:orders-api', false],
+  ])('%s could match %s: %s', (pattern, value, expected) => {
+    expect(globMightMatch(pattern, value)).toBe(expected);
   });
 });
 
@@ -53,6 +68,32 @@ describe('evaluate', () => {
     const odd = { ForAnyValue: { 'aws:TagKeys': 'x' } } as unknown as IamStatement['Condition'];
     expect(evaluate([allow('sqs:GetQueueUrl', '*', odd)], request)).toBe('NOT_ALLOWED');
     expect(evaluate([allow('sqs:GetQueueUrl', '*'), { Effect: 'Deny', Action: '*', Resource: '*', Condition: odd }], request)).toBe('DENIED');
+  });
+
+  it('lets a Deny deny when a value only known after deploy could turn out to be what it names', () => {
+    const queue = { action: 'sqs:GetQueueUrl', resource: `arn:aws:sqs:eu-central-1:123456789012:${UNKNOWN}` };
+    const denyOrders: IamStatement = { Effect: 'Deny', Action: 'sqs:*', Resource: 'arn:aws:sqs:*:*:orders' };
+    expect(evaluate([allow('sqs:*', '*'), denyOrders], queue)).toBe('DENIED');
+    expect(evaluate([allow('sqs:*', '*'), denyOrders], { ...queue, resource: 'arn:aws:sqs:eu-central-1:123456789012:invoices' })).toBe('ALLOWED');
+  });
+
+  it('allows through NotResource only when an unknown value cannot turn out to be excluded', () => {
+    const queue = { action: 'sqs:GetQueueUrl', resource: `arn:aws:sqs:eu-central-1:123456789012:${UNKNOWN}` };
+    expect(evaluate([{ Effect: 'Allow', Action: 'sqs:*', NotResource: 'arn:aws:sqs:*:*:secret' }], queue)).toBe('NOT_ALLOWED');
+    expect(evaluate([{ Effect: 'Allow', Action: 'sqs:*', NotResource: 'arn:aws:sns:*:*:secret' }], queue)).toBe('ALLOWED');
+  });
+
+  it('reads negated operators against an unknown value in the caller\'s disfavour', () => {
+    const request = { action: 'iam:PassRole', resource: 'r', context: { 'iam:PassedToService': `${UNKNOWN}.amazonaws.com` } };
+    const notEc2: IamStatement['Condition'] = { StringNotEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } };
+    expect(evaluate([allow('iam:PassRole', '*', notEc2)], request)).toBe('NOT_ALLOWED');
+    expect(evaluate([allow('iam:PassRole', '*'), { Effect: 'Deny', Action: '*', Resource: '*', Condition: notEc2 }], request)).toBe('DENIED');
+    expect(evaluate([allow('iam:PassRole', '*'), { Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazon.com' } } }], request)).toBe('ALLOWED');
+  });
+
+  it('lets a statement without Action or Resource allow nothing', () => {
+    expect(evaluate([{ Effect: 'Allow', Resource: '*' }], request)).toBe('NOT_ALLOWED');
+    expect(evaluate([{ Effect: 'Allow', Action: '*' }], request)).toBe('NOT_ALLOWED');
   });
 
   it('reads NotAction and NotResource', () => {

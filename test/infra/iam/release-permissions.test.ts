@@ -133,5 +133,23 @@ describe.runIf(requireSamTranslator('the permission sufficiency check'))('GIVEN 
       const findings = checkActionRoles({ env, tooling: sample.tooling, pipeline: { ...pipeline, template: template as unknown as CfnTemplate }, transform: SAM_TRANSFORM });
       expect(findings.map((f) => f.message)).toContainEqual(expect.stringMatching(message));
     });
+
+    it('THEN a connection created since the rename (arn:aws:codeconnections:…) is usable: IAM matches the ARN\'s own service prefix', () => {
+      const connectionArn = 'arn:aws:codeconnections:eu-central-1:123456789012:connection/abc-123';
+      const renamed = release({ ...sampleConfig, functions: sampleConfig.functions.slice(0, 1), repository: { ...sampleConfig.repository, connectionArn } });
+      const fn = renamed.config.functions[0]!.name;
+      const pipeline = renamed.pipeline(fn);
+      expect(checkActionRoles({ env, tooling: renamed.tooling, pipeline, transform: SAM_TRANSFORM }).map((f) => f.message)).toEqual([]);
+
+      const template = structuredClone(pipeline.template) as unknown as Json;
+      for (const resource of Object.values(template.Resources)) {
+        const document = resource.Properties.PolicyDocument as { Statement: { Action: string | string[] }[] } | undefined;
+        if (resource.Type !== 'AWS::IAM::Policy' || !document) continue;
+        for (const st of document.Statement) st.Action = [st.Action].flat().filter((a) => a !== 'codeconnections:UseConnection');
+      }
+      const findings = checkActionRoles({ env, tooling: renamed.tooling, pipeline: { ...pipeline, template: template as unknown as CfnTemplate }, transform: SAM_TRANSFORM });
+      expect(findings.map((f) => f.message)).toContainEqual(expect.stringContaining(`Source/Source: role SourceActionRole`));
+      expect(findings.map((f) => f.message)).toContainEqual(expect.stringContaining('needs codeconnections:UseConnection on arn:aws:codeconnections:${Region}:${Account}:connection/abc-123'));
+    }, 60_000);
   });
 });
