@@ -46,14 +46,14 @@ export default defineReleaseConfig({
       deployPermissions: [
         {
           actions: ['sqs:CreateQueue', 'sqs:DeleteQueue', 'sqs:GetQueueUrl', 'sqs:GetQueueAttributes', 'sqs:SetQueueAttributes', 'sqs:TagQueue', 'sqs:UntagQueue', 'sqs:ListQueueTags'],
-          resources: ['arn:aws:sqs:${Region}:${Account}:invoices-*'],
+          resources: ['arn:aws:sqs:${Region}:${Account}:invoices-${Stage}', 'arn:aws:sqs:${Region}:${Account}:invoices-${Stage}-dlq'],
           reason: 'The template creates the invoice queue and its dead-letter queue.',
           resourceTypes: ['AWS::SQS::Queue'],
         },
         {
           actions: ['lambda:CreateEventSourceMapping', 'lambda:GetEventSourceMapping', 'lambda:UpdateEventSourceMapping', 'lambda:DeleteEventSourceMapping'],
           resources: ['*'],
-          conditions: { ArnLike: { 'lambda:FunctionArn': 'arn:aws:lambda:${Region}:${Account}:function:invoice-worker-*' } },
+          conditions: { ArnLike: { 'lambda:FunctionArn': ['arn:aws:lambda:${Region}:${Account}:function:invoice-worker-${Stage}', 'arn:aws:lambda:${Region}:${Account}:function:invoice-worker-${Stage}:*'] } },
           reason: 'Event source mappings have no ARN until created, so the resource is `*`, narrowed by a condition on the function.',
           resourceTypes: ['AWS::Lambda::EventSourceMapping'],
         },

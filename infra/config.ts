@@ -3,7 +3,15 @@ import { describeIssues, type FieldIssue } from '../deploy-functions/core/issues
 import { AnalysisSchema, DEFAULT_BAKE_MINUTES, StrategySchema } from '../deploy-functions/core/user-parameters';
 import { WindowPolicySchema } from '../deploy-functions/core/window';
 import { stageFunctionName } from '../deploy-functions/core/names';
+import { DEFAULT_APPLICATION_BOUNDARY } from './lib/application-boundary';
 import { SERVICE_LIMITS } from './lib/limits';
+
+/** One IAM action, spelled out. */
+const iamAction = z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9]+$/, 'must be a single service:Action, no wildcards');
+/** IAM and STS calls that change who may do what: never for application templates to claim. */
+const IAM_WRITE = /^(iam:(?!Get|List)|sts:)/i;
+const IAM_WRITE_MESSAGE =
+  'IAM and STS writes cannot be deploy permissions: the template\'s roles are created through the pipeline\'s own grants, which require the application permissions boundary (see the README, "Threat model")';
 
 /** A glob of a V2 pipeline trigger's push filter (a branch or a file path): CodePipeline takes 1–255 characters. */
 const triggerPattern = z.string().min(1).max(SERVICE_LIMITS.triggerPatternChars, `a CodePipeline trigger pattern is at most ${SERVICE_LIMITS.triggerPatternChars} characters`);
@@ -70,12 +78,14 @@ const FunctionSchema = z.strictObject({
     .default({ errors: 5, throttles: 1, durationP99PercentOfTimeout: 90 }),
   /**
    * What CloudFormation may do beyond the function, its role and aliases (which are always allowed) to deploy this
-   * function's template, e.g. its queue or API. `${Region}` and `${Account}` are substituted. @default []
+   * function's template, e.g. its queue or API. `${Partition}`, `${Region}` and `${Account}` are substituted, and a
+   * value naming `${Stage}` becomes one value per stage. IAM writes are refused: roles come only through the
+   * pipeline's own, boundary-guarded grants. @default []
    */
   deployPermissions: z
     .array(
       z.strictObject({
-        actions: z.array(z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9]+$/, 'must be a single service:Action, no wildcards')).min(1),
+        actions: z.array(iamAction.refine((action) => !IAM_WRITE.test(action), IAM_WRITE_MESSAGE)).min(1),
         resources: z.array(z.string().min(1)).min(1),
         /** IAM condition block, e.g. {"ArnLike":{"lambda:FunctionArn":"arn:aws:lambda:${Region}:${Account}:function:orders-api-*"}}. */
         conditions: z.record(z.string(), z.record(z.string(), z.union([z.string(), z.array(z.string())]))).optional(),
@@ -100,6 +110,26 @@ export const ReleaseConfigSchema = z
     repository: RepositorySchema,
     /** Paths whose changes release every function. @default package files, buildspecs, scripts */
     sharedPaths: z.array(triggerPattern).default(['package.json', 'package-lock.json', 'tsconfig.json', 'buildspecs/**', 'scripts/**']),
+    /**
+     * The permissions boundary every role of an application template must carry: the most any function may do.
+     * `${Partition}`, `${Region}`, `${Account}` are substituted. The release pipeline's own bucket, ledger, keys and
+     * deployment functions are always denied. @default DEFAULT_APPLICATION_BOUNDARY (infra/lib/application-boundary.ts)
+     */
+    applicationBoundary: z
+      .strictObject({
+        allow: z
+          .array(
+            z.strictObject({
+              actions: z.array(iamAction.refine((action) => !IAM_WRITE.test(action), 'IAM and STS writes cannot be in the application boundary')).min(1),
+              resources: z.array(z.string().min(1)).min(1),
+              conditions: z.record(z.string(), z.record(z.string(), z.union([z.string(), z.array(z.string())]))).optional(),
+              /** Why functions need it; shown in cdk-nag acknowledgements. */
+              reason: z.string().min(10),
+            }),
+          )
+          .min(1),
+      })
+      .default(() => ({ allow: structuredClone(DEFAULT_APPLICATION_BOUNDARY) })),
     /** LOG_LEVEL of the deployment functions. @default 'INFO' */
     logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
     /** Days build artifacts are kept. @default 30 */
@@ -123,7 +153,11 @@ export const ReleaseConfigSchema = z
     // Each pipeline's roles reach `<function>-*` (its functions, stacks and roles in every stage): `orders` would reach `orders-api`'s.
     config.functions.forEach((fn, index) => {
       const reached = config.functions.find((other) => other.name.startsWith(`${fn.name}-`));
-      if (reached) ctx.addIssue({ code: 'custom', path: ['functions', index, 'name'], message: `"${fn.name}-" is a prefix of function "${reached.name}": the roles of "${fn.name}" (scoped to ${fn.name}-*) would reach its resources; rename one of them` });
+      if (reached) ctx.addIssue({ code: 'custom', path: ['functions', index, 'name'], message: `"${fn.name}-" is a prefix of function "${reached.name}": patterns written for "${fn.name}" (${fn.name}-*) would reach its resources; rename one of them` });
+      // CodePipeline keeps a pipeline's artifacts under the first 20 characters of its name.
+      const folder = pipelineArtifactFolder(fn.name);
+      const sharing = config.functions.find((other, otherIndex) => otherIndex < index && pipelineArtifactFolder(other.name) === folder);
+      if (sharing) ctx.addIssue({ code: 'custom', path: ['functions', index, 'name'], message: `the pipelines of "${sharing.name}" and "${fn.name}" would share the artifact folder "${folder}/" (CodePipeline keeps the first 20 characters of a pipeline's name), so one build could overwrite the other's artifacts; make the names differ within their first ${20 - PIPELINE_NAME_PREFIX.length} characters` });
     });
     config.functions.forEach((fn, index) =>
       config.stages.forEach((stage) => {
@@ -132,6 +166,13 @@ export const ReleaseConfigSchema = z
       }),
     );
   });
+
+/** Every pipeline is named `lrp-<function>`. */
+export const PIPELINE_NAME_PREFIX = 'lrp-';
+/** Where CodePipeline keeps a pipeline's artifacts in the bucket: the first 20 characters of the pipeline's name. */
+export function pipelineArtifactFolder(functionName: string): string {
+  return `${PIPELINE_NAME_PREFIX}${functionName}`.slice(0, 20);
+}
 
 /** The configuration as users write it (defaults optional). */
 export type ReleaseConfigInput = z.input<typeof ReleaseConfigSchema>;

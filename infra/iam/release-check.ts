@@ -7,11 +7,13 @@ import type { FunctionConfig } from '../config';
 import type { CfnTemplate } from '../templates/application-template';
 import { handlerPermissions } from './handler-permissions';
 import { pipelineActionRequirements } from './pipeline-requirements';
-import { UNKNOWN, evaluate } from './policy';
+import { UNKNOWN, evaluate, type IamStatement } from './policy';
 import { RESOURCE_MODELS } from './resource-models';
 import { missingPermissions, requirementsOf, statementsOfRole, type Requirement } from './sufficiency';
 import { TemplateValues, type StackContext } from './template-values';
 import { applicationStackName } from '../../deploy-functions/core/names';
+import { APPLICATION_BOUNDARY_NAME } from '../lib/application-boundary';
+import { BOUNDED_ROLE_ACTIONS } from '../lib/deployment-role';
 
 /** Where the release is deployed. */
 export interface ReleaseEnvironment {
@@ -45,6 +47,24 @@ export function exportsOf(stack: SynthesizedStack, env: ReleaseEnvironment): Rec
   const resolver = values(stack, env);
   const outputs = (stack.template.Outputs ?? {}) as Record<string, { Value: unknown; Export?: { Name: unknown } }>;
   return Object.fromEntries(Object.values(outputs).flatMap((o) => (o.Export ? [[resolver.string(o.Export.Name), resolver.string(o.Value)]] : [])));
+}
+
+/**
+ * Every role of a pipeline stack with its statements, intrinsics resolved against the tooling stack's exports (values
+ * only known after deploy read as stable symbols): what security tests evaluate requests against.
+ */
+export function rolesOf(pipeline: SynthesizedStack, tooling: SynthesizedStack, env: ReleaseEnvironment): Map<string, IamStatement[]> {
+  const resolver = values(pipeline, env, exportsOf(tooling, env));
+  return new Map(
+    Object.entries(pipeline.template.Resources)
+      .filter(([, resource]) => resource.Type === 'AWS::IAM::Role')
+      .map(([logicalId]) => [logicalId, statementsOfRole(resolver, logicalId)]),
+  );
+}
+
+/** What a `Fn::GetAtt` of a tooling stack resource resolves to, as `rolesOf` sees it. */
+export function toolingAttribute(tooling: SynthesizedStack, env: ReleaseEnvironment, logicalId: string, attribute: string): string {
+  return values(tooling, env).getAtt(logicalId, attribute);
 }
 
 /** A packaged template as `npm run package` leaves it: every function's code in the artifact bucket under its prefix. */
@@ -124,8 +144,11 @@ function claimedTypeFindings(fn: FunctionConfig, fnIndex: number, templates: rea
 function cloudFormationFinding(miss: Requirement & { decision: string }, stackName: string, fn: FunctionConfig, fnIndex: number, env: ReleaseEnvironment, pipelineStack: string): Finding {
   const need = `${stackName}: ${miss.logicalId} (${miss.type}) needs ${miss.action} on ${suggestedResource(miss.resource, env)}${miss.context && Object.keys(miss.context).length ? ` with ${JSON.stringify(miss.context)}` : ''} for its ${miss.handlers.join('/')} handler${miss.handlers.length > 1 ? 's' : ''}`;
   const verb = miss.decision === 'DENIED' ? 'explicitly denies it' : 'does not allow it';
-  const fix = BUILT_IN_TYPES.has(miss.type)
-    ? `the CloudFormation role that infra/lib/function-pipeline-stack.ts builds for every function should grant it`
+  const unbounded = miss.type === 'AWS::IAM::Role' && BOUNDED_ROLE_ACTIONS.includes(miss.action);
+  const fix = unbounded
+    ? `the role must carry the application permissions boundary: set \`PermissionsBoundary: !Sub arn:\${AWS::Partition}:iam::\${AWS::AccountId}:policy/${APPLICATION_BOUNDARY_NAME}\` on ${miss.logicalId} (for a SAM function, on the function or in Globals)`
+    : BUILT_IN_TYPES.has(miss.type)
+    ? `the CloudFormation role that infra/lib/deployment-role.ts builds for every function should grant it`
     : `add to functions.${fnIndex}.deployPermissions (${fn.name}) in release.config.ts: { actions: ['${miss.action}'], resources: ['${suggestedResource(miss.resource, env)}'], reason: '…' }`;
   return { where: `${stackName}/${miss.logicalId}`, message: `${need}; the CloudFormation role of ${pipelineStack} ${verb}: ${fix}` };
 }

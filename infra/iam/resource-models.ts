@@ -126,6 +126,7 @@ const eventSourceMapping: ResourceModel = {
   },
 };
 
+const BOUNDARY_CONTEXT_ACTIONS = new Set(['iam:CreateRole', 'iam:PutRolePolicy', 'iam:AttachRolePolicy', 'iam:PutRolePermissionsBoundary', 'iam:DetachRolePolicy', 'iam:DeleteRolePolicy']);
 const roleName = (r: ModelInput) => str(r.properties.RoleName) ?? r.generated(64);
 const iamRole: ResourceModel = {
   ref: roleName,
@@ -133,7 +134,8 @@ const iamRole: ResourceModel = {
   attributes: { Arn: (r) => iamRole.arn(r), RoleId: (r) => r.unknown('id') },
   targets(action, r) {
     const boundary = str(r.properties.PermissionsBoundary);
-    const context = boundary ? { 'iam:PermissionsBoundary': boundary } : undefined;
+    // IAM puts the role's boundary in the request context of the calls that can change its permissions.
+    const context = boundary && BOUNDARY_CONTEXT_ACTIONS.has(action) ? { 'iam:PermissionsBoundary': boundary } : undefined;
     const self = [{ resource: this.arn(r), ...(context ? { context } : {}) }];
     switch (action) {
       case 'iam:AttachRolePolicy':
@@ -144,8 +146,10 @@ const iamRole: ResourceModel = {
       case 'iam:DeleteRolePolicy':
         return only(has(r, 'Policies'), self);
       case 'iam:PutRolePermissionsBoundary':
-      case 'iam:DeleteRolePermissionsBoundary':
         return only(boundary !== undefined, self);
+      case 'iam:DeleteRolePermissionsBoundary':
+        // The update handler calls it only to remove a boundary, which the pipelines never allow.
+        return [];
     }
     return self;
   },

@@ -1,4 +1,4 @@
-import { ArnFormat, CfnCapabilities, Duration, Stack, Tags, Validations, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnCapabilities, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
@@ -12,10 +12,14 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { PACKAGED_DIR, packagedTemplateFile, templateConfigurationFile } from '../../scripts/lib/package';
 import type { ReleaseConfig } from '../config';
+import { applicationBoundaryArn } from './application-boundary';
+import { createBuildProject } from './build-project';
+import { createDeploymentRole } from './deployment-role';
 import { checkActionConfigurationValue } from './limits';
+import { createLiveAliasAlarms } from './live-alarms';
+import { createPipelineDashboard } from './pipeline-dashboard';
 import { DeploymentFunction, HOTFIX_REASON_VARIABLE, NO_HOTFIX_REASON, type PipelinePlan, type PlannedAction } from './release-plan';
-import { BUILD_CACHE_PREFIX, FUNCTION_CODE_PREFIX, PIPELINE_ARTIFACT_PREFIX, deploymentFunctionName, type ToolingStack } from './tooling-stack';
-import { generatedAlarmName } from '../../deploy-functions/core/names';
+import { PIPELINE_ARTIFACT_PREFIX, deploymentFunctionName, type ToolingStack } from './tooling-stack';
 
 /** The transform SAM templates declare; the packaged templates keep it. */
 export const SAM_TRANSFORM = 'Serverless-2016-10-31';
@@ -69,8 +73,8 @@ export class FunctionPipelineStack extends Stack {
       output: source,
       variablesNamespace: 'SourceVariables',
     });
-    const project = this.buildProject(fn.name, artifactBucket, artifactKey);
-    const cfnRole = this.deploymentRole(fn, artifactBucket, artifactKey);
+    const project = createBuildProject(this, fn.name, artifactBucket, artifactKey);
+    const cfnRole = createDeploymentRole(this, 'CloudFormationRole', { fn, stages: config.stages.map((stage) => stage.name), artifactBucket, artifactKey, boundaryArn: applicationBoundaryArn(this) });
     const changeSetRole = this.changeSetActionRole();
 
     this.pipeline = new codepipeline.Pipeline(this, 'Pipeline', {
@@ -108,8 +112,8 @@ export class FunctionPipelineStack extends Stack {
       this.pipeline.addStage({ stageName: stage.name, actions: rendered });
     }
 
-    for (const managed of plan.managedFunctions) this.alarms.push(...this.liveAliasAlarms(managed.functionName, fn));
-    this.dashboard(fn.name, plan, tooling);
+    for (const managed of plan.managedFunctions) this.alarms.push(...createLiveAliasAlarms(this, managed.functionName, fn));
+    createPipelineDashboard(this, { fnName: fn.name, plan, tooling, alarms: this.alarms });
     this.node.addValidation({ validate: () => this.actionConfigurationIssues() });
   }
 
@@ -195,32 +199,6 @@ export class FunctionPipelineStack extends Stack {
     }
   }
 
-  private buildProject(fnName: string, artifactBucket: s3.IBucket, artifactKey: kms.IKey): codebuild.PipelineProject {
-    const projectName = `lrp-${fnName}-build`;
-    const project = new codebuild.PipelineProject(this, 'Build', {
-      projectName,
-      description: `Lint, typecheck, unit-test, bundle and package ${fnName} (buildspecs/build.yml)`,
-      buildSpec: codebuild.BuildSpec.fromSourceFilename('buildspecs/build.yml'),
-      environment: { buildImage: codebuild.LinuxBuildImage.STANDARD_7_0, computeType: codebuild.ComputeType.SMALL },
-      environmentVariables: { FUNCTION_NAME: { value: fnName }, ARTIFACT_BUCKET: { value: artifactBucket.bucketName }, ARTIFACT_KEY_ARN: { value: artifactKey.keyArn } },
-      cache: codebuild.Cache.bucket(artifactBucket, { prefix: `${BUILD_CACHE_PREFIX}${fnName}` }),
-      encryptionKey: artifactKey,
-      timeout: Duration.minutes(30),
-    });
-    // The buildspec's `unit-tests` report lands in this group (CodeBuild names it <project>-<report>).
-    const reports = new codebuild.ReportGroup(this, 'UnitTestReports', { reportGroupName: `${projectName}-unit-tests`, type: codebuild.ReportGroupType.TEST });
-    reports.grantWrite(project);
-    // `npm run package` uploads the function's code under functions/<name>/.
-    artifactBucket.grantReadWrite(project, `${FUNCTION_CODE_PREFIX}${fnName}/*`);
-    Validations.of(project).acknowledge({ id: 'AwsSolutions-CB4', reason: 'The project encrypts with the pipeline artifact KMS key (encryptionKey is set).' });
-    return project;
-  }
-
-  /**
-   * The role the pipeline's change-set actions run as. CDK grants what each action does to its stack; the packaged
-   * templates keep `Transform: AWS::Serverless-2016-10-31`, and creating a change set that runs a transform also needs
-   * CreateChangeSet on the transform itself, or every first deploy is denied.
-   */
   /**
    * The source action's role. CDK grants `codestar-connections:UseConnection` only, but IAM matches a connection by
    * the service prefix of its ARN: connections created since July 2024 are `arn:aws:codeconnections:…` and need
@@ -233,6 +211,11 @@ export class FunctionPipelineStack extends Stack {
     return role;
   }
 
+  /**
+   * The role the pipeline's change-set actions run as. CDK grants what each action does to its stack; the packaged
+   * templates keep `Transform: AWS::Serverless-2016-10-31`, and creating a change set that runs a transform also needs
+   * CreateChangeSet on the transform itself, or every first deploy is denied.
+   */
   private changeSetActionRole(): iam.Role {
     const role = new iam.Role(this, 'ChangeSetActionRole', { assumedBy: new iam.AccountRootPrincipal(), description: 'CodePipeline change-set actions of the application stacks' });
     role.addToPolicy(
@@ -242,113 +225,5 @@ export class FunctionPipelineStack extends Stack {
       }),
     );
     return role;
-  }
-
-  /** The role CloudFormation deploys this function's stacks with: only the resources those templates create. */
-  private deploymentRole(fn: ReleaseConfig['functions'][number], artifactBucket: s3.IBucket, artifactKey: kms.IKey): iam.Role {
-    const fnName = fn.name;
-    const role = new iam.Role(this, 'CloudFormationRole', {
-      assumedBy: new iam.ServicePrincipal('cloudformation.amazonaws.com'),
-      description: `CloudFormation execution role for the ${fnName} application stacks`,
-    });
-    const functions = this.formatArn({ service: 'lambda', resource: 'function', resourceName: `${fnName}-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: [
-          'lambda:CreateFunction', 'lambda:DeleteFunction', 'lambda:GetFunction', 'lambda:GetFunctionConfiguration', 'lambda:UpdateFunctionCode',
-          'lambda:UpdateFunctionConfiguration', 'lambda:PublishVersion', 'lambda:ListVersionsByFunction', 'lambda:CreateAlias', 'lambda:UpdateAlias',
-          'lambda:DeleteAlias', 'lambda:GetAlias', 'lambda:AddPermission', 'lambda:RemovePermission', 'lambda:GetPolicy', 'lambda:TagResource',
-          'lambda:UntagResource', 'lambda:ListTags',
-          // Reads the Function, Version and Alias handlers make on every create, read and update (registry schemas).
-          'lambda:GetFunctionCodeSigningConfig', 'lambda:GetRuntimeManagementConfig', 'lambda:GetFunctionRecursionConfig', 'lambda:GetFunctionScalingConfig',
-          'lambda:GetProvisionedConcurrencyConfig',
-        ],
-        resources: [functions, `${functions}:*`],
-      }),
-    );
-    // SAM names the function's role after the stack: lrp-app-<function>-<stage>-FunctionRole-<suffix>.
-    const roles = this.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: `lrp-app-${fnName}-*` });
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: [
-          'iam:CreateRole', 'iam:DeleteRole', 'iam:GetRole', 'iam:PassRole', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy',
-          'iam:GetRolePolicy', 'iam:TagRole', 'iam:UntagRole', 'iam:ListRoleTags', 'iam:UpdateRole', 'iam:UpdateRoleDescription', 'iam:UpdateAssumeRolePolicy',
-          // Without these the delete handler cannot remove the role, and a failed first create ends in ROLLBACK_FAILED.
-          'iam:ListAttachedRolePolicies', 'iam:ListRolePolicies',
-        ],
-        resources: [roles],
-      }),
-    );
-    artifactBucket.grantRead(role, `${FUNCTION_CODE_PREFIX}${fnName}/*`);
-    artifactKey.grantDecrypt(role);
-    const substitute = (text: string) => text.replaceAll('${Region}', this.region).replaceAll('${Account}', this.account);
-    for (const extra of fn.deployPermissions) {
-      role.addToPolicy(
-        new iam.PolicyStatement({
-          actions: extra.actions,
-          resources: extra.resources.map(substitute),
-          ...(extra.conditions
-            ? { conditions: Object.fromEntries(Object.entries(extra.conditions).map(([op, keys]) => [op, Object.fromEntries(Object.entries(keys).map(([k, v]) => [k, Array.isArray(v) ? v.map(substitute) : substitute(v)]))])) }
-            : {}),
-        }),
-      );
-    }
-    return role;
-  }
-
-  /** Errors, Throttles and Duration p99 on a managed function's `live` alias, named so the engine can find them. */
-  private liveAliasAlarms(functionName: string, fn: ReleaseConfig['functions'][number]): cloudwatch.Alarm[] {
-    const dimensionsMap = { FunctionName: functionName, Resource: `${functionName}:live` };
-    const metric = (metricName: string, statistic: string) => new cloudwatch.Metric({ namespace: 'AWS/Lambda', metricName, dimensionsMap, statistic, period: Duration.minutes(1) });
-    const specs = [
-      { metric: 'errors', m: metric('Errors', 'Sum'), threshold: fn.alarmThresholds.errors, periods: 1 },
-      { metric: 'throttles', m: metric('Throttles', 'Sum'), threshold: fn.alarmThresholds.throttles, periods: 1 },
-      { metric: 'duration-p99', m: metric('Duration', 'p99'), threshold: (fn.timeoutSeconds * 1000 * fn.alarmThresholds.durationP99PercentOfTimeout) / 100, periods: 3 },
-    ];
-    return specs.map((spec) => {
-      const alarm = new cloudwatch.Alarm(this, `${functionName}-${spec.metric}`, {
-        alarmName: generatedAlarmName(functionName, 'live', spec.metric),
-        alarmDescription: `${spec.metric} of ${functionName}:live; an ALARM during a rollout or bake window rolls the release back`,
-        metric: spec.m,
-        threshold: spec.threshold,
-        evaluationPeriods: spec.periods,
-        datapointsToAlarm: Math.min(spec.periods, 2),
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      Tags.of(alarm).add('lrp:function', functionName);
-      Tags.of(alarm).add('lrp:alias', 'live');
-      return alarm;
-    });
-  }
-
-  private dashboard(fnName: string, plan: PipelinePlan, tooling: ToolingStack): void {
-    const widgets: cloudwatch.IWidget[][] = [];
-    for (const { functionName } of plan.managedFunctions) {
-      const byVersion = (metricName: string) =>
-        new cloudwatch.MathExpression({
-          expression: `SEARCH('{AWS/Lambda,ExecutedVersion,FunctionName,Resource} MetricName="${metricName}" FunctionName="${functionName}"', 'Sum', 60)`,
-          label: metricName,
-          usingMetrics: {},
-        });
-      const aliasTraffic = (alias: string) =>
-        new cloudwatch.Metric({ namespace: 'AWS/Lambda', metricName: 'Invocations', dimensionsMap: { FunctionName: functionName, Resource: `${functionName}:${alias}` }, statistic: 'Sum', period: Duration.minutes(1), label: alias });
-      widgets.push([
-        new cloudwatch.GraphWidget({ title: `${functionName}: invocations per executed version`, left: [byVersion('Invocations')], width: 8 }),
-        new cloudwatch.GraphWidget({ title: `${functionName}: errors per executed version`, left: [byVersion('Errors')], width: 8 }),
-        new cloudwatch.GraphWidget({ title: `${functionName}: alias traffic`, left: [aliasTraffic('live'), aliasTraffic('candidate')], width: 8 }),
-      ]);
-    }
-    widgets.push([new cloudwatch.AlarmStatusWidget({ title: `${fnName}: live alias alarms`, alarms: this.alarms, width: 12 })]);
-    widgets.push([
-      new cloudwatch.GraphWidget({
-        title: 'Deployment function errors',
-        left: Object.keys(tooling.functions).map((name) =>
-          new cloudwatch.Metric({ namespace: 'AWS/Lambda', metricName: 'Errors', dimensionsMap: { FunctionName: deploymentFunctionName(name as DeploymentFunction) }, statistic: 'Sum', period: Duration.minutes(1), label: name }),
-        ),
-        width: 12,
-      }),
-    ]);
-    new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: `lrp-${fnName}`, widgets });
   }
 }

@@ -18,7 +18,7 @@ export const IAM5_ACKNOWLEDGEMENTS: readonly NagAcknowledgement[] = [
     rule: 'AwsSolutions-IAM5',
     finding: /^Resource::\*$/,
     reason:
-      'Only for APIs without resource-level permissions: CodePipeline PutJobSuccessResult/PutJobFailureResult, CloudWatch DescribeAlarms/GetMetricData, X-Ray PutTraceSegments/PutTelemetryRecords, lambda:ListFunctions (CodePipeline Lambda actions), and event source mappings, which are narrowed by a lambda:FunctionArn condition.',
+      'Only for APIs without resource-level permissions: CodePipeline PutJobSuccessResult/PutJobFailureResult, CloudWatch DescribeAlarms/GetMetricData/PutMetricData, X-Ray PutTraceSegments/PutTelemetryRecords, lambda:ListFunctions (CodePipeline Lambda actions), VPC network interfaces (in the application boundary, a ceiling rather than a grant), and event source mappings, which are narrowed by a lambda:FunctionArn condition.',
   },
   { rule: 'AwsSolutions-IAM5', finding: /^Resource::arn:[\w-]+:lambda:[^:]*:[^:]*:function:[\w-]+:\*$/, reason: 'Versions and aliases (the `:*` qualifiers) of one named function.' },
   { rule: 'AwsSolutions-IAM5', finding: /^Resource::arn:[\w-]+:lambda:[^:]*:[^:]*:function:[\w-]+-\*(:\*)?$/, reason: 'The stage functions `<function>-<stage>` of one configured function, deployed by that function\'s own CloudFormation role.' },
@@ -29,22 +29,33 @@ export const IAM5_ACKNOWLEDGEMENTS: readonly NagAcknowledgement[] = [
 ];
 
 function escape(text: string): string {
-  return text.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** Acknowledgements for each function's declared deploy permissions, with the reason written in the configuration. */
+/**
+ * A finding pattern for a configured resource: its `*` stands for itself (cdk-nag shows the resource as written),
+ * its placeholders for whatever they are filled with.
+ */
+function configuredResource(resource: string): RegExp {
+  const pattern = escape(resource)
+    .replaceAll('\\$\\{Partition\\}', '[\\w-]+')
+    .replaceAll('\\$\\{Region\\}', '[^:]*')
+    .replaceAll('\\$\\{Account\\}', '[^:]*')
+    .replaceAll('\\$\\{Stage\\}', '[a-z0-9-]+');
+  return new RegExp(`^Resource::${pattern}$`);
+}
+
+/**
+ * Acknowledgements for each function's declared deploy permissions and for the application boundary's statements,
+ * with the reason written in the configuration.
+ */
 export function configuredAcknowledgements(config: ReleaseConfig): NagAcknowledgement[] {
-  return config.functions.flatMap((fn) =>
-    fn.deployPermissions.flatMap((permission) =>
-      permission.resources
-        .filter((resource) => resource.includes('*'))
-        .map((resource) => ({
-          rule: 'AwsSolutions-IAM5',
-          finding: new RegExp(`^Resource::${escape(resource).replaceAll('\\$\\{Region\\}', '[^:]*').replaceAll('\\$\\{Account\\}', '[^:]*').replaceAll('*', '.*')}$`),
-          reason: `${fn.name}: ${permission.reason}`,
-        })),
-    ),
-  );
+  const acknowledge = (resources: readonly string[], reason: string) =>
+    resources.filter((resource) => resource.includes('*')).map((resource) => ({ rule: 'AwsSolutions-IAM5', finding: configuredResource(resource), reason }));
+  return [
+    ...config.functions.flatMap((fn) => fn.deployPermissions.flatMap((permission) => acknowledge(permission.resources, `${fn.name}: ${permission.reason}`))),
+    ...config.applicationBoundary.allow.flatMap((statement) => acknowledge(statement.resources, `application boundary, a ceiling rather than a grant: ${statement.reason}`)),
+  ];
 }
 
 /** The findings of a cdk-nag report that no acknowledgement covers. */

@@ -14,6 +14,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { DEFAULT_LEDGER_TABLE } from '../../deploy-functions/core/ledger';
 import type { ReleaseConfig } from '../config';
+import { createApplicationBoundary } from './application-boundary';
 import { DeploymentFunction } from './release-plan';
 import { METRICS_NAMESPACE, stageFunctionName } from '../../deploy-functions/core/names';
 
@@ -60,6 +61,8 @@ const SIZING: Record<DeploymentFunction, { timeout: Duration; memorySize: number
 export class ToolingStack extends Stack {
   readonly artifactKey: kms.Key;
   readonly artifactBucket: s3.Bucket;
+  /** The permissions boundary of every role an application template creates (`lrp-app-boundary`). */
+  readonly applicationBoundary: iam.ManagedPolicy;
   readonly ledger: dynamodb.Table;
   readonly topicKey: kms.Key;
   readonly topic: sns.Topic;
@@ -146,6 +149,14 @@ export class ToolingStack extends Stack {
       retentionPeriod: Duration.days(14),
     });
     Validations.of(this.rollbackDeadLetters).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of the rollback function and its EventBridge rule.' });
+
+    // The ceiling of every role an application template creates; the pipelines' CloudFormation roles require it.
+    this.applicationBoundary = createApplicationBoundary(this, 'ApplicationBoundary', config.applicationBoundary.allow, {
+      artifactBucketArn: this.artifactBucket.bucketArn,
+      ledgerTableArn: this.ledger.tableArn,
+      keyArns: [this.artifactKey.keyArn, this.topicKey.keyArn],
+      deploymentFunctionsArn: this.formatArn({ service: 'lambda', resource: 'function', resourceName: deploymentFunctionName('*' as DeploymentFunction), arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+    });
 
     this.functions = {
       // CodePipeline invokes it asynchronously: an event older than 15 minutes (a late duplicate) is dropped.

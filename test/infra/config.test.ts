@@ -32,6 +32,8 @@ describe('release configuration', () => {
     ['duplicate stages', { ...minimal, stages: [{ name: 'prod' }, { name: 'prod' }] }, 'stages.1.name: duplicate name "prod"'],
     ['a trigger path longer than CodePipeline takes', { ...minimal, sharedPaths: [`${'a/'.repeat(127)}ab`] }, 'sharedPaths.0: a CodePipeline trigger pattern is at most 255 characters'],
     ['a function name that prefixes another', { ...minimal, functions: [{ name: 'orders-api' }, { name: 'orders' }] }, 'functions.1.name: "orders-" is a prefix of function "orders-api"'],
+    ['an IAM write in deploy permissions', { ...minimal, functions: [{ name: 'f', deployPermissions: [{ actions: ['iam:AttachRolePolicy'], resources: ['*'], reason: 'because I can' }] }] }, 'functions.0.deployPermissions.0.actions.0: IAM and STS writes cannot be deploy permissions'],
+    ['an IAM write in the application boundary', { ...minimal, applicationBoundary: { allow: [{ actions: ['iam:PassRole'], resources: ['*'], reason: 'because I can' }] } }, 'applicationBoundary.allow.0.actions.0: IAM and STS writes cannot be in the application boundary'],
     ['a wildcard deploy action', { ...minimal, functions: [{ name: 'f', deployPermissions: [{ actions: ['sqs:*'], resources: ['*'], reason: 'because I can' }] }] }, 'functions.0.deployPermissions.0.actions.0: must be a single service:Action, no wildcards'],
     ['a typo in a field', { ...minimal, functions: [{ name: 'f', stratgey: 'AllAtOnce' }] }, 'functions.0: Unrecognized key: "stratgey"'],
     ['a window with no policy', { ...minimal, stages: [{ name: 'prod', deploymentWindow: {} }] }, 'stages.0.deploymentWindow.policy: one of policy or policyParameter is required'],

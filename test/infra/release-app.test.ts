@@ -297,7 +297,7 @@ describe('GIVEN the repository release configuration', () => {
 
 describe('GIVEN fifty functions', () => {
   it('THEN every IAM policy stays within IAM\'s size limits (inline 10,240, managed 6,144 characters)', () => {
-    const many = synthRelease({ ...sampleConfig, functions: Array.from({ length: 50 }, (_, i) => ({ name: `function-number-${String(i).padStart(3, '0')}` })) });
+    const many = synthRelease({ ...sampleConfig, functions: Array.from({ length: 50 }, (_, i) => ({ name: `number-${String(i).padStart(3, '0')}-function` })) });
     const { tooling: big } = templatesOf(many);
     const sizes = (type: string) => Object.values(big.findResources(type)).map((r) => JSON.stringify((r.Properties as { PolicyDocument: unknown }).PolicyDocument).length);
     expect(Math.max(...sizes('AWS::IAM::Policy'))).toBeLessThanOrEqual(10_240);

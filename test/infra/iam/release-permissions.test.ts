@@ -99,6 +99,18 @@ describe.runIf(requireSamTranslator('the permission sufficiency check'))('GIVEN 
     }, 60_000);
   });
 
+  describe('WHEN a template\'s function has no permissions boundary', () => {
+    it('THEN the check names the role, the call the boundary condition refuses, and the property to set', () => {
+      const template = structuredClone(readApplicationTemplate(root, 'orders-api')!) as unknown as { Resources: Record<string, { Properties: Record<string, unknown> }> };
+      delete template.Resources.Function!.Properties.PermissionsBoundary;
+      const unbounded = translateSam(asPackaged(template as unknown as CfnTemplate, 'orders-api'), { region: env.region, parameters: { Stage: 'prod', CommitSha: 'abc' } });
+      const { findings } = checkCloudFormationRole({ env, tooling: sample.tooling, pipeline: sample.pipeline('orders-api'), fn: sample.config.functions[0]!, fnIndex: 0, stages: ['prod'], translated: () => unbounded });
+      expect(findings.map((f) => f.message)).toContainEqual(
+        expect.stringMatching(/FunctionRole \(AWS::IAM::Role\) needs iam:CreateRole on arn:aws:iam::\$\{Account\}:role\/lrp-app-orders-api-prod-FunctionRole-\*.*must carry the application permissions boundary: set `PermissionsBoundary: !Sub arn:\$\{AWS::Partition\}:iam::\$\{AWS::AccountId\}:policy\/lrp-app-boundary`/),
+      );
+    }, 60_000);
+  });
+
   describe('WHEN the CloudFormation role the pipeline stack builds lacks a permission the SAM function role needs to be deleted', () => {
     it('THEN the check names it as the pipeline stack\'s to grant', () => {
       const pipeline = sample.pipeline('orders-api');
@@ -109,7 +121,7 @@ describe.runIf(requireSamTranslator('the permission sufficiency check'))('GIVEN 
       }
       const { findings } = checkCloudFormationRole({ env, tooling: sample.tooling, pipeline: { ...pipeline, template: template as unknown as CfnTemplate }, fn: sample.config.functions[0]!, fnIndex: 0, stages: ['prod'], translated: translated('orders-api') });
       expect(findings.map((f) => f.message)).toContainEqual(
-        expect.stringMatching(/FunctionRole \(AWS::IAM::Role\) needs iam:ListAttachedRolePolicies on arn:aws:iam::\$\{Account\}:role\/lrp-app-orders-api-prod-FunctionRole-\* for its read\/delete handlers.*infra\/lib\/function-pipeline-stack\.ts/),
+        expect.stringMatching(/FunctionRole \(AWS::IAM::Role\) needs iam:ListAttachedRolePolicies on arn:aws:iam::\$\{Account\}:role\/lrp-app-orders-api-prod-FunctionRole-\* for its read\/delete handlers.*infra\/lib\/deployment-role\.ts/),
       );
     }, 60_000);
   });

@@ -1,0 +1,87 @@
+import { ArnFormat, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
+import { applicationStackName, stageFunctionName } from '../../deploy-functions/core/names';
+import type { FunctionConfig } from '../config';
+import { perStage } from './placeholders';
+import { FUNCTION_CODE_PREFIX } from './tooling-stack';
+
+/** Props of one function's CloudFormation execution role. */
+export interface DeploymentRoleProps {
+  readonly fn: FunctionConfig;
+  /** The stage names the function is deployed to. */
+  readonly stages: readonly string[];
+  readonly artifactBucket: s3.IBucket;
+  readonly artifactKey: kms.IKey;
+  /** The permissions boundary every role the templates create must carry. */
+  readonly boundaryArn: string;
+}
+
+/** Lambda calls the Function, Version and Alias handlers make (registry schemas), on the stage functions only. */
+const FUNCTION_ACTIONS = [
+  'lambda:CreateFunction', 'lambda:DeleteFunction', 'lambda:GetFunction', 'lambda:GetFunctionConfiguration', 'lambda:UpdateFunctionCode', 'lambda:UpdateFunctionConfiguration',
+  'lambda:PublishVersion', 'lambda:ListVersionsByFunction', 'lambda:CreateAlias', 'lambda:UpdateAlias', 'lambda:DeleteAlias', 'lambda:GetAlias', 'lambda:AddPermission',
+  'lambda:RemovePermission', 'lambda:GetPolicy', 'lambda:TagResource', 'lambda:UntagResource', 'lambda:ListTags', 'lambda:GetFunctionCodeSigningConfig',
+  'lambda:GetRuntimeManagementConfig', 'lambda:GetFunctionRecursionConfig', 'lambda:GetFunctionScalingConfig', 'lambda:GetProvisionedConcurrencyConfig',
+];
+/** Role calls that add no permission: reads, tags, deletes, and what the delete handler needs (or a failed first create ends in ROLLBACK_FAILED). */
+const ROLE_ACTIONS = [
+  'iam:GetRole', 'iam:GetRolePolicy', 'iam:ListAttachedRolePolicies', 'iam:ListRolePolicies', 'iam:ListRoleTags', 'iam:TagRole', 'iam:UntagRole', 'iam:UpdateRole',
+  'iam:UpdateRoleDescription', 'iam:UpdateAssumeRolePolicy', 'iam:DeleteRole', 'iam:DetachRolePolicy', 'iam:DeleteRolePolicy',
+];
+/** Role calls that can add permissions: allowed only while the role carries the application boundary. */
+export const BOUNDED_ROLE_ACTIONS = ['iam:CreateRole', 'iam:PutRolePolicy', 'iam:AttachRolePolicy', 'iam:PutRolePermissionsBoundary'];
+
+/**
+ * The role CloudFormation deploys one function's stacks with. It names exactly that function's resources in each
+ * stage (`<function>-<stage>`, roles `lrp-app-<function>-<stage>-…`), so no pattern of one function matches another's.
+ * Roles are created and changed only with the application boundary attached, never lose it, and are passed only to
+ * Lambda. A push to the release branch can therefore give a function at most what the boundary allows.
+ */
+export function createDeploymentRole(scope: Construct, id: string, props: DeploymentRoleProps): iam.Role {
+  const stack = Stack.of(scope);
+  const { fn, stages, boundaryArn } = props;
+  const role = new iam.Role(scope, id, { assumedBy: new iam.ServicePrincipal('cloudformation.amazonaws.com'), description: `CloudFormation execution role for the ${fn.name} application stacks` });
+
+  const functions = stages.flatMap((stage) => {
+    const arn = stack.formatArn({ service: 'lambda', resource: 'function', resourceName: stageFunctionName(fn.name, stage), arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    return [arn, `${arn}:*`];
+  });
+  role.addToPolicy(new iam.PolicyStatement({ actions: FUNCTION_ACTIONS, resources: functions }));
+
+  // SAM names a function's role after its stack: lrp-app-<function>-<stage>-<LogicalId>Role-<suffix>.
+  const roles = stages.map((stage) => stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: `${applicationStackName(fn.name, stage)}-*` }));
+  role.addToPolicy(new iam.PolicyStatement({ actions: ROLE_ACTIONS, resources: roles }));
+  role.addToPolicy(new iam.PolicyStatement({ actions: BOUNDED_ROLE_ACTIONS, resources: roles, conditions: { StringEquals: { 'iam:PermissionsBoundary': boundaryArn } } }));
+  role.addToPolicy(new iam.PolicyStatement({ actions: ['iam:PassRole'], resources: roles, conditions: { StringEquals: { 'iam:PassedToService': 'lambda.amazonaws.com' } } }));
+  // Never without the boundary, never a changed boundary: whatever else a policy of this role grants.
+  role.addToPolicy(new iam.PolicyStatement({ sid: 'KeepTheBoundary', effect: iam.Effect.DENY, actions: ['iam:DeleteRolePermissionsBoundary'], resources: ['*'] }));
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'LeaveTheBoundaryAlone',
+      effect: iam.Effect.DENY,
+      actions: ['iam:CreatePolicyVersion', 'iam:DeletePolicy', 'iam:DeletePolicyVersion', 'iam:SetDefaultPolicyVersion'],
+      resources: [boundaryArn],
+    }),
+  );
+
+  props.artifactBucket.grantRead(role, `${FUNCTION_CODE_PREFIX}${fn.name}/*`);
+  props.artifactKey.grantDecrypt(role);
+
+  const env = { partition: stack.partition, region: stack.region, account: stack.account };
+  const fill = (value: string) => perStage(value, stages, env);
+  for (const extra of fn.deployPermissions) {
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: extra.actions,
+        resources: extra.resources.flatMap(fill),
+        ...(extra.conditions
+          ? { conditions: Object.fromEntries(Object.entries(extra.conditions).map(([op, keys]) => [op, Object.fromEntries(Object.entries(keys).map(([k, v]) => [k, [v].flat().flatMap(fill)]))])) }
+          : {}),
+      }),
+    );
+  }
+  return role;
+}

@@ -1,0 +1,31 @@
+import { Duration, Tags } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type { Construct } from 'constructs';
+import { generatedAlarmName } from '../../deploy-functions/core/names';
+import type { FunctionConfig } from '../config';
+
+/** Errors, Throttles and Duration p99 on a managed function's `live` alias, named and tagged so the engine can find and trust them. */
+export function createLiveAliasAlarms(scope: Construct, functionName: string, fn: FunctionConfig): cloudwatch.Alarm[] {
+  const dimensionsMap = { FunctionName: functionName, Resource: `${functionName}:live` };
+  const metric = (metricName: string, statistic: string) => new cloudwatch.Metric({ namespace: 'AWS/Lambda', metricName, dimensionsMap, statistic, period: Duration.minutes(1) });
+  const specs = [
+    { metric: 'errors', m: metric('Errors', 'Sum'), threshold: fn.alarmThresholds.errors, periods: 1 },
+    { metric: 'throttles', m: metric('Throttles', 'Sum'), threshold: fn.alarmThresholds.throttles, periods: 1 },
+    { metric: 'duration-p99', m: metric('Duration', 'p99'), threshold: (fn.timeoutSeconds * 1000 * fn.alarmThresholds.durationP99PercentOfTimeout) / 100, periods: 3 },
+  ];
+  return specs.map((spec) => {
+    const alarm = new cloudwatch.Alarm(scope, `${functionName}-${spec.metric}`, {
+      alarmName: generatedAlarmName(functionName, 'live', spec.metric),
+      alarmDescription: `${spec.metric} of ${functionName}:live; an ALARM during a rollout or bake window rolls the release back`,
+      metric: spec.m,
+      threshold: spec.threshold,
+      evaluationPeriods: spec.periods,
+      datapointsToAlarm: Math.min(spec.periods, 2),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    Tags.of(alarm).add('lrp:function', functionName);
+    Tags.of(alarm).add('lrp:alias', 'live');
+    return alarm;
+  });
+}

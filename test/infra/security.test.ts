@@ -1,0 +1,146 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { resolveReleaseConfig, pipelineArtifactFolder, type ReleaseConfigInput } from '../../infra/config';
+import { evaluate, type AccessRequest, type IamStatement } from '../../infra/iam/policy';
+import { rolesOf, toolingAttribute, type SynthesizedStack } from '../../infra/iam/release-check';
+import type { CfnTemplate } from '../../infra/templates/application-template';
+import { BOUNDED_ROLE_ACTIONS } from '../../infra/lib/deployment-role';
+import { sampleConfig, synthRelease, templatesOf } from './support';
+
+const env = { partition: 'aws', region: 'eu-central-1', account: '123456789012' };
+const functionArn = (name: string) => `arn:aws:lambda:${env.region}:${env.account}:function:${name}`;
+const roleArn = (name: string) => `arn:aws:iam::${env.account}:role/${name}`;
+
+/** Two functions whose names share a prefix, the case where `<function>-*` patterns used to reach each other. */
+const neighbours: ReleaseConfigInput = {
+  ...sampleConfig,
+  functions: [
+    { name: 'orders', deployPermissions: [] },
+    { name: 'orders2', deployPermissions: [] },
+  ],
+};
+
+function synthesized(input: ReleaseConfigInput) {
+  const { tooling, pipelines } = templatesOf(synthRelease(input));
+  const toolingStack: SynthesizedStack = { stackName: 'lrp-tooling', template: tooling.toJSON() as CfnTemplate };
+  const pipeline = (fn: string): SynthesizedStack => ({ stackName: `lrp-pipeline-${fn}`, template: pipelines[`lrp-pipeline-${fn}`]!.toJSON() as CfnTemplate });
+  return { config: resolveReleaseConfig(input), tooling: toolingStack, pipeline, toolingTemplate: tooling, pipelines };
+}
+
+/** Every statement of every policy of every stack, as written (unresolved). */
+function allStatements(templates: CfnTemplate[]): IamStatement[] {
+  return templates.flatMap((template) =>
+    Object.values(template.Resources).flatMap((resource) => {
+      const inline = ((resource.Properties?.Policies as { PolicyDocument: { Statement: IamStatement[] } }[] | undefined) ?? []).flatMap((p) => p.PolicyDocument.Statement);
+      const document = resource.Properties?.PolicyDocument as { Statement: IamStatement[] } | undefined;
+      return resource.Type === 'AWS::IAM::Policy' || resource.Type === 'AWS::IAM::ManagedPolicy' ? [...(document?.Statement ?? []), ...inline] : inline;
+    }),
+  );
+}
+const actionsOf = (statement: IamStatement) => [statement.Action ?? []].flat();
+
+describe('GIVEN two functions whose names share a prefix (orders, orders2)', () => {
+  let release: ReturnType<typeof synthesized>;
+  beforeAll(() => {
+    release = synthesized(neighbours);
+  }, 60_000);
+
+  it('THEN no statement of one function\'s pipeline allows anything on the other\'s functions, roles or stacks, nor on functions outside the release that share its prefix', () => {
+    const stages = release.config.stages.map((s) => s.name);
+    for (const [own, other] of [['orders', 'orders2'], ['orders2', 'orders']] as const) {
+      const roles = rolesOf(release.pipeline(own), release.tooling, env);
+      const targets: AccessRequest[] = stages.flatMap((stage): AccessRequest[] => [
+        { action: 'lambda:UpdateFunctionCode', resource: functionArn(`${other}-${stage}`) },
+        { action: 'lambda:UpdateAlias', resource: `${functionArn(`${other}-${stage}`)}:live` },
+        { action: 'iam:PutRolePolicy', resource: roleArn(`lrp-app-${other}-${stage}-FunctionRole-ABC`), context: { 'iam:PermissionsBoundary': `arn:aws:iam::${env.account}:policy/lrp-app-boundary` } },
+        { action: 'iam:PassRole', resource: roleArn(`lrp-app-${other}-${stage}-FunctionRole-ABC`), context: { 'iam:PassedToService': 'lambda.amazonaws.com' } },
+        { action: 'cloudformation:ExecuteChangeSet', resource: `arn:aws:cloudformation:${env.region}:${env.account}:stack/lrp-app-${other}-${stage}/abc` },
+      ]).concat([
+        // `orders-legacy`, a function the release does not manage: a `<function>-*` pattern would reach it.
+        { action: 'lambda:UpdateFunctionCode', resource: functionArn(`${own}-legacy`) },
+        { action: 'iam:DeleteRole', resource: roleArn(`lrp-app-${own}-legacy-FunctionRole-ABC`) },
+      ]);
+      for (const [role, statements] of roles) {
+        for (const request of targets) expect(evaluate(statements, request), `${own} ${role} ${request.action} ${request.resource}`).not.toBe('ALLOWED');
+      }
+    }
+  });
+
+  it('THEN each pipeline\'s CloudFormation role still reaches its own stage functions and roles', () => {
+    const roles = rolesOf(release.pipeline('orders'), release.tooling, env);
+    const cfn = [...roles].find(([id]) => id.startsWith('CloudFormationRole'))![1];
+    expect(evaluate(cfn, { action: 'lambda:UpdateFunctionCode', resource: functionArn('orders-prod') })).toBe('ALLOWED');
+    expect(evaluate(cfn, { action: 'iam:DeleteRole', resource: roleArn('lrp-app-orders-prod-FunctionRole-ABC') })).toBe('ALLOWED');
+  });
+
+  it('THEN a configuration where one name followed by "-" begins another is refused, naming both', () => {
+    expect(() => resolveReleaseConfig({ ...neighbours, functions: [{ name: 'orders' }, { name: 'orders-api' }] })).toThrow(/functions\.0\.name: "orders-" is a prefix of function "orders-api"/);
+  });
+
+  it('THEN a configuration whose pipelines would share CodePipeline\'s 20-character artifact folder is refused, naming both', () => {
+    expect(pipelineArtifactFolder('payments-refunds-api')).toBe(pipelineArtifactFolder('payments-refunds-worker'));
+    expect(() => resolveReleaseConfig({ ...neighbours, functions: [{ name: 'payments-refunds-api' }, { name: 'payments-refunds-worker' }] })).toThrow(
+      /functions\.1\.name: the pipelines of "payments-refunds-api" and "payments-refunds-worker" would share the artifact folder "lrp-payments-refunds\/"/,
+    );
+  });
+});
+
+describe('GIVEN the repository release configuration', () => {
+  let release: ReturnType<typeof synthesized>;
+  let statements: IamStatement[];
+  beforeAll(() => {
+    release = synthesized(sampleConfig);
+    statements = allStatements([release.tooling.template, ...release.config.functions.map((fn) => release.pipeline(fn.name).template)]);
+  }, 60_000);
+
+  it('THEN no action that can create a role or add to its permissions is allowed without the application boundary condition', () => {
+    const bounded = statements.filter((st) => st.Effect === 'Allow' && actionsOf(st).some((a) => BOUNDED_ROLE_ACTIONS.includes(a) || a === 'iam:*' || a === '*'));
+    expect(bounded.length).toBeGreaterThan(0);
+    for (const st of bounded) {
+      expect(actionsOf(st).some((a) => a.includes('*')), JSON.stringify(st)).toBe(false);
+      expect(st.Condition?.StringEquals?.['iam:PermissionsBoundary'], JSON.stringify(st)).toBe('arn:aws:iam::123456789012:policy/lrp-app-boundary');
+    }
+  });
+
+  it('THEN every pipeline denies removing or rewriting the boundary', () => {
+    for (const fn of release.config.functions) {
+      const cfn = [...rolesOf(release.pipeline(fn.name), release.tooling, env)].find(([id]) => id.startsWith('CloudFormationRole'))![1];
+      const role = roleArn(`lrp-app-${fn.name}-prod-FunctionRole-ABC`);
+      expect(evaluate(cfn, { action: 'iam:DeleteRolePermissionsBoundary', resource: role })).toBe('DENIED');
+      expect(evaluate(cfn, { action: 'iam:CreatePolicyVersion', resource: `arn:aws:iam::${env.account}:policy/lrp-app-boundary` })).toBe('DENIED');
+      expect(evaluate(cfn, { action: 'iam:CreateRole', resource: role, context: { 'iam:PermissionsBoundary': `arn:aws:iam::${env.account}:policy/lrp-app-boundary` } })).toBe('ALLOWED');
+      expect(evaluate(cfn, { action: 'iam:CreateRole', resource: role, context: { 'iam:PermissionsBoundary': `arn:aws:iam::${env.account}:policy/AdministratorAccess` } })).toBe('NOT_ALLOWED');
+      expect(evaluate(cfn, { action: 'iam:CreateRole', resource: role })).toBe('NOT_ALLOWED');
+    }
+  });
+
+  it('THEN no iam:PassRole on a wildcard resource lacks an iam:PassedToService condition', () => {
+    const passRoles = statements.filter((st) => st.Effect === 'Allow' && actionsOf(st).includes('iam:PassRole') && JSON.stringify(st.Resource).includes('*'));
+    expect(passRoles.length).toBeGreaterThan(0);
+    for (const st of passRoles) expect(st.Condition?.StringEquals?.['iam:PassedToService'], JSON.stringify(st)).toBe('lambda.amazonaws.com');
+  });
+
+  it('THEN no build role reads or writes an object outside its own pipeline\'s artifacts, code and cache', () => {
+    const bucketLogicalId = Object.keys(release.toolingTemplate.findResources('AWS::S3::Bucket')).find((id) => id.startsWith('Artifacts'))!;
+    const bucket = toolingAttribute(release.tooling, env, bucketLogicalId, 'Arn');
+    for (const fn of release.config.functions) {
+      const build = [...rolesOf(release.pipeline(fn.name), release.tooling, env)].find(([id]) => id.startsWith('BuildRole'))![1];
+      const other = release.config.functions.find((f) => f.name !== fn.name)!.name;
+      const own = [`${pipelineArtifactFolder(fn.name)}/BuildOutpu/abc`, `functions/${fn.name}/0123abcd`, `cache/${fn.name}/x`];
+      const foreign = [`${pipelineArtifactFolder(other)}/BuildOutpu/abc`, `functions/${other}/0123abcd`, `cache/${other}/x`, 'some-other-prefix/x'];
+      for (const key of own) expect(evaluate(build, { action: 's3:PutObject', resource: `${bucket}/${key}` }), `${fn.name} ${key}`).toBe('ALLOWED');
+      for (const key of foreign) {
+        for (const action of ['s3:PutObject', 's3:DeleteObject', 's3:GetObject']) expect(evaluate(build, { action, resource: `${bucket}/${key}` }), `${fn.name} ${action} ${key}`).toBe('DENIED');
+      }
+    }
+  });
+
+  it('THEN the boundary allows no IAM or STS call, and denies the release pipeline\'s own bucket, ledger and functions', () => {
+    const [boundary] = Object.values(release.toolingTemplate.findResources('AWS::IAM::ManagedPolicy', { Properties: { ManagedPolicyName: 'lrp-app-boundary' } }));
+    const document = (boundary!.Properties as { PolicyDocument: { Statement: IamStatement[] } }).PolicyDocument;
+    expect(document.Statement.filter((st) => st.Effect === 'Allow').flatMap(actionsOf).filter((a) => /^(iam|sts):/.test(a))).toEqual([]);
+    const deny = document.Statement.find((st) => st.Effect === 'Deny')!;
+    expect(JSON.stringify(deny.Resource)).toContain('Artifacts');
+    expect(JSON.stringify(deny.Resource)).toContain('Ledger');
+    expect(JSON.stringify(deny.Resource)).toContain(':function:lrp-*');
+  });
+});
