@@ -1,9 +1,9 @@
 import { DeploymentError, ErrorCode, InvalidParametersError } from '../deploy-functions/core/errors';
 import type { AlarmObservation } from '../deploy-functions/core/health';
-import { DeploymentStatus, activeDeployment, knownGoodVersion, type AliasLedgerState, type DeploymentRecord } from '../deploy-functions/core/ledger';
+import { DeploymentKind, DeploymentStatus, activeDeployment, knownGoodVersion, type AliasLedgerState, type DeploymentRecord } from '../deploy-functions/core/ledger';
 import type { AliasRef, Clock, CloudWatchPort, LambdaPort, LedgerPort, LogPort } from '../deploy-functions/core/ports';
 import { withRetries } from '../deploy-functions/engine/retry';
-import { rollBackTo, undoDeployment } from '../deploy-functions/engine/undo';
+import { finishManualRollback, rollBackTo, undoDeployment } from '../deploy-functions/engine/undo';
 import type { AliasRouting } from '../deploy-functions/core/types';
 import { generatedAlarmPrefix } from '../deploy-functions/core/names';
 
@@ -138,12 +138,22 @@ export async function rollback(deps: OperatorDeps, ref: AliasRef, to?: string): 
   if (undoing) {
     const record = await withRetries(clock, () => ledger.getDeployment(ref, undoing));
     if (!record) throw new DeploymentError(ErrorCode.INTERNAL, `deployment ${undoing} is missing from the ledger`);
+    if (record.kind === DeploymentKind.MANUAL_ROLLBACK && record.status === DeploymentStatus.IN_PROGRESS) {
+      // A manual rollback left unfinished (an answer lost, a process stopped, another operator): finish it, never undo it.
+      if (to !== undefined && to !== record.toVersion) {
+        throw new InvalidParametersError(`manual rollback ${record.deploymentId} to version ${record.toVersion} is in progress (${record.reason ?? 'by another operator'}); run \`lrp rollback\` to finish it, then \`lrp rollback --to ${to}\``);
+      }
+      const finished = await finishManualRollback(undo, ref, record, by);
+      if (finished.kind === 'BUSY') throw new DeploymentError(ErrorCode.DEPLOYMENT_LOCKED, `${finished.reason}; try again in a few minutes`);
+      return { ...ref, fromVersion: live.version, toVersion: record.toVersion, deploymentId: record.deploymentId };
+    }
     if (to !== undefined && to !== record.fromVersion) {
       throw new InvalidParametersError(`deployment ${undoing} (${record.fromVersion} → ${record.toVersion}) is ${record.status === DeploymentStatus.SUCCEEDED ? 'baking' : 'in flight'}: \`lrp rollback\` puts the alias back on ${record.fromVersion}; run it without --to, then \`lrp rollback --to ${to}\``);
     }
     const outcome = await undoDeployment(undo, ref, record, { by, code: ErrorCode.ROLLED_BACK_EXTERNALLY, reason: `rolled back by ${operator} to version ${record.fromVersion}`, fenceFirst: true });
     if (outcome.kind === 'BUSY') throw new DeploymentError(ErrorCode.DEPLOYMENT_LOCKED, `${outcome.reason}; try again in a few minutes`);
     if (outcome.kind === 'NOT_MOVED') throw new DeploymentError(ErrorCode.ALIAS_CHANGED_EXTERNALLY, outcome.reason);
+    if (outcome.kind === 'NOTHING_TO_UNDO') throw new InvalidParametersError(`${outcome.reason}; release a fix, or once its bake window ended, \`lrp rollback --to <version>\``);
     return { ...ref, fromVersion: live.version, toVersion: record.fromVersion, stoppedDeployment: undoing };
   }
   const target = to ?? knownGoodVersion(state, now);
@@ -162,6 +172,9 @@ export async function requestAction(deps: OperatorDeps, ref: AliasRef, request: 
   const latest = state?.latest;
   if (!latest || latest.status !== DeploymentStatus.IN_PROGRESS) {
     throw new InvalidParametersError(`no deployment of ${ref.functionName}:${ref.alias} is in flight: nothing to ${request.toLowerCase()}`);
+  }
+  if (latest.kind === DeploymentKind.MANUAL_ROLLBACK) {
+    throw new InvalidParametersError(`${latest.deploymentId} is a manual rollback, not a rollout: nothing to ${request.toLowerCase()} (run \`lrp rollback\` to finish it)`);
   }
   const outcome = await deps.ledger.requestOperatorAction(ref, latest.deploymentId, request);
   if (outcome === 'ABORT_PENDING') throw new InvalidParametersError(`an abort is pending for deployment ${latest.deploymentId}: promote refused (an abort always wins)`);

@@ -7,12 +7,17 @@ import { translateAwsError } from './errors';
 /** Created once per container and reused by warm invocations. */
 export const cloudWatchClient = new CloudWatchClient(clientConfig());
 
-type RawAlarm = { AlarmName?: string; StateValue?: string; StateReason?: string; StateUpdatedTimestamp?: Date };
+type RawAlarm = { AlarmName?: string; StateValue?: string; StateReason?: string; StateUpdatedTimestamp?: Date; StateTransitionedTimestamp?: Date };
+/**
+ * When the alarm last changed state: `StateTransitionedTimestamp` (CloudWatch also moves `StateUpdatedTimestamp` when
+ * only its evaluation state or reason changes); the latter only where an endpoint does not report the former.
+ */
+const changedAt = (alarm: RawAlarm) => (alarm.StateTransitionedTimestamp ?? alarm.StateUpdatedTimestamp)?.getTime();
 const toObservation = (alarm: RawAlarm): AlarmObservation => ({
   name: alarm.AlarmName ?? '',
   state: (alarm.StateValue as AlarmObservation['state']) ?? 'INSUFFICIENT_DATA',
   ...(alarm.StateReason ? { reason: alarm.StateReason } : {}),
-  ...(alarm.StateUpdatedTimestamp ? { changedAt: alarm.StateUpdatedTimestamp.getTime() } : {}),
+  ...(changedAt(alarm) !== undefined ? { changedAt: changedAt(alarm)! } : {}),
 });
 
 /** Alarms and per-version Lambda metrics through the SDK. */

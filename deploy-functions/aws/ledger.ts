@@ -87,12 +87,12 @@ export class DynamoDbLedger implements LedgerPort {
     return record?.status === DeploymentStatus.IN_PROGRESS && record.operatorRequest === 'ABORT' ? 'ABORT_PENDING' : 'NOT_RUNNING';
   }
 
-  async indexAlarms(ref: AliasRef, alarms: readonly string[]): Promise<void> {
+  async indexAlarms(ref: AliasRef, alarms: readonly string[], options: { prune?: boolean } = {}): Promise<void> {
     const declared = (await this.getState(ref))?.declaredAlarms ?? [];
     const ttl = Math.floor(Date.now() / 1000) + INDEX_TTL_SECONDS;
     const requests = [
       ...alarms.map((name) => ({ PutRequest: { Item: { ...keys.alarm(name, ref), functionName: ref.functionName, alias: ref.alias, ttl } } })),
-      ...declared.filter((name) => !alarms.includes(name)).map((name) => ({ DeleteRequest: { Key: keys.alarm(name, ref) } })),
+      ...(options.prune ? declared.filter((name) => !alarms.includes(name)).map((name) => ({ DeleteRequest: { Key: keys.alarm(name, ref) } })) : []),
     ];
     try {
       for (let i = 0; i < requests.length; i += 25) {
@@ -106,7 +106,8 @@ export class DynamoDbLedger implements LedgerPort {
     } catch (error) {
       throw translateAwsError(error, 'ledger index alarms');
     }
-    await this.table.update(updateItem(keys.state(ref), { set: ['functionName = :fn', 'alias = :alias', 'declaredAlarms = :alarms'], values: { ':fn': ref.functionName, ':alias': ref.alias, ':alarms': [...alarms] } }).Update, 'ledger declared alarms');
+    const now = options.prune ? [...alarms] : [...new Set([...declared, ...alarms])];
+    await this.table.update(updateItem(keys.state(ref), { set: ['functionName = :fn', 'alias = :alias', 'declaredAlarms = :alarms'], values: { ':fn': ref.functionName, ':alias': ref.alias, ':alarms': now } }).Update, 'ledger declared alarms');
   }
 
   async aliasesGuardedBy(alarmName: string): Promise<AliasRef[]> {

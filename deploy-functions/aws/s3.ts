@@ -22,9 +22,9 @@ function clientFor(credentials?: { accessKeyId: string; secretAccessKey: string;
 
 /** Reads CodePipeline artifacts from S3 with the job's temporary credentials. */
 export class S3ArtifactStore implements ArtifactPort {
-  async fetch(location: { bucketName: string; objectKey: string }, credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken: string }): Promise<Uint8Array> {
+  async fetch(location: { bucketName: string; objectKey: string }, credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken: string }, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
     try {
-      const output = await clientFor(credentials).send(new GetObjectCommand({ Bucket: location.bucketName, Key: location.objectKey }));
+      const output = await clientFor(credentials).send(new GetObjectCommand({ Bucket: location.bucketName, Key: location.objectKey }), { abortSignal: options.signal });
       if (!output.Body) throw new DeploymentError(ErrorCode.ARTIFACT_UNREADABLE, `s3://${location.bucketName}/${location.objectKey} is empty`);
       return await output.Body.transformToByteArray();
     } catch (error) {

@@ -132,3 +132,8 @@ export class JobOwnershipUnknownError extends DeploymentError {
     super(ErrorCode.AWS_UNAVAILABLE, `could not tell whether this invocation owns job ${jobId}: ${asDeploymentError(cause).message}`, { cause });
   }
 }
+
+/** A manual rollback chose a version that a rollback replaced before it could take the lock. */
+export function replacedMeanwhile(record: { readonly functionName: string; readonly alias: string; readonly toVersion: string }): InvalidParametersError {
+  return new InvalidParametersError(`version ${record.toVersion} of ${record.functionName}:${record.alias} was replaced by a rollback meanwhile; only a new deployment of it (through the pipeline) puts it live again. Run \`lrp status\` and choose again`);
+}

@@ -137,6 +137,8 @@ export interface InFlightEntry {
   readonly deploymentId: string;
   readonly status: typeof DeploymentStatus.IN_PROGRESS | typeof DeploymentStatus.ROLLING_BACK;
   readonly heartbeatAt: number;
+  /** A manual rollback holds its lock only as long as an undo does. @default ROLLOUT */
+  readonly kind?: DeploymentKind;
 }
 
 /** What CodePipeline was told for a job: recorded before it is told, so a late duplicate says the same and does nothing. */

@@ -33,5 +33,8 @@ export function aliasOfGeneratedAlarm(alarmName: string): AliasRef | undefined {
   return match ? { functionName: match[1]!, alias: match[2]! } : undefined;
 }
 
+/** The pipeline action that runs shift-traffic: its stopped, abandoned or failed state reverts the deployment. */
+export const SHIFT_TRAFFIC_ACTION = 'ShiftTraffic';
+
 /** CloudWatch namespace of the deployment functions' own metrics. */
 export const METRICS_NAMESPACE = 'LambdaReleasePipeline';

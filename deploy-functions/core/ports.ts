@@ -156,8 +156,12 @@ export interface LedgerPort {
 
   /** An abort always wins; a promote is refused while an abort is pending. */
   requestOperatorAction(ref: AliasRef, deploymentId: string, request: OperatorRequest): Promise<OperatorRequestOutcome>;
-  /** Makes `alarms` the declared alarms of the alias: new ones indexed, ones it no longer declares removed. */
-  indexAlarms(ref: AliasRef, alarms: readonly string[]): Promise<void>;
+  /**
+   * Indexes `alarms` as guarding the alias. With `prune`, they become its declared alarms and the ones it no longer
+   * declares are removed: done only once the release that declares them holds the alias, so a release that fails to
+   * start never unguards the one still baking.
+   */
+  indexAlarms(ref: AliasRef, alarms: readonly string[], options?: { readonly prune?: boolean }): Promise<void>;
   aliasesGuardedBy(alarmName: string): Promise<AliasRef[]>;
   /** Deployments in flight or with an unfinished undo, with their last heartbeat. */
   listInFlight(): Promise<InFlightEntry[]>;
@@ -190,7 +194,11 @@ export interface InvokePort {
 
 /** Reads a CodePipeline input artifact with the job's temporary credentials. */
 export interface ArtifactPort {
-  fetch(location: { readonly bucketName: string; readonly objectKey: string }, credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken: string }): Promise<Uint8Array>;
+  fetch(
+    location: { readonly bucketName: string; readonly objectKey: string },
+    credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken: string },
+    options?: { readonly signal?: AbortSignal },
+  ): Promise<Uint8Array>;
 }
 
 /** SSM Parameter Store. */

@@ -28,13 +28,21 @@ export async function moveAlias(
   deps: { readonly lambda: LambdaPort; readonly clock: Clock },
   ref: AliasRef,
   routing: AliasRouting,
-  options: { readonly expectedRevision?: string; readonly description: string; readonly attempts?: number },
+  options: {
+    readonly expectedRevision?: string;
+    readonly description: string;
+    readonly attempts?: number;
+    /** Runs before every attempt, retries included; throws to stop (e.g. the caller's lock is gone). */
+    readonly beforeEachAttempt?: () => Promise<void>;
+  },
 ): Promise<AliasRouting> {
   const { lambda, clock } = deps;
+  const attempt = async () => {
+    await options.beforeEachAttempt?.();
+    return lambda.updateAlias(ref.functionName, ref.alias, routing, { expectedRevisionId: options.expectedRevision, description: options.description });
+  };
   try {
-    return await withRetries(clock, () => lambda.updateAlias(ref.functionName, ref.alias, routing, { expectedRevisionId: options.expectedRevision, description: options.description }), {
-      attempts: options.attempts ?? 5,
-    });
+    return await withRetries(clock, attempt, { attempts: options.attempts ?? 5 });
   } catch (error) {
     if (!(error instanceof DeploymentError) || error.code !== ErrorCode.ALIAS_CHANGED_EXTERNALLY) throw error;
     const current = await withRetries(clock, () => lambda.getAlias(ref.functionName, ref.alias));

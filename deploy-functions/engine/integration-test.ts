@@ -58,6 +58,24 @@ async function reachesDeadline(clock: Clock, deadline: number, signal: AbortSign
   }
 }
 
+/** What reading the input artifact leaves of the action's time, at least, for reporting. */
+const ARTIFACT_REPORT_RESERVE_MS = 3_000;
+
+/** Reads the input artifact, retrying failures, but never past the deadline: then the read is abandoned and the job fails. */
+async function fetchBefore(deadline: number, deps: IntegrationTestDeps, fetch: () => Promise<Uint8Array>, stop: AbortController): Promise<Uint8Array> {
+  const { clock } = deps;
+  const reading = withRetries(clock, fetch, { until: deadline });
+  // Abandoned at the deadline, the read still ends (aborted) later: that end is expected, not unhandled.
+  reading.catch(() => undefined);
+  try {
+    const expired = await Promise.race([reading.then(() => false), reachesDeadline(clock, deadline, stop.signal)]);
+    if (expired) throw new DeploymentError(ErrorCode.TIMED_OUT, 'the input artifact could not be read before the deadline (S3 slow or unreachable); no case was run');
+    return await reading;
+  } finally {
+    stop.abort();
+  }
+}
+
 function parsePayload(text: string): unknown {
   try {
     return JSON.parse(text);
@@ -178,11 +196,14 @@ export async function runIntegrationTests(job: PipelineJob, remainingTimeMs: num
   const params = parseUserParameters(IntegrationTestParametersSchema, job.userParameters);
   logger.appendKeys({ functionName: params.functionName, qualifier: params.qualifier });
   const artifact = params.artifact ? job.inputArtifacts.find((a) => a.name === params.artifact) : job.inputArtifacts[0];
+  const stop = new AbortController();
   if (!artifact) {
     const names = job.inputArtifacts.map((a) => a.name).join(', ') || 'none';
     throw new InvalidParametersError(`input artifact ${params.artifact ?? '(first)'} not found: the action needs the build output as input (it has: ${names})`);
   }
-  const zip = await withRetries(clock, () => artifacts.fetch(artifact, job.artifactCredentials));
+  // The read may use part of the safety margin (cases may not): it is quick, and without it nothing can be reported but a timeout.
+  const readDeadline = Math.max(deadline, clock.now() + remainingTimeMs - Math.min(settings.safetyMarginMs, ARTIFACT_REPORT_RESERVE_MS));
+  const zip = await fetchBefore(readDeadline, deps, () => artifacts.fetch(artifact, job.artifactCredentials, { signal: stop.signal }), stop);
   const cases = readCases(zip, params.casesPath, artifact.name);
   logger.info('running integration cases', { cases: cases.length, concurrency: params.concurrency, msUntilDeadline: deadline - clock.now(), safetyMarginMs: settings.safetyMarginMs });
 

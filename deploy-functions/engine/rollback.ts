@@ -60,6 +60,8 @@ export function actionOf(ref: AliasRef, outcome: UndoOutcome, reason: string): R
       return { ...ref, action: 'NOT_MOVED', reason: outcome.reason, deploymentId: outcome.deploymentId };
     case 'BUSY':
       return { ...ref, action: 'BUSY', reason: outcome.reason };
+    case 'NOTHING_TO_UNDO':
+      return { ...ref, action: 'NOTHING', reason: outcome.reason, deploymentId: outcome.deploymentId };
   }
 }
 
@@ -87,6 +89,22 @@ function dispatch(event: z.infer<typeof eventSchema>, deps: RollbackDeps, remain
   }
 }
 
+/** Judges the event for one alias and undoes the deployment it counts against, if any. */
+async function judgeAndUndo(event: AlarmEvent, deps: RollbackDeps, ref: AliasRef, changedAt: number, generated: boolean): Promise<RollbackAction> {
+  const { alarmName, state } = event.detail;
+  const { ledger, clock } = deps;
+  // One read is usually enough: the alias summary carries its latest deployment.
+  const summary = await withRetries(clock, () => ledger.getState(ref));
+  const latest = summary?.latest;
+  const history = latest && latest.startedAt <= changedAt ? [latest] : await withRetries(clock, () => ledger.listDeployments(ref, 25));
+  const verdict = judgeAlarmEvent({ alarmName, changedAt, generated, state: summary, history });
+  if (verdict.kind === 'NOTHING') return { ...ref, action: 'NOTHING', reason: verdict.reason };
+  const reason = `${verdict.reason}${state.reason ? `: ${state.reason}` : ''}`;
+  const outcome = await undoDeployment(deps, ref, verdict.deployment, { by: 'rollback-function', code: ErrorCode.ALARM_BREACHED, reason });
+  if (outcome.kind === 'BUSY') throw new Error(`${ref.functionName}:${ref.alias}: ${outcome.reason}; retrying the event`);
+  return actionOf(ref, outcome, reason);
+}
+
 /** An alarm that changed to ALARM: for each alias it guards, the deployment it counts against is undone, at most one. */
 async function onAlarm(event: AlarmEvent, deps: RollbackDeps): Promise<RollbackAction[]> {
   const { alarmName, state } = event.detail;
@@ -99,23 +117,12 @@ async function onAlarm(event: AlarmEvent, deps: RollbackDeps): Promise<RollbackA
   const stamped = Date.parse(state.timestamp ?? event.time ?? '');
   const changedAt = Number.isFinite(stamped) ? Math.min(stamped, now) : now;
   const generated = aliasOfGeneratedAlarm(alarmName);
-  const targets = generated ? [generated] : await withRetries(clock, () => ledger.aliasesGuardedBy(alarmName));
-  if (targets.length === 0) return [];
   const actions: RollbackAction[] = [];
-  for (const ref of targets) {
-    // One read is usually enough: the alias summary carries its latest deployment.
-    const summary = await withRetries(clock, () => ledger.getState(ref));
-    const latest = summary?.latest;
-    const history = latest && latest.startedAt <= changedAt ? [latest] : await withRetries(clock, () => ledger.listDeployments(ref, 25));
-    const verdict = judgeAlarmEvent({ alarmName, changedAt, generated: generated !== undefined, state: summary, history });
-    if (verdict.kind === 'NOTHING') {
-      actions.push({ ...ref, action: 'NOTHING', reason: verdict.reason });
-      continue;
-    }
-    const reason = `${verdict.reason}${state.reason ? `: ${state.reason}` : ''}`;
-    const outcome = await undoDeployment(deps, ref, verdict.deployment, { by: 'rollback-function', code: ErrorCode.ALARM_BREACHED, reason });
-    if (outcome.kind === 'BUSY') throw new Error(`${ref.functionName}:${ref.alias}: ${outcome.reason}; retrying the event`);
-    actions.push(actionOf(ref, outcome, reason));
-  }
+  // The alias a generated alarm names first, without waiting for the index: that undo is the one that must be quick.
+  if (generated) actions.push(await judgeAndUndo(event, deps, generated, changedAt, true));
+  // Then every alias whose release declared the alarm (a generated name may be declared by another function too).
+  const indexed = await withRetries(clock, () => ledger.aliasesGuardedBy(alarmName));
+  const same = (ref: AliasRef) => generated !== undefined && ref.functionName === generated.functionName && ref.alias === generated.alias;
+  for (const ref of indexed.filter((r) => !same(r))) actions.push(await judgeAndUndo(event, deps, ref, changedAt, false));
   return actions;
 }

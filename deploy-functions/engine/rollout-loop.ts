@@ -60,8 +60,11 @@ export class Rollout {
       const record = await this.readRecord();
       if (record && record.status !== DeploymentStatus.IN_PROGRESS) return this.endedElsewhere(record);
       const verdict = await this.observe();
-      const { decision, cursor } = decide(this.held.spec, this.cursor, verdict, clock.now(), { operatorRequest: record?.operatorRequest, inconclusiveLimitMs: settings.inconclusiveLimitMs });
-      this.cursor = cursor;
+      const decided = decide(this.held.spec, this.cursor, verdict, clock.now(), { operatorRequest: record?.operatorRequest, inconclusiveLimitMs: settings.inconclusiveLimitMs });
+      this.cursor = decided.cursor;
+      // Without the record an operator's abort cannot be seen: never move forward blind, hold the step and look again.
+      const blind = !record && (decided.decision.kind === 'SHIFT' || decided.decision.kind === 'COMPLETE');
+      const decision: RolloutDecision = blind ? { kind: 'WAIT', until: clock.now(), reason: 'the ledger could not be read (an operator request may be pending): holding the step' } : decided.decision;
       const ended = await this.apply(decision);
       if (ended) return ended;
       const now = clock.now();
@@ -175,6 +178,8 @@ export class Rollout {
     const record = await this.readRecord();
     if (record && isFinal(record.status)) return outcomeOfFinished(record);
     if (finished === false && record && record.status !== DeploymentStatus.IN_PROGRESS) return this.endedElsewhere(record);
+    // An operator's abort, recorded while the last move was under way, wins over the success: the ledger refused it.
+    if (finished === false && record?.operatorRequest === 'ABORT') return this.undo(ErrorCode.ABORTED, 'aborted by an operator');
     if (finished === false) return this.lostLock();
     // The ledger could not record it: the alias is fully on the target, which is what the job reports; the sweep
     // finds the deployment still in progress, sees the alias whole on its target and records the success.

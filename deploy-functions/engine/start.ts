@@ -1,5 +1,5 @@
 import { DeploymentError, DeploymentLockedError, ErrorCode, InvalidParametersError, ResourceNotFoundError } from '../core/errors';
-import type { AlarmObservation } from '../core/health';
+import { alarmsThatCount, type AlarmObservation } from '../core/health';
 import { DeploymentKind, DeploymentStatus, newDeploymentId, type DeploymentRecord } from '../core/ledger';
 import { generatedAlarmPrefix } from '../core/names';
 import type { AliasRef } from '../core/ports';
@@ -8,7 +8,7 @@ import { firstDecision, initialCursor } from '../core/rollout';
 import { resolveSteps, strategyLabel, type StrategySpec } from '../core/strategies';
 import type { AliasRouting, RolloutSpec } from '../core/types';
 import type { ShiftTrafficParameters } from '../core/user-parameters';
-import { describeRouting, sameRouting } from './alias-moves';
+import { describeRouting, moveAlias } from './alias-moves';
 import type { JobOutcome, PipelineJob } from './pipeline-job';
 import { ROLLBACK_ATTEMPTS, withRetries } from './retry';
 import { Rollout, type HeldRollout } from './rollout-loop';
@@ -62,7 +62,8 @@ export async function startRelease(job: PipelineJob, params: ShiftTrafficParamet
   }
   if (verdict.kind === 'REFUSE') throw new DeploymentError(verdict.code, `${ref.functionName}:${ref.alias}: ${verdict.reason}`, { context: { toVersion } });
 
-  // The rollback function finds the aliases a declared alarm guards through this index: it is written before anything moves.
+  // The rollback function finds the aliases a declared alarm guards through this index: it is written before anything
+  // moves. Alarms this release no longer declares are removed only once it holds the alias (see runStarted).
   await withRetries(clock, () => ledger.indexAlarms(ref, params.alarms));
   const deploymentId = newDeploymentId(now, job.id);
   logger.appendKeys({ deploymentId });
@@ -105,6 +106,10 @@ export async function startRelease(job: PipelineJob, params: ShiftTrafficParamet
   const started = record!;
   logger.info('deployment started', { kind: started.kind, fromVersion: spec.fromVersion, toVersion: spec.toVersion, strategy: started.strategy, steps: spec.steps, alarms: spec.alarms, commit });
 
+  // The previous release's bake window is closed now: the alarms this release no longer declares guard nothing.
+  await withRetries(clock, () => ledger.indexAlarms(ref, params.alarms, { prune: true })).catch((error: unknown) =>
+    logger.warn('could not remove alarms this release no longer declares from the index; they stay harmless (no deployment watches them)', { error: String(error) }),
+  );
   const held = { spec, ref, deploymentId, fence, cursor: started.cursor!, ignoredAlarms: verdict.ignoredAlarms, deadline };
   // From here the lock is ours: whatever fails, the alias goes back before the job fails.
   return new Rollout(deps, held).guard(() => runStarted(deps, held, routing, state?.lock?.deploymentId));
@@ -122,12 +127,24 @@ async function runStarted(deps: ShiftTrafficDeps, held: HeldRollout, routing: Al
       .catch((error: unknown) => logger.warn('could not close the lapsed deployment', { stale, error: String(error) }));
   }
 
-  // The alias was read before the lock was ours: if anyone moved it meanwhile, `fromVersion` is stale.
-  const current = await withRetries(clock, () => lambda.getAlias(ref.functionName, ref.alias)).catch(() => undefined);
-  if (!current || !sameRouting(current, routing) || (routing.revisionId && current.revisionId !== routing.revisionId)) {
+  // The alias was read before the lock was ours: if anyone moved it meanwhile, `fromVersion` is stale. The check is a
+  // write of the same routing, conditional on the revision read: it also gives the alias a new revision, so an undo of
+  // the previous release that was judged before this start (and is unfenced, for speed) can no longer land.
+  const unchanged = { version: routing.version, weights: routing.weights };
+  const current = await moveAlias(deps, ref, unchanged, { expectedRevision: routing.revisionId, description: `lrp ${deploymentId} start` }).catch(async () => withRetries(clock, () => lambda.getAlias(ref.functionName, ref.alias)).then((now) => ({ ...now, changed: true }), () => undefined));
+  if (!current || 'changed' in current) {
     const reason = `${ref.functionName}:${ref.alias} changed while this deployment was starting (now ${current ? describeRouting(current) : 'unreadable'}); nothing was shifted — run the action again`;
     await withRetries(clock, () => ledger.finishDeployment(ref, deploymentId, fence, { status: DeploymentStatus.FAILED, reason, errorCode: ErrorCode.ALIAS_CHANGED_EXTERNALLY, endedAt: clock.now() }), { attempts: ROLLBACK_ATTEMPTS });
     return { kind: 'failed', externalExecutionId: deploymentId, error: new DeploymentError(ErrorCode.ALIAS_CHANGED_EXTERNALLY, reason) };
+  }
+  // An alarm that changed to ALARM after preflight read it, but before the start, would never be judged against this
+  // deployment (its event predates it): look once more before anything moves.
+  const observed = spec.alarms.length ? await deps.cloudwatch.describeAlarms(spec.alarms).catch(() => undefined) : [];
+  const firing = alarmsThatCount(observed ?? [], held.ignoredAlarms).filter((alarm) => alarm.state === 'ALARM');
+  if (firing.length > 0) {
+    const reason = `alarm ${firing.map((alarm) => alarm.name).join(', ')} changed to ALARM while this deployment was starting; nothing was shifted`;
+    await withRetries(clock, () => ledger.finishDeployment(ref, deploymentId, fence, { status: DeploymentStatus.FAILED, reason, errorCode: ErrorCode.ALARM_BREACHED, endedAt: clock.now() }), { attempts: ROLLBACK_ATTEMPTS });
+    return { kind: 'failed', externalExecutionId: deploymentId, error: new DeploymentError(ErrorCode.ALARM_BREACHED, `${ref.functionName}:${ref.alias}: ${reason}`) };
   }
   return new Rollout(deps, { ...held, routing: current, ...(current.revisionId ? { revisionId: current.revisionId } : {}) }).run(firstDecision(spec));
 }

@@ -1,11 +1,12 @@
-import { DeploymentError, ErrorCode } from '../core/errors';
-import { DeploymentStatus, type InFlightEntry } from '../core/ledger';
+import { DeploymentError, ErrorCode, asDeploymentError } from '../core/errors';
+import { DeploymentKind, DeploymentStatus, type InFlightEntry } from '../core/ledger';
+import { SHIFT_TRAFFIC_ACTION } from '../core/names';
 import type { AliasRef } from '../core/ports';
 import { sameRouting } from './alias-moves';
 import type { ExecutionEvent, RollbackAction, RollbackDeps } from './rollback';
 import { actionOf } from './rollback';
 import { ROLLBACK_ATTEMPTS, withRetries } from './retry';
-import { UNDO_LOCK_MS, undoDeployment } from './undo';
+import { UNDO_LOCK_MS, finishManualRollback, undoDeployment } from './undo';
 
 /** Default of `RollbackDeps.orphanAfterMs`: the ORPHAN_AFTER_SECONDS environment variable overrides it. */
 export const DEFAULT_ORPHAN_AFTER_MS = 900_000;
@@ -17,13 +18,19 @@ const STOPPED_STATES = new Set(['ABANDONED', 'FAILED', 'CANCELED']);
 export async function onExecutionStateChange(event: ExecutionEvent, deps: RollbackDeps): Promise<RollbackAction[]> {
   const { ledger, clock } = deps;
   const { 'execution-id': executionId, state, pipeline, action } = event.detail;
-  if (!STOPPED_STATES.has(state)) return [];
+  if (!STOPPED_STATES.has(state) || (action !== undefined && action !== SHIFT_TRAFFIC_ACTION)) return [];
   const found = await withRetries(clock, () => ledger.findExecution(executionId));
   if (!found) return [];
   const ref: AliasRef = { functionName: found.functionName, alias: found.alias };
   const record = await withRetries(clock, () => ledger.getDeployment(ref, found.deploymentId));
   if (!record || (record.status !== DeploymentStatus.IN_PROGRESS && record.status !== DeploymentStatus.ROLLING_BACK)) {
     return [{ ...ref, action: 'NOTHING', reason: `deployment ${found.deploymentId} of execution ${executionId} already ended`, deploymentId: found.deploymentId }];
+  }
+  // A retried stage keeps its execution id: an event from before this deployment started is about an earlier attempt.
+  // Event times have whole seconds, hence the second of tolerance (nobody retries a stage within a second).
+  const stoppedAt = Date.parse(event.time ?? '');
+  if (Number.isFinite(stoppedAt) && stoppedAt + 1000 < record.startedAt) {
+    return [{ ...ref, action: 'NOTHING', reason: `the ${state} event of execution ${executionId} (${event.time}) predates deployment ${record.deploymentId}, started by a retry of it`, deploymentId: record.deploymentId }];
   }
   const reason = `pipeline ${pipeline} execution ${executionId}: action ${action ?? '?'} ${state}; its deployment cannot finish`;
   const outcome = await undoDeployment(deps, ref, record, { by: 'pipeline-execution', code: ErrorCode.EXECUTION_STOPPED, reason, fenceFirst: true });
@@ -43,7 +50,9 @@ export async function sweepOrphans(deps: RollbackDeps, deadline: number): Promis
   const actions: RollbackAction[] = [];
   for (const entry of entries) {
     if (clock.now() >= deadline) break;
-    const stale = clock.now() - entry.heartbeatAt >= (entry.status === DeploymentStatus.ROLLING_BACK ? UNDO_LOCK_MS : orphanAfterMs);
+    // Undos and manual rollbacks hold their lock for UNDO_LOCK_MS; rollouts heartbeat and are orphaned after orphanAfterMs.
+    const short = entry.status === DeploymentStatus.ROLLING_BACK || entry.kind === DeploymentKind.MANUAL_ROLLBACK;
+    const stale = clock.now() - entry.heartbeatAt >= (short ? UNDO_LOCK_MS : orphanAfterMs);
     if (!stale) continue;
     actions.push(await sweepOne(deps, entry));
   }
@@ -56,6 +65,12 @@ async function sweepOne(deps: RollbackDeps, entry: InFlightEntry): Promise<Rollb
   const record = await withRetries(clock, () => ledger.getDeployment(ref, entry.deploymentId));
   if (!record) return { ...ref, action: 'NOTHING', reason: `deployment ${entry.deploymentId} is missing from the ledger`, deploymentId: entry.deploymentId };
   const silentFor = Math.round((clock.now() - entry.heartbeatAt) / 1000);
+  if (record.kind === DeploymentKind.MANUAL_ROLLBACK && record.status === DeploymentStatus.IN_PROGRESS) {
+    // Never undone: carried on to the version the operator chose.
+    const done = await finishManualRollback(deps, ref, record, 'sweep').catch((error: unknown) => ({ kind: 'BUSY' as const, reason: asDeploymentError(error).message }));
+    const reason = `manual rollback to version ${record.toVersion} left unfinished for ${silentFor} s: ${done.kind === 'BUSY' ? done.reason : 'finished by the sweep'}`;
+    return { ...ref, action: done.kind === 'BUSY' ? 'BUSY' : 'COMPLETED', reason, deploymentId: record.deploymentId };
+  }
   if (record.status === DeploymentStatus.IN_PROGRESS) {
     const routing = await withRetries(clock, () => lambda.getAlias(ref.functionName, ref.alias));
     if (sameRouting(routing, { version: record.toVersion, weights: {} })) {

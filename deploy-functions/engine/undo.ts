@@ -4,7 +4,7 @@
  * (conditional on the alias revision) and only to the deployment's fromVersion; once it has replaced a version, only a
  * new deployment of that version puts it live again.
  */
-import { DeploymentError, ErrorCode } from '../core/errors';
+import { DeploymentError, ErrorCode, asDeploymentError } from '../core/errors';
 import { DeploymentKind, DeploymentStatus, isFinal, newDeploymentId, type DeploymentRecord, type DeploymentSummary } from '../core/ledger';
 import type { AliasRef, Clock, LambdaPort, LedgerPort, LogPort } from '../core/ports';
 import type { AliasRouting } from '../core/types';
@@ -29,7 +29,9 @@ export type UndoOutcome =
   /** The alias routes to other versions now: the deployment ended FAILED and the alias was left as it is. */
   | { readonly kind: 'NOT_MOVED'; readonly deploymentId: string; readonly reason: string }
   /** Another actor holds the alias (an undo in progress, or another deployment): try again later. */
-  | { readonly kind: 'BUSY'; readonly reason: string };
+  | { readonly kind: 'BUSY'; readonly reason: string }
+  /** Nothing to go back to (a first release that succeeded): the deployment and the alias are left as they are. */
+  | { readonly kind: 'NOTHING_TO_UNDO'; readonly deploymentId: string; readonly reason: string };
 
 /** What to undo and why. */
 export interface UndoRequest {
@@ -60,6 +62,9 @@ export async function undoDeployment(deps: UndoDeps, ref: AliasRef, deployment: 
   const { ledger, clock, logger } = deps;
   const id = deployment.deploymentId;
   const { fromVersion, toVersion } = deployment;
+  if (fromVersion === '$LATEST' && deployment.status === DeploymentStatus.SUCCEEDED) {
+    return { kind: 'NOTHING_TO_UNDO', deploymentId: id, reason: `deployment ${id} was the first release of ${ref.functionName}:${ref.alias}: there is no earlier version to go back to` };
+  }
   logger.warn('undoing deployment', { deploymentId: id, by: request.by, code: request.code, reason: request.reason, toVersion: fromVersion });
   if (request.fenceFirst) {
     const undoer = `${request.by}:${clock.now()}`;
@@ -78,6 +83,10 @@ export async function undoDeployment(deps: UndoDeps, ref: AliasRef, deployment: 
     return { kind: 'NOT_MOVED', deploymentId: id, reason: 'first release: no previous version' };
   }
   const placed = await putBack(deps, ref, deployment, request);
+  if (placed.kind === 'SUPERSEDED') {
+    logger.info('not undone: a later deployment closed its bake window before the alias could be moved', { deploymentId: id });
+    return { kind: 'ALREADY_ENDED', ...(await withRetries(clock, () => ledger.getDeployment(ref, id)).then((r) => (r ? { record: r } : {}))) };
+  }
   if (placed.kind === 'FOREIGN') {
     const reason = `${request.reason}; not moved: the alias now routes to ${describeRouting(placed.routing)}, which this deployment did not set`;
     await record({ moved: false, code: ErrorCode.ALIAS_CHANGED_EXTERNALLY, reason });
@@ -100,8 +109,15 @@ export async function undoDeployment(deps: UndoDeps, ref: AliasRef, deployment: 
  * Moves the alias from the deployment's routing back to its fromVersion: first conditional on the revision it knows,
  * then, on a conflict, from what it observes — as long as that routes only between the deployment's two versions.
  */
-async function putBack(deps: UndoDeps, ref: AliasRef, deployment: DeploymentSummary, request: UndoRequest): Promise<{ kind: 'MOVED' } | { kind: 'FOREIGN'; routing: AliasRouting }> {
-  const { lambda, clock } = deps;
+async function putBack(deps: UndoDeps, ref: AliasRef, deployment: DeploymentSummary, request: UndoRequest): Promise<{ kind: 'MOVED' } | { kind: 'FOREIGN'; routing: AliasRouting } | { kind: 'SUPERSEDED' }> {
+  const { lambda, ledger, clock } = deps;
+  // An unfenced undo of a baking release races the next release's start: that start gives the alias a new revision, so
+  // a conflict may mean the bake window closed. Then the undo must not land.
+  const superseded = async () => {
+    if (request.fenceFirst || deployment.status !== DeploymentStatus.SUCCEEDED) return false;
+    const state = await withRetries(clock, () => ledger.getState(ref), { attempts: ROLLBACK_ATTEMPTS });
+    return state?.bakingDeploymentId !== deployment.deploymentId;
+  };
   const target = whole(deployment.fromVersion);
   const description = `lrp undo ${deployment.deploymentId} (${request.by})`;
   if (request.observed && sameRouting(request.observed, target)) return { kind: 'MOVED' };
@@ -113,6 +129,7 @@ async function putBack(deps: UndoDeps, ref: AliasRef, deployment: DeploymentSumm
         return { kind: 'MOVED' };
       } catch (error) {
         if (!(error instanceof DeploymentError) || error.code !== ErrorCode.ALIAS_CHANGED_EXTERNALLY || attempt >= 5) throw error;
+        if (await superseded()) return { kind: 'SUPERSEDED' };
       }
     }
     const current = await withRetries(clock, () => lambda.getAlias(ref.functionName, ref.alias), { attempts: ROLLBACK_ATTEMPTS });
@@ -122,12 +139,13 @@ async function putBack(deps: UndoDeps, ref: AliasRef, deployment: DeploymentSumm
   }
 }
 
-/** What `rollBackTo` did. */
+/** What `rollBackTo` and `finishManualRollback` did. */
 export type ManualRollback = { readonly kind: 'MOVED'; readonly deploymentId: string; readonly from: string } | { readonly kind: 'ALREADY_THERE' };
 
 /**
  * Puts the alias on `version` by hand when no deployment is in flight or baking (`lrp rollback --to`): recorded as a
- * manual rollback under the alias lock; the version it leaves counts as replaced by a rollback.
+ * manual rollback under the alias lock; the version it leaves counts as replaced by a rollback. Every alias write
+ * follows a renewal of the lock, so once another hand took the rollback over, this one writes nothing more.
  */
 export async function rollBackTo(deps: UndoDeps, ref: AliasRef, version: string, by: string): Promise<ManualRollback> {
   const { lambda, ledger, clock } = deps;
@@ -149,18 +167,67 @@ export async function rollBackTo(deps: UndoDeps, ref: AliasRef, version: string,
     watchedAlarms: [],
     reason: `rolled back by ${by} to version ${version}`,
   };
-  const { fence } = await ledger.startDeployment(record, { owner: by, now, leaseUntil: now + UNDO_LOCK_MS, lockUntil: now + UNDO_LOCK_MS });
-  let moved: AliasRouting;
-  try {
-    moved = await moveAlias(deps, ref, whole(version), { expectedRevision: routing.revisionId, description: `lrp manual rollback ${deploymentId} (${by})`, attempts: ROLLBACK_ATTEMPTS });
-  } catch (error) {
-    const reason = `could not move ${ref.functionName}:${ref.alias} to version ${version}: ${(error as Error).message}`;
-    await ledger.finishDeployment(ref, deploymentId, fence, { status: DeploymentStatus.FAILED, reason, errorCode: ErrorCode.ROLLBACK_FAILED, endedAt: clock.now() });
-    throw error;
+  const owner = `${by}:${now}`;
+  // Idempotent for its owner: a retry after a lost answer finds the lock already taken by this rollback.
+  const { fence } = await withRetries(clock, () => ledger.startDeployment(record, { owner, now, leaseUntil: now + UNDO_LOCK_MS, lockUntil: now + UNDO_LOCK_MS }));
+  return carryOutManualRollback(deps, ref, record, fence, routing);
+}
+
+/**
+ * Finishes a manual rollback another hand began and did not end (its answer lost, its process stopped, or another
+ * operator's): takes its lock over and carries it on to the version it was going to. A manual rollback is never
+ * undone: it moves towards the version an operator chose as safe.
+ */
+export async function finishManualRollback(deps: UndoDeps, ref: AliasRef, record: DeploymentRecord, by: string): Promise<ManualRollback | { readonly kind: 'BUSY'; readonly reason: string }> {
+  const { lambda, ledger, clock } = deps;
+  const now = clock.now();
+  const taken = await withRetries(clock, () => ledger.takeOver(ref, record.deploymentId, `${by}:${now}`, { now, leaseUntil: now + UNDO_LOCK_MS, lockUntil: now + UNDO_LOCK_MS, force: true }), { attempts: ROLLBACK_ATTEMPTS });
+  if (!taken) {
+    const latest = await withRetries(clock, () => ledger.getDeployment(ref, record.deploymentId));
+    if (latest && isFinal(latest.status)) return latest.status === DeploymentStatus.SUCCEEDED ? { kind: 'MOVED', deploymentId: latest.deploymentId, from: latest.fromVersion } : { kind: 'BUSY', reason: `manual rollback ${latest.deploymentId} ended ${latest.status}` };
+    const state = await withRetries(clock, () => ledger.getState(ref));
+    if (state?.lock && state.lock.deploymentId !== record.deploymentId) {
+      // Its lock lapsed and another deployment holds the alias now: the manual rollback is over, without touching it.
+      await withRetries(clock, () => ledger.recordUndo(ref, record.deploymentId, { reason: `manual rollback superseded: its lock lapsed and ${state.lock!.deploymentId} holds the alias`, errorCode: ErrorCode.LOCK_LOST, at: clock.now(), by, moved: false }), { attempts: ROLLBACK_ATTEMPTS });
+      return { kind: 'BUSY', reason: `${ref.functionName}:${ref.alias} is held by ${state.lock.deploymentId}` };
+    }
+    return { kind: 'BUSY', reason: `manual rollback ${record.deploymentId} could not be taken over` };
   }
-  await withRetries(clock, () =>
-    ledger.finishDeployment(ref, deploymentId, fence, { status: DeploymentStatus.SUCCEEDED, reason: record.reason!, endedAt: clock.now(), bakeUntil: clock.now(), replacesFrom: true, ...(moved.revisionId ? { aliasRevision: moved.revisionId } : {}) }),
-    { attempts: ROLLBACK_ATTEMPTS },
-  );
-  return { kind: 'MOVED', deploymentId, from: routing.version };
+  const routing = await withRetries(clock, () => lambda.getAlias(ref.functionName, ref.alias), { attempts: ROLLBACK_ATTEMPTS });
+  return carryOutManualRollback(deps, ref, record, taken.fence, routing);
+}
+
+/** Moves the alias to the manual rollback's version (from what it routes now) and records it, under the given fence. */
+async function carryOutManualRollback(deps: UndoDeps, ref: AliasRef, record: DeploymentRecord, fence: number, routing: AliasRouting): Promise<ManualRollback> {
+  const { ledger, clock } = deps;
+  const { deploymentId, fromVersion, toVersion } = record;
+  const heartbeat = async () => {
+    const at = clock.now();
+    const held = await ledger.heartbeat(ref, deploymentId, fence, { now: at, leaseUntil: at + UNDO_LOCK_MS, lockUntil: at + UNDO_LOCK_MS });
+    if (!held) throw new DeploymentError(ErrorCode.LOCK_LOST, `manual rollback ${deploymentId} of ${ref.functionName}:${ref.alias} was taken over by another hand; this one writes nothing more`);
+  };
+  const finish = async (result: { status: typeof DeploymentStatus.SUCCEEDED | typeof DeploymentStatus.FAILED; reason: string; errorCode?: ErrorCode; aliasRevision?: string }) => {
+    const finished = await withRetries(clock, () => ledger.finishDeployment(ref, deploymentId, fence, { ...result, endedAt: clock.now(), bakeUntil: clock.now(), replacesFrom: result.status === DeploymentStatus.SUCCEEDED }), { attempts: ROLLBACK_ATTEMPTS });
+    if (finished) return;
+    const latest = await withRetries(clock, () => ledger.getDeployment(ref, deploymentId));
+    if (latest?.status !== DeploymentStatus.SUCCEEDED) throw new DeploymentError(ErrorCode.LOCK_LOST, `manual rollback ${deploymentId} was taken over by another hand (now ${latest?.status ?? 'missing'})`);
+  };
+  let moved: AliasRouting = routing;
+  if (!sameRouting(routing, whole(toVersion))) {
+    if (!routesOnly(routing, [fromVersion, toVersion])) {
+      const reason = `could not move ${ref.functionName}:${ref.alias} to version ${toVersion}: it now routes to ${describeRouting(routing)}, which this rollback did not set`;
+      await finish({ status: DeploymentStatus.FAILED, reason, errorCode: ErrorCode.ALIAS_CHANGED_EXTERNALLY });
+      throw new DeploymentError(ErrorCode.ALIAS_CHANGED_EXTERNALLY, reason);
+    }
+    try {
+      moved = await moveAlias(deps, ref, whole(toVersion), { expectedRevision: routing.revisionId, description: `lrp manual rollback ${deploymentId} (${record.reason ?? ''})`, attempts: ROLLBACK_ATTEMPTS, beforeEachAttempt: heartbeat });
+    } catch (error) {
+      const failure = asDeploymentError(error);
+      if (failure.code === ErrorCode.LOCK_LOST) throw failure;
+      await finish({ status: DeploymentStatus.FAILED, reason: `could not move ${ref.functionName}:${ref.alias} to version ${toVersion}: ${failure.message}`, errorCode: ErrorCode.ROLLBACK_FAILED }).catch(() => undefined);
+      throw failure;
+    }
+  }
+  await finish({ status: DeploymentStatus.SUCCEEDED, reason: record.reason ?? `rolled back to version ${toVersion}`, ...(moved.revisionId ? { aliasRevision: moved.revisionId } : {}) });
+  return { kind: 'MOVED', deploymentId, from: fromVersion };
 }

@@ -3,7 +3,7 @@ import { describeIssues, type FieldIssue } from '../../deploy-functions/core/iss
 import { DeployWindowParametersSchema, IntegrationTestParametersSchema, ShiftTrafficParametersSchema } from '../../deploy-functions/core/user-parameters';
 import { invalidConfiguration, type FunctionConfig, type ReleaseConfig } from '../config';
 import { SERVICE_LIMITS, checkActionConfigurationValue } from './limits';
-import { applicationStackName, stageFunctionName } from '../../deploy-functions/core/names';
+import { SHIFT_TRAFFIC_ACTION, applicationStackName, stageFunctionName } from '../../deploy-functions/core/names';
 
 /** The deployment function a Lambda-invoke action calls. */
 export const DeploymentFunction = {
@@ -130,7 +130,7 @@ function planPipelineCollecting(config: ReleaseConfig, fn: FunctionConfig, issue
     if (stage.shiftTraffic) {
       actions.push({
         kind: 'invoke',
-        name: 'ShiftTraffic',
+        name: SHIFT_TRAFFIC_ACTION,
         fn: DeploymentFunction.SHIFT_TRAFFIC,
         namespace: `${stage.name}-shift`,
         userParameters: checked(

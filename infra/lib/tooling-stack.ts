@@ -16,7 +16,7 @@ import { DEFAULT_LEDGER_TABLE } from '../../deploy-functions/core/ledger';
 import type { ReleaseConfig } from '../config';
 import { createApplicationBoundary } from './application-boundary';
 import { DeploymentFunction } from './release-plan';
-import { METRICS_NAMESPACE, stageFunctionName } from '../../deploy-functions/core/names';
+import { METRICS_NAMESPACE, SHIFT_TRAFFIC_ACTION, stageFunctionName } from '../../deploy-functions/core/names';
 
 /** The fixed name of a deployment function: pipelines refer to it by name, in their own account and region. */
 export function deploymentFunctionName(name: DeploymentFunction): string {
@@ -174,11 +174,11 @@ export class ToolingStack extends Stack {
       targets: [rollbackTarget()],
     });
     new events.Rule(this, 'PipelineActionStopped', {
-      description: 'An action of a release pipeline abandoned, failed or canceled: the rollback function reverts the deployment of that execution',
+      description: 'A release pipeline\'s shift-traffic action abandoned, failed or canceled: the rollback function reverts the deployment of that execution',
       eventPattern: {
         source: ['aws.codepipeline'],
         detailType: ['CodePipeline Action Execution State Change'],
-        detail: { pipeline: [{ prefix: PIPELINE_ARTIFACT_PREFIX }], state: ['ABANDONED', 'FAILED', 'CANCELED'] },
+        detail: { pipeline: [{ prefix: PIPELINE_ARTIFACT_PREFIX }], action: [SHIFT_TRAFFIC_ACTION], state: ['ABANDONED', 'FAILED', 'CANCELED'] },
       },
       targets: [rollbackTarget()],
     });

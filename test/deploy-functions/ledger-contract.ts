@@ -102,6 +102,20 @@ export function ledgerContract(name: string, fresh: () => Promise<LedgerPort>): 
         expect((await ledger.getState(REF))?.bakingDeploymentId).toBeUndefined();
       });
 
+      it('a retried start whose first answer was lost finds its own lock and fence', async () => {
+        const first = await start(deployment('d1', '1', '2', T0));
+        expect(await ledger.startDeployment(deployment('d1', '1', '2', T0), { owner: 'inv-d1', now: T0 + 1, leaseUntil: T0 + MIN, lockUntil: T0 + 30 * MIN })).toEqual(first);
+        await expect(ledger.startDeployment(deployment('d1', '1', '2', T0), { owner: 'someone-else', now: T0, leaseUntil: T0 + MIN, lockUntil: T0 + 30 * MIN })).rejects.toBeInstanceOf(DeploymentLockedError);
+      });
+
+      it('an abort recorded before the success wins: the success is refused, a failure is not', async () => {
+        const { fence } = await start(deployment('d1', '1', '2', T0));
+        await ledger.requestOperatorAction(REF, 'd1', 'ABORT');
+        expect(await ledger.finishDeployment(REF, 'd1', fence, { status: 'SUCCEEDED', reason: 'all steps healthy', endedAt: T0 + MIN, bakeUntil: T0 + 11 * MIN })).toBe(false);
+        expect(await ledger.getDeployment(REF, 'd1')).toMatchObject({ status: 'IN_PROGRESS', operatorRequest: 'ABORT' });
+        expect(await ledger.finishDeployment(REF, 'd1', fence, { status: 'FAILED', reason: 'aborted', endedAt: T0 + MIN })).toBe(true);
+      });
+
       it('an abort wins over a promote', async () => {
         await start(deployment('d1', '1', '2', T0));
         expect(await ledger.requestOperatorAction(REF, 'd1', 'ABORT')).toBe('RECORDED');
@@ -118,8 +132,8 @@ export function ledgerContract(name: string, fresh: () => Promise<LedgerPort>): 
         expect(fenced).toEqual({ fence: 2 });
         expect(await ledger.getDeployment(REF, 'd1')).toMatchObject({ status: 'ROLLING_BACK' });
         expect(await ledger.heartbeat(REF, 'd1', 1, { now: T0 + MIN, leaseUntil: 0, lockUntil: 0 })).toBe(false);
-        // Another undoer waits for the first one's lease.
-        expect(await ledger.beginUndo(REF, 'd1', 'sweep', { now: T0 + 2 * MIN, lockUntil: T0 + 7 * MIN })).toBeUndefined();
+        // Another undo of the same deployment may carry it on at once: they all go to the same version.
+        expect(await ledger.beginUndo(REF, 'd1', 'sweep', { now: T0 + 2 * MIN, lockUntil: T0 + 7 * MIN })).toEqual({ fence: 3 });
         await expect(start(deployment('d2', '1', '3', T0 + 40 * MIN))).rejects.toBeInstanceOf(DeploymentLockedError);
         expect(await ledger.recordUndo(REF, 'd1', { reason: 'by hand', errorCode: 'ROLLED_BACK_EXTERNALLY', at: T0 + 2 * MIN, by: 'operator:alice' })).toBe(true);
         expect(await ledger.recordUndo(REF, 'd1', { reason: 'again', errorCode: 'ALARM_BREACHED', at: T0 + 3 * MIN, by: 'rollback-function' })).toBe(false);
@@ -143,6 +157,15 @@ export function ledgerContract(name: string, fresh: () => Promise<LedgerPort>): 
         expect(await ledger.beginUndo(REF, 'd1', 'sweep', { now: T0 + 3 * MIN, lockUntil: T0 + 8 * MIN })).toBeUndefined();
       });
 
+      it('remembers a version an undo replaced even when a later deployment started meanwhile', async () => {
+        const { fence } = await start(deployment('d1', '1', '2', T0));
+        await ledger.finishDeployment(REF, 'd1', fence, { status: 'SUCCEEDED', reason: 'ok', endedAt: T0 + MIN, bakeUntil: T0 + 31 * MIN });
+        await start(deployment('d2', '2', '3', T0 + 5 * MIN));
+        await ledger.recordUndo(REF, 'd1', { reason: 'alarm during its bake window', errorCode: 'ALARM_BREACHED', at: T0 + 5 * MIN, by: 'rollback-function' });
+        expect((await ledger.getState(REF))?.replacedVersions).toEqual(['2']);
+        expect((await ledger.getState(REF))?.latest?.deploymentId).toBe('d2');
+      });
+
       it('records an undo that could not move the alias as a failure, with nothing replaced', async () => {
         await start(deployment('d1', '1', '2', T0));
         expect(await ledger.recordUndo(REF, 'd1', { reason: 'alias on version 7', errorCode: 'ALIAS_CHANGED_EXTERNALLY', at: T0 + MIN, by: 'sweep', moved: false })).toBe(true);
@@ -152,10 +175,13 @@ export function ledgerContract(name: string, fresh: () => Promise<LedgerPort>): 
     });
 
     describe('indexes', () => {
-      it('makes the declared alarms the alias\'s own: new ones indexed, dropped ones removed', async () => {
-        await ledger.indexAlarms(REF, ['alarm-a', 'alarm-b']);
-        await ledger.indexAlarms({ functionName: 'other-prod', alias: 'live' }, ['alarm-b']);
+      it('makes the declared alarms the alias\'s own: new ones indexed at once, dropped ones removed only when pruned', async () => {
+        await ledger.indexAlarms(REF, ['alarm-a', 'alarm-b'], { prune: true });
+        await ledger.indexAlarms({ functionName: 'other-prod', alias: 'live' }, ['alarm-b'], { prune: true });
+        // Before the release that drops alarm-a holds the alias, alarm-a still guards it (the release baking declared it).
         await ledger.indexAlarms(REF, ['alarm-b', 'alarm-c']);
+        expect(await ledger.aliasesGuardedBy('alarm-a')).toEqual([REF]);
+        await ledger.indexAlarms(REF, ['alarm-b', 'alarm-c'], { prune: true });
         expect(await ledger.aliasesGuardedBy('alarm-a')).toEqual([]);
         expect((await ledger.aliasesGuardedBy('alarm-b')).map((r) => r.functionName).sort()).toEqual(['orders-api-prod', 'other-prod']);
         expect(await ledger.aliasesGuardedBy('alarm-c')).toEqual([REF]);

@@ -126,6 +126,7 @@ export interface AliasChange {
 /** Lambda functions, versions and aliases; RevisionId is enforced as AWS does. */
 export class FakeLambda implements LambdaPort {
   readonly functions = new Map<string, { versions: Map<string, string>; aliases: Map<string, AliasRouting> }>();
+  /** Every write that changed where the alias sends traffic (a write of the same routing only renews its revision). */
   readonly changes: AliasChange[] = [];
   private revision = 0;
   /** Probability that an update is applied but its answer is lost (the caller sees an error). */
@@ -174,7 +175,9 @@ export class FakeLambda implements LambdaPort {
     }
     const next: AliasRouting = { version: routing.version, weights: { ...routing.weights }, revisionId: `r${this.revision++}` };
     fn.aliases.set(alias, next);
-    this.changes.push({ at: this.clock.now(), functionName, alias, routing: next, ...(options.description ? { description: options.description } : {}) });
+    // Only writes that change where traffic goes are changes; a write of the same routing only renews the revision.
+    const same = current.version === next.version && JSON.stringify(Object.entries(current.weights).filter(([, w]) => w > 0).sort()) === JSON.stringify(Object.entries(next.weights).filter(([, w]) => w > 0).sort());
+    if (!same) this.changes.push({ at: this.clock.now(), functionName, alias, routing: next, ...(options.description ? { description: options.description } : {}) });
     if (this.lostResponseRate > 0 && this.faults.random() < this.lostResponseRate) {
       throw new AwsCallError(ErrorCode.AWS_UNAVAILABLE, 'UpdateAlias failed: connection reset after the update was applied (injected)');
     }

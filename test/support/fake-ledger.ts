@@ -1,6 +1,6 @@
 // The ledger's semantics over maps, for the in-memory model of AWS. Test-only: the DynamoDB ledger must behave the
 // same, and test/deploy-functions/ledger-contract.ts runs one set of specifications against both.
-import { DeploymentLockedError } from '../../deploy-functions/core/errors';
+import { AwsCallError, DeploymentLockedError, ErrorCode, replacedMeanwhile } from '../../deploy-functions/core/errors';
 import { DeploymentStatus, summaryOf, type AliasLedgerState, type DeploymentRecord, type InFlightEntry, type JobRecord, type JobResult } from '../../deploy-functions/core/ledger';
 import type { AliasRef, FinishResult, Heartbeat, LedgerPort, OperatorRequestOutcome, UndoResult, WindowOverrideRecord } from '../../deploy-functions/core/ports';
 import type { OperatorRequest } from '../../deploy-functions/core/rollout';
@@ -33,8 +33,20 @@ export class FakeLedger implements LedgerPort {
   onEnd?: (deploymentId: string) => void;
   /** While true, every write fails (a ledger outage); reads still work. */
   writesDown = false;
+  /** How often a conditional write is applied but its answer is lost (a timeout after the commit). */
+  lostAnswerRate = 0;
 
-  constructor(private readonly faults: Faults) {}
+  constructor(private readonly faults: Faults) {
+    // The writes whose answer a caller acts on: each may be applied and still reach its caller as a failure.
+    for (const name of ['startDeployment', 'takeOver', 'heartbeat', 'finishDeployment', 'beginUndo', 'recordUndo', 'claimJob', 'recordJobResult'] as const) {
+      const applied = (this[name] as (...args: unknown[]) => Promise<unknown>).bind(this);
+      (this as Record<string, unknown>)[name] = async (...args: unknown[]) => {
+        const answer = await applied(...args);
+        if (this.lostAnswerRate > 0 && this.faults.random() < this.lostAnswerRate) throw new AwsCallError(ErrorCode.AWS_UNAVAILABLE, `ledger ${name} failed: TimeoutError after the write was applied (injected)`);
+        return answer;
+      };
+    }
+  }
 
   private read(operation: string) {
     this.faults.maybeFail(`ledger ${operation}`);
@@ -97,13 +109,17 @@ export class FakeLedger implements LedgerPort {
 
   async startDeployment(record: DeploymentRecord, options: { owner: string; now: number; leaseUntil: number; lockUntil: number }) {
     this.write('TransactWriteItems');
+    const state = this.state(record);
+    // A retry of a start whose answer was lost: the lock is already this deployment's, taken by this owner.
+    if (state.lock?.deploymentId === record.deploymentId && state.lock.owner === options.owner && this.dep(record, record.deploymentId)) return { fence: state.lock.fence };
     const job = record.jobId ? this.jobs.get(record.jobId) : undefined;
     if (record.jobId && (!job || job.deploymentId || job.result || job.owner !== options.owner)) throw DeploymentLockedError.sameJob(record.jobId);
-    const state = this.state(record);
     if ((state.lock && state.lock.expiresAt >= options.now) || state.undoPending) {
       const held = state.lock ?? { deploymentId: state.undoPending, expiresAt: undefined };
       throw DeploymentLockedError.heldBy(record.functionName, record.alias, held.deploymentId, held.expiresAt);
     }
+    // A rollback chose its version before taking the lock: one a rollback replaced meanwhile is not a place to go back to.
+    if (record.kind === 'MANUAL_ROLLBACK' && state.replacedVersions?.includes(record.toVersion)) throw replacedMeanwhile(record);
     if (job) Object.assign(job, { deploymentId: record.deploymentId, functionName: record.functionName, alias: record.alias });
     const stored: Deployment = { ...clone(record), heartbeatAt: options.now };
     this.deployments.set(`${key(record)}:${record.deploymentId}`, stored);
@@ -119,7 +135,7 @@ export class FakeLedger implements LedgerPort {
       state.liveVersions = add(state.liveVersions, record.fromVersion);
     }
     state.replacedVersions = drop(state.replacedVersions, record.toVersion);
-    this.inFlight.set(key(record), { functionName: record.functionName, alias: record.alias, deploymentId: record.deploymentId, status: DeploymentStatus.IN_PROGRESS, heartbeatAt: options.now });
+    this.inFlight.set(key(record), { functionName: record.functionName, alias: record.alias, deploymentId: record.deploymentId, status: DeploymentStatus.IN_PROGRESS, heartbeatAt: options.now, ...(record.kind ? { kind: record.kind } : {}) });
     if (record.pipelineExecutionId) this.executions.set(record.pipelineExecutionId, { functionName: record.functionName, alias: record.alias, deploymentId: record.deploymentId });
     return { fence };
   }
@@ -157,6 +173,8 @@ export class FakeLedger implements LedgerPort {
     const state = this.state(ref);
     const record = this.dep(ref, deploymentId);
     if (!record || record.status !== DeploymentStatus.IN_PROGRESS || state.lock?.deploymentId !== deploymentId || state.lock.fence !== fence) return false;
+    // An abort an operator recorded wins over a success nobody has seen yet.
+    if (result.status === DeploymentStatus.SUCCEEDED && record.operatorRequest === 'ABORT') return false;
     Object.assign(record, { status: result.status, reason: result.reason, endedAt: result.endedAt });
     if (result.errorCode) record.errorCode = result.errorCode;
     if (result.aliasRevision) record.aliasRevision = result.aliasRevision;
@@ -186,7 +204,8 @@ export class FakeLedger implements LedgerPort {
     const free = !lock || lock.expiresAt < options.now;
     const allowed =
       (record.status === DeploymentStatus.IN_PROGRESS && (free || lock?.deploymentId === deploymentId)) ||
-      (record.status === DeploymentStatus.ROLLING_BACK && (free || (lock?.deploymentId === deploymentId && (lock.owner === undoer || lock.leaseUntil < options.now)))) ||
+      // Any undo of the same deployment may carry on another's: they all move the alias to the same version.
+      (record.status === DeploymentStatus.ROLLING_BACK && (free || lock?.deploymentId === deploymentId)) ||
       (record.status === DeploymentStatus.SUCCEEDED && state.bakingDeploymentId === deploymentId && free);
     if (!allowed) return undefined;
     const fence = (state.fence ?? 0) + 1;
@@ -213,10 +232,11 @@ export class FakeLedger implements LedgerPort {
     if (state.lock?.deploymentId === deploymentId) delete state.lock;
     if (state.undoPending === deploymentId) delete state.undoPending;
     if (state.bakingDeploymentId === deploymentId) closeBake(state);
-    if (state.latest?.deploymentId === deploymentId && moved) {
+    // The alias left the version: it is replaced, even when a later deployment started meanwhile.
+    if (moved) {
       state.replacedVersions = add(state.replacedVersions, record.toVersion);
       state.liveVersions = drop(state.liveVersions, record.toVersion);
-      state.knownGoodVersion = record.fromVersion;
+      if (state.latest?.deploymentId === deploymentId) state.knownGoodVersion = record.fromVersion;
     }
     this.setLatest(state, record);
     if (this.inFlight.get(key(ref))?.deploymentId === deploymentId) this.inFlight.delete(key(ref));
@@ -233,17 +253,19 @@ export class FakeLedger implements LedgerPort {
     return 'RECORDED';
   }
 
-  async indexAlarms(ref: AliasRef, alarms: readonly string[]) {
+  async indexAlarms(ref: AliasRef, alarms: readonly string[], options: { prune?: boolean } = {}) {
     this.write('BatchWriteItem');
     const state = this.state(ref);
-    for (const name of state.declaredAlarms ?? []) {
-      if (!alarms.includes(name)) this.alarmIndex.set(name, (this.alarmIndex.get(name) ?? []).filter((r) => key(r) !== key(ref)));
+    if (options.prune) {
+      for (const name of state.declaredAlarms ?? []) {
+        if (!alarms.includes(name)) this.alarmIndex.set(name, (this.alarmIndex.get(name) ?? []).filter((r) => key(r) !== key(ref)));
+      }
     }
     for (const name of alarms) {
       const refs = this.alarmIndex.get(name) ?? [];
       if (!refs.some((r) => key(r) === key(ref))) this.alarmIndex.set(name, [...refs, { ...ref }]);
     }
-    state.declaredAlarms = [...alarms];
+    state.declaredAlarms = options.prune ? [...alarms] : [...new Set([...(state.declaredAlarms ?? []), ...alarms])];
   }
   async aliasesGuardedBy(alarmName: string) {
     this.read('Query');

@@ -30,6 +30,7 @@ export const scenario = fc.record({
   targetErrorRate: fc.constantFrom(0, 0, 0.005, 0.3),
   faultRate: fc.constantFrom(0, 0, 0.05, 0.2),
   lostResponseRate: fc.constantFrom(0, 0, 0.1),
+  ledgerLostAnswerRate: fc.constantFrom(0, 0, 0, 0.05),
   duplicateEvery: fc.constantFrom(0, 0, 1, 3),
   // Lambda delivers an event at least once: a copy of the first one may come up to its 15-minute maximum event age later.
   lateDuplicateMs: maybe(fc.integer({ min: 60_000, max: 15 * MIN })),
@@ -38,7 +39,7 @@ export const scenario = fc.record({
   // Mostly prompt continuations; sometimes delayed past the lock TTL.
   gapMs: fc.oneof({ weight: 5, arbitrary: fc.integer({ min: 1_000, max: 120_000 }) }, { weight: 1, arbitrary: fc.integer({ min: 20 * MIN, max: 45 * MIN }) }),
   bakeMinutes: fc.integer({ min: 0, max: 30 }),
-  operator: maybe(fc.record({ atMs: fc.integer({ min: 0, max: 40 * MIN }), command: fc.constantFrom('rollback', 'rollbackTo1', 'abort', 'promote', 'abortThenPromote') })),
+  operator: maybe(fc.record({ atMs: fc.integer({ min: 0, max: 40 * MIN }), command: fc.constantFrom('rollback', 'rollbackTo1', 'abort', 'promote', 'abortThenPromote', 'twoOperators') })),
   stop: maybe(fc.record({ afterInvocations: fc.integer({ min: 1, max: 4 }), event: fc.constantFrom('ABANDONED', 'FAILED', 'CANCELED', 'none'), eventDelayMs: fc.integer({ min: 0, max: 5 * MIN }) })),
   ledgerOutage: maybe(fc.record({ atMs: fc.integer({ min: 0, max: 30 * MIN }), durationMs: fc.integer({ min: 10_000, max: 10 * MIN }) })),
 });
@@ -50,7 +51,7 @@ function params(s: Scenario) {
 
 /** Runs one scenario, with every actor, until nothing is left to happen. */
 export async function play(s: Scenario) {
-  const world = standardWorld({ seed: s.seed, faultRate: s.faultRate, lostResponseRate: s.lostResponseRate, settings: { maxInvocationMs: s.maxInvocationMs }, continuationGapMs: s.gapMs });
+  const world = standardWorld({ seed: s.seed, faultRate: s.faultRate, lostResponseRate: s.lostResponseRate, ledgerLostAnswerRate: s.ledgerLostAnswerRate, settings: { maxInvocationMs: s.maxInvocationMs }, continuationGapMs: s.gapMs });
   if (s.firstRelease) world.lambda.functions.get(REF.functionName)!.aliases.set('live', { version: '$LATEST', weights: {}, revisionId: 'first' });
   world.cloudwatch.errorRates.set('1', 0.005);
   world.cloudwatch.errorRates.set('2', s.targetErrorRate);
@@ -75,6 +76,10 @@ export async function play(s: Scenario) {
     if (s.operator.command === 'abortThenPromote') {
       world.clock.schedule(at, quietly(act.abort));
       world.clock.schedule(at + 1_000, quietly(act.promote));
+    } else if (s.operator.command === 'twoOperators') {
+      // Two on-call engineers at once: one names the version, the other takes the default.
+      world.clock.schedule(at, quietly(act.rollbackTo1));
+      world.clock.schedule(at + 50, quietly(() => rollback({ ...ops, operator: 'second' }, REF)));
     } else world.clock.schedule(at, quietly(act[s.operator.command]));
   }
   if (s.ledgerOutage) {

@@ -14,6 +14,8 @@ export interface WorldOptions {
   readonly faultRate?: number;
   /** Probability that an alias update is applied but its answer lost. @default 0 */
   readonly lostResponseRate?: number;
+  /** How often a ledger write is applied but its answer lost. @default 0 */
+  readonly ledgerLostAnswerRate?: number;
   readonly settings?: Partial<ShiftTrafficSettings>;
   /** Lambda timeout of the shift-traffic function. @default 600_000 */
   readonly timeoutMs?: number;
@@ -57,6 +59,7 @@ export function createWorld(options: WorldOptions = {}) {
   const enableFaults = () => {
     faults.rate = options.faultRate ?? 0;
     lambda.lostResponseRate = options.lostResponseRate ?? 0;
+    ledger.lostAnswerRate = options.ledgerLostAnswerRate ?? 0;
   };
 
   /** One invocation of the shift-traffic function (a task on the virtual clock). */

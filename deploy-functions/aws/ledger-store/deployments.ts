@@ -1,5 +1,5 @@
-import { DeploymentLockedError } from '../../core/errors';
-import { DeploymentStatus, summaryOf, type AliasLedgerState, type DeploymentRecord } from '../../core/ledger';
+import { DeploymentLockedError, replacedMeanwhile } from '../../core/errors';
+import { DeploymentKind, DeploymentStatus, summaryOf, type AliasLedgerState, type DeploymentRecord } from '../../core/ledger';
 import type { AliasRef, FinishResult, Heartbeat } from '../../core/ports';
 import { INDEX_TTL_SECONDS, keys, type LedgerTable } from './table';
 
@@ -38,9 +38,14 @@ export async function startDeployment(table: LedgerTable, record: DeploymentReco
   const ref: AliasRef = record;
   for (let attempt = 0; ; attempt += 1) {
     const state = await table.get<AliasLedgerState>(keys.state(ref), 'ledger GetItem state');
+    // A retry of a start whose answer was lost: the lock is already this deployment's, taken by this owner.
+    if (state?.lock?.deploymentId === record.deploymentId && state.lock.owner === options.owner) return { fence: state.lock.fence };
     if ((state?.lock && state.lock.expiresAt >= options.now) || state?.undoPending) {
       throw DeploymentLockedError.heldBy(ref.functionName, ref.alias, state.lock?.deploymentId ?? state.undoPending, state.lock?.expiresAt);
     }
+    // A rollback chose its version before taking the lock: one a rollback replaced meanwhile is not a place to go back to.
+    const manual = record.kind === DeploymentKind.MANUAL_ROLLBACK;
+    if (manual && state?.replacedVersions?.includes(record.toVersion)) throw replacedMeanwhile(record);
     const fence = (state?.fence ?? 0) + 1;
     const lock = { deploymentId: record.deploymentId, fence, owner: options.owner, leaseUntil: options.leaseUntil, expiresAt: options.lockUntil };
     const previous = fenceIs(state?.fence);
@@ -62,7 +67,7 @@ export async function startDeployment(table: LedgerTable, record: DeploymentReco
         remove: BAKE,
         add: first ? ['liveVersions :fromSet'] : [],
         del: ['replacedVersions :toSet'],
-        condition: `(attribute_not_exists(#lock) OR #lock.expiresAt < :now) AND attribute_not_exists(undoPending) AND ${previous.condition}`,
+        condition: `(attribute_not_exists(#lock) OR #lock.expiresAt < :now) AND attribute_not_exists(undoPending) AND ${previous.condition}${manual ? ' AND NOT contains(replacedVersions, :to)' : ''}`,
         values: {
           ...previous.values,
           ':fn': record.functionName,
@@ -72,10 +77,11 @@ export async function startDeployment(table: LedgerTable, record: DeploymentReco
           ':latest': summaryOf(record),
           ':now': options.now,
           ':toSet': new Set([record.toVersion]),
+          ...(manual ? { ':to': record.toVersion } : {}),
           ...(first ? { ':from': record.fromVersion, ':fromSet': new Set([record.fromVersion]) } : {}),
         },
       }),
-      { Put: { Item: { ...keys.inFlight(ref), functionName: ref.functionName, alias: ref.alias, deploymentId: record.deploymentId, status: DeploymentStatus.IN_PROGRESS, heartbeatAt: options.now } } },
+      { Put: { Item: { ...keys.inFlight(ref), functionName: ref.functionName, alias: ref.alias, deploymentId: record.deploymentId, status: DeploymentStatus.IN_PROGRESS, heartbeatAt: options.now, ...(record.kind ? { kind: record.kind } : {}) } } },
       ...(record.pipelineExecutionId ? [{ Put: { Item: { ...keys.execution(record.pipelineExecutionId), functionName: ref.functionName, alias: ref.alias, deploymentId: record.deploymentId, ttl } } }] : []),
     ];
     if (await table.transact(items, 'ledger start deployment')) return { fence };
@@ -164,8 +170,10 @@ export async function finishDeployment(table: LedgerTable, ref: AliasRef, deploy
       updateItem(keys.deployment(ref, deploymentId), {
         set: ['#status = :status', 'reason = :reason', 'endedAt = :endedAt', ...(result.errorCode ? ['errorCode = :code'] : []), ...(bakeUntil !== undefined ? ['bakeUntil = :bakeUntil'] : []), ...(result.aliasRevision ? ['aliasRevision = :revision'] : [])],
         remove: ['operatorRequest'],
-        condition: '#status = :running',
+        // An abort an operator recorded wins over a success nobody has seen yet.
+        condition: succeeded ? '#status = :running AND (attribute_not_exists(operatorRequest) OR operatorRequest <> :abort)' : '#status = :running',
         values: {
+          ...(succeeded ? { ':abort': 'ABORT' } : {}),
           ':status': result.status,
           ':reason': result.reason,
           ':endedAt': result.endedAt,

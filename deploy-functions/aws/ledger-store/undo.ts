@@ -12,7 +12,8 @@ function lockCondition(status: DeploymentRecord['status']): string | undefined {
     case DeploymentStatus.IN_PROGRESS:
       return `(${free} OR #lock.deploymentId = :id)`;
     case DeploymentStatus.ROLLING_BACK:
-      return `(${free} OR (#lock.deploymentId = :id AND (#lock.#owner = :undoer OR #lock.leaseUntil < :now)))`;
+      // Any undo of the same deployment may carry on another's: they all move the alias to the same version.
+      return `(${free} OR #lock.deploymentId = :id)`;
     case DeploymentStatus.SUCCEEDED:
       return `(${free}) AND bakingDeploymentId = :id`;
     default:
@@ -83,13 +84,15 @@ export async function recordUndo(table: LedgerTable, ref: AliasRef, deploymentId
   await table.update(updateItem(keys.state(ref), { remove: ['undoPending'], ...mine('undoPending') }).Update, 'ledger clear pending undo');
   await table.update(updateItem(keys.state(ref), { remove: BAKE, ...mine('bakingDeploymentId') }).Update, 'ledger close bake window');
   const replaced = moved && record.status === DeploymentStatus.ROLLED_BACK;
+  // The alias left the version: it is replaced, even when a later deployment started meanwhile.
+  if (replaced) {
+    await table.update(updateItem(keys.state(ref), { add: ['replacedVersions :toSet'], del: ['liveVersions :toSet'], values: { ':toSet': new Set([record.toVersion]) } }).Update, 'ledger mark replaced version');
+  }
   await table.update(
     updateItem(keys.state(ref), {
       set: ['#latest = :latest', ...(replaced ? ['knownGoodVersion = :from'] : [])],
-      add: replaced ? ['replacedVersions :toSet'] : [],
-      del: replaced ? ['liveVersions :toSet'] : [],
       condition: '#latest.deploymentId = :id',
-      values: { ':id': deploymentId, ':latest': summaryOf(record), ...(replaced ? { ':from': record.fromVersion, ':toSet': new Set([record.toVersion]) } : {}) },
+      values: { ':id': deploymentId, ':latest': summaryOf(record), ...(replaced ? { ':from': record.fromVersion } : {}) },
     }).Update,
     'ledger update alias summary',
   );

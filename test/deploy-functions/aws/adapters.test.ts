@@ -10,6 +10,7 @@ import { translateAwsError } from '../../../deploy-functions/aws/errors';
 import { LambdaAdapter } from '../../../deploy-functions/aws/lambda';
 import { DynamoDbLedger, dynamoDbClient } from '../../../deploy-functions/aws/ledger';
 import { DeploymentLockedError, ErrorCode } from '../../../deploy-functions/core/errors';
+import { alarmsThatCount } from '../../../deploy-functions/core/health';
 import { DeploymentStatus } from '../../../deploy-functions/core/ledger';
 
 const awsError = (name: string, message = name, status = 400) => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
@@ -82,6 +83,15 @@ describe('CloudWatchAdapter', () => {
       { name: 'b', state: 'ALARM', reason: 'child' },
     ]);
     expect(cloudwatch.commandCalls(DescribeAlarmsCommand)[1]!.args[0].input).toMatchObject({ AlarmNamePrefix: 'lrp/fn/live/', NextToken: 't' });
+  });
+
+  it('dates a state change by its last transition, not by the last update of its evaluation state or reason', async () => {
+    const transitioned = new Date('2026-11-25T08:00:00Z');
+    cloudwatch.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [{ AlarmName: 'a', StateValue: 'ALARM', StateReason: 'r', StateTransitionedTimestamp: transitioned, StateUpdatedTimestamp: new Date('2026-11-25T09:05:00Z') }] });
+    const [alarm] = await new CloudWatchAdapter().describeAlarms(['a']);
+    expect(alarm!.changedAt).toBe(transitioned.getTime());
+    // A hotfix that started at 09:00 while `a` was in ALARM (since 08:00) keeps ignoring it.
+    expect(alarmsThatCount([alarm!], [{ name: 'a', since: Date.parse('2026-11-25T09:00:00Z') }])).toEqual([]);
   });
 
   it('sums invocations and errors per executed version of the alias', async () => {

@@ -249,6 +249,39 @@ describe('integration-test action: deadline', () => {
       ].join('\n'),
     );
   });
+
+  it('stops reading an input artifact S3 does not serve at the deadline, and fails before the Lambda timeout', async () => {
+    // Arrange: every read hangs 90 s (a 30 s request timeout, three SDK attempts), then fails
+    const clock = new VirtualClock();
+    const startedAt = clock.now();
+    const pipeline = new FakePipeline(clock, new Faults(1));
+    const logger = new MemoryLogger();
+    const artifacts = {
+      fetch: async () => {
+        await clock.sleep(90_000);
+        throw new AwsCallError(ErrorCode.AWS_UNAVAILABLE, 'GetObject s3://b/k failed: TimeoutError (service unavailable or unreachable)');
+      },
+    };
+    const deps = { artifacts, invoker: { invoke: async () => ({ payload: '{"statusCode":200}' }) }, clock, logger };
+    const handler = createPipelineHandler({ pipeline, logger, clock }, (job, context) => runIntegrationTests(job, context.getRemainingTimeInMillis(), deps));
+    const event = {
+      'CodePipeline.job': {
+        id: 'job-1',
+        data: {
+          actionConfiguration: { configuration: { UserParameters: JSON.stringify({ functionName: 'orders-api-staging', qualifier: 'candidate', casesPath: 'functions/orders-api/integration' }) } },
+          inputArtifacts: [{ name: 'BuildOutput', location: { s3Location: { bucketName: 'b', objectKey: 'k' } } }],
+        },
+      },
+    };
+
+    // Act: the action's Lambda timeout is 5 minutes
+    await clock.drive(handler(event, fakeContext(clock, 300_000, 'r')));
+
+    // Assert
+    const [result] = pipeline.finalResults('job-1');
+    expect(result).toMatchObject({ kind: 'failure', message: expect.stringMatching(/^\[TIMED_OUT\] the input artifact could not be read before the deadline/) });
+    expect(result!.at - startedAt).toBeLessThan(300_000);
+  });
 });
 
 describe('integrationTestSettingsFromEnv', () => {

@@ -8,7 +8,7 @@ import { GENERATED_ALARM } from '../../support/simulation';
 /** Scenarios per property: 2,000 in `npm test`, more with LRP_PROPERTY_RUNS (`npm run test:soak` uses 20,000). */
 const RUNS = Number(process.env.LRP_PROPERTY_RUNS ?? 2_000);
 
-const base = { firstRelease: false, breach: undefined, replays: [], staleEventAtMs: undefined, targetErrorRate: 0, faultRate: 0, lostResponseRate: 0, duplicateEvery: 0, lateDuplicateMs: undefined, competingJobAfterMs: undefined, maxInvocationMs: 60_000, gapMs: 1_000, bakeMinutes: 0, operator: undefined, stop: undefined, ledgerOutage: undefined };
+const base = { firstRelease: false, breach: undefined, replays: [], staleEventAtMs: undefined, targetErrorRate: 0, faultRate: 0, lostResponseRate: 0, ledgerLostAnswerRate: 0, duplicateEvery: 0, lateDuplicateMs: undefined, competingJobAfterMs: undefined, maxInvocationMs: 60_000, gapMs: 1_000, bakeMinutes: 0, operator: undefined, stop: undefined, ledgerOutage: undefined };
 /** Scenarios that once broke an invariant (each fixed in the engine, or in how the model plays AWS): always run. */
 const KNOWN_COUNTEREXAMPLES = [
   // A late duplicate resumed a deployment whose job had ended while the ledger was down, and rewrote the alias.
@@ -19,6 +19,8 @@ const KNOWN_COUNTEREXAMPLES = [
   { ...base, seed: 7, strategy: 'Linear10PercentEvery1Minute', faultRate: 0.2, duplicateEvery: 1, lateDuplicateMs: 60_000, maxInvocationMs: 540_000, ledgerOutage: { atMs: 415_601, durationMs: 183_600 } },
   // A shift applied with its answer lost was taken for not applied, and the undo skipped the alias.
   { ...base, seed: 455_456_399, strategy: 'Linear10PercentEvery1Minute', faultRate: 0.2, lostResponseRate: 0.1, duplicateEvery: 1 },
+  // Two operators at once: the second chose the known-good version before the first's rollback replaced it.
+  { ...base, seed: 18, strategy: { steps: [] }, firstRelease: true, staleEventAtMs: 601, faultRate: 0.2, duplicateEvery: 3, lateDuplicateMs: 60_000, competingJobAfterMs: 0, operator: { atMs: 1_800_801, command: 'twoOperators' } },
   // A new deployment of a version started in the same millisecond as the rollback that replaced it.
   { ...base, seed: 1, strategy: { steps: [{ percent: 1, minutes: 0 }, { percent: 2, minutes: 0 }] }, competingJobAfterMs: 17, operator: { atMs: 17, command: 'rollback' } },
 ] as unknown as Scenario[];

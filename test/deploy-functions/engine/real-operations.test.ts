@@ -1,16 +1,11 @@
 // The sequences real operations produce — an on-call engineer, late or replayed events, stopped executions, lapsed
 // locks, ledger outages — against the real handlers over the in-memory model of AWS.
 import { describe, expect, it } from 'vitest';
-import { rollback, requestAction, type OperatorDeps } from '../../../cli/operations';
+import { run } from '../../../cli/main';
+import { rollback, requestAction } from '../../../cli/operations';
 import { pipelineEvent } from '../../support/fake-aws';
-import { GENERATED_ALARM, USER_ALARM, standardWorld, type World } from '../../support/simulation';
-
-const REF = { functionName: 'orders-api-prod', alias: 'live' } as const;
-const params = (overrides: Record<string, unknown> = {}) => ({ ...REF, targetAlias: 'candidate', strategy: 'Canary10Percent5Minutes', alarms: [USER_ALARM], bakeMinutes: 30, ...overrides });
-const operator = (world: World, name = 'alice'): OperatorDeps => ({ lambda: world.lambda, cloudwatch: world.cloudwatch, ledger: world.ledger, clock: world.clock, operator: name });
-const live = (world: World) => world.lambda.routing(REF.functionName, REF.alias);
-const history = (world: World) => world.ledger.listDeployments(REF, 20);
-const addVersion = (world: World, version: string) => world.lambda.functions.get(REF.functionName)!.versions.set(version, `commit ${version.repeat(7)}`);
+import { REF, addVersion, history, live, operator, params } from '../../support/operations';
+import { GENERATED_ALARM, USER_ALARM, standardWorld } from '../../support/simulation';
 
 describe('an operator rollback, then the late alarm event', () => {
   it('never brings the bad version back, and the operator\'s record is the rollback of that release', async () => {
@@ -213,5 +208,34 @@ describe('the alarm index belongs to the releases that declared alarms', () => {
     world.cloudwatch.setAlarm(USER_ALARM, 'ALARM');
     await world.clock.drive(world.deliverAlarm(USER_ALARM));
     expect(live(world).version).toBe('3');
+  });
+});
+
+describe('sequences that must keep changing nothing', () => {
+  it('`lrp promote` after the deployment completed is refused with exit 2', async () => {
+    const world = standardWorld();
+    await world.runJob('job-1', params({ strategy: 'AllAtOnce' }));
+    const changes = world.lambda.changes.length;
+    const code = await world.clock.drive(run(['promote', REF.functionName], () => operator(world), () => undefined, () => undefined));
+    expect(code).toBe(2);
+    expect(world.lambda.changes).toHaveLength(changes);
+  });
+
+  it('`lrp abort` in the gap between two invocations: the continuation rolls back and the job fails ABORTED', async () => {
+    const world = standardWorld({ settings: { maxInvocationMs: 60_000 }, continuationGapMs: 120_000 });
+    world.clock.schedule(world.clock.now() + 70_000, () => run(['abort', REF.functionName], () => operator(world), () => undefined, () => undefined));
+    await world.runJob('job-1', params());
+    expect(world.pipeline.finalResults('job-1')[0]).toMatchObject({ kind: 'failure', message: expect.stringMatching(/ABORTED/) });
+    expect(live(world)).toMatchObject({ version: '1', weights: {} });
+  });
+
+  it('a continuation token of another job\'s deployment fails that job and moves nothing', async () => {
+    const world = standardWorld({ settings: { maxInvocationMs: 60_000 } });
+    await world.invoke(pipelineEvent('job-1', params()), 'job-1');
+    const token = [...world.pipeline.results].reverse().find((r) => r.kind === 'success' && r.continuationToken)!;
+    const changes = world.lambda.changes.length;
+    await world.invoke(pipelineEvent('job-X', params(), token.kind === 'success' ? token.continuationToken : ''), 'job-X');
+    expect(world.lambda.changes).toHaveLength(changes);
+    expect(world.pipeline.finalResults('job-X')[0]).toMatchObject({ kind: 'failure' });
   });
 });
