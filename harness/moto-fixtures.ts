@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateAliasCommand, CreateFunctionCommand, LambdaClient, PublishVersionCommand, UpdateFunctionCodeCommand } from '@aws-sdk/client-lambda';
+import { ALARM_TAGS, aliasOfGeneratedAlarm } from '../deploy-functions/core/names';
 import { deterministicZip } from '../scripts/lib/bundle';
 import type { MotoServer } from './moto';
 
@@ -21,6 +22,12 @@ export async function createLedgerTable(moto: MotoServer, tableName: string): Pr
       KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
     }),
   );
+}
+
+/** The tags infra gives a generated alarm (`lrp/<function>/<alias>/…`), or undefined for any other name. */
+export function generatedAlarmTags(alarmName: string) {
+  const ref = aliasOfGeneratedAlarm(alarmName);
+  return ref ? [{ Key: ALARM_TAGS.function, Value: ref.functionName }, { Key: ALARM_TAGS.alias, Value: ref.alias }] : undefined;
 }
 
 /**
@@ -60,6 +67,8 @@ export async function createSampleFunction(moto: MotoServer, functionName: strin
         EvaluationPeriods: 1,
         Threshold: 1,
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        // Tagged as infra tags the alarms it generates: the rollback function trusts a generated name only with them.
+        ...(generatedAlarmTags(name) ? { Tags: generatedAlarmTags(name) } : {}),
       }),
     );
     await cloudwatch.send(new SetAlarmStateCommand({ AlarmName: name, StateValue: 'OK', StateReason: 'set-up' }));

@@ -16,6 +16,8 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import { parseCfnYaml } from '../infra/templates/cfn-yaml';
 import { startCodePipelineRecorder, type PipelineHandler } from '../harness/codepipeline-recorder';
 import { startMoto } from '../harness/moto';
+import { alarmEvent } from '../harness/events';
+import { generatedAlarmTags } from '../harness/moto-fixtures';
 import { bundleFunctions, deterministicZip } from './lib/bundle';
 import { FunctionKind, discoverFunctions } from './lib/functions';
 import { packageFunctions, resolveCommitSha } from './lib/package';
@@ -145,6 +147,8 @@ try {
             EvaluationPeriods: 1,
             Threshold: 5,
             ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+            // As infra tags them: the rollback function trusts a generated name only with these tags.
+            Tags: generatedAlarmTags(generatedAlarmName(functionName, 'live', metric)),
           }),
         );
         await cloudwatch.send(new SetAlarmStateCommand({ AlarmName: generatedAlarmName(functionName, 'live', metric), StateValue: 'OK', StateReason: 'deployed' }));
@@ -229,7 +233,8 @@ try {
         void cloudwatch
           .send(new SetAlarmStateCommand({ AlarmName: alarm, StateValue: 'ALARM', StateReason: 'Threshold Crossed: 12 errors in 1 minute (injected by pipeline:local)' }))
           .then(() =>
-            rollback({ 'detail-type': 'CloudWatch Alarm State Change', source: 'aws.cloudwatch', time: new Date().toISOString(), detail: { alarmName: alarm, state: { value: 'ALARM', reason: 'Threshold Crossed' } } }),
+            // As EventBridge delivers it: this account and region, the alarm's ARN, when it changed state.
+            rollback(alarmEvent(alarm, 'ALARM', 'Threshold Crossed', Date.now())),
           );
       }, (STEP_SECONDS / 2) * 1000);
     }),

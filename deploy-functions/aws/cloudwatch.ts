@@ -1,6 +1,6 @@
-import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand, ListTagsForResourceCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import type { AlarmObservation, VersionStats } from '../core/health';
-import type { CloudWatchPort } from '../core/ports';
+import type { AlarmTagsPort, CloudWatchPort } from '../core/ports';
 import { clientConfig } from './client-config';
 import { translateAwsError } from './errors';
 
@@ -20,9 +20,31 @@ const toObservation = (alarm: RawAlarm): AlarmObservation => ({
   ...(changedAt(alarm) !== undefined ? { changedAt: changedAt(alarm)! } : {}),
 });
 
+/** How long a container trusts the tags it read of an alarm. */
+const TAGS_TTL_MS = 5 * 60_000;
+
 /** Alarms and per-version Lambda metrics through the SDK. */
-export class CloudWatchAdapter implements CloudWatchPort {
+export class CloudWatchAdapter implements CloudWatchPort, AlarmTagsPort {
+  private readonly tags = new Map<string, { readonly tags: Record<string, string>; readonly until: number }>();
+
   constructor(private readonly client: CloudWatchClient = cloudWatchClient) {}
+
+  /** The alarm's tags, read once and kept for a few minutes by the warm container. */
+  async tagsOf(alarmArn: string): Promise<Record<string, string>> {
+    const cached = this.tags.get(alarmArn);
+    if (cached && cached.until > Date.now()) return cached.tags;
+    try {
+      const output = await this.client.send(new ListTagsForResourceCommand({ ResourceARN: alarmArn }));
+      const tags = Object.fromEntries((output.Tags ?? []).flatMap((t) => (t.Key ? [[t.Key, t.Value ?? '']] : [])));
+      if (this.tags.size > 500) this.tags.clear();
+      this.tags.set(alarmArn, { tags, until: Date.now() + TAGS_TTL_MS });
+      return tags;
+    } catch (error) {
+      // An alarm deleted since it fired has no tags to vouch for it.
+      if ((error as { name?: string })?.name === 'ResourceNotFoundException') return {};
+      throw translateAwsError(error, `ListTagsForResource ${alarmArn}`);
+    }
+  }
 
   private async describe(input: { AlarmNames?: string[]; AlarmNamePrefix?: string }, operation: string): Promise<AlarmObservation[]> {
     const alarms: AlarmObservation[] = [];

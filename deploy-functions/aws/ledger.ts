@@ -124,12 +124,12 @@ export class DynamoDbLedger implements LedgerPort {
 
   async recordWindowOverride(record: WindowOverrideRecord): Promise<void> {
     try {
-      await this.table.client.send(new PutCommand({ TableName: this.table.name, Item: { ...record, pk: `OVERRIDE#${record.functionName}`, sk: `${new Date(record.at).toISOString()}#${record.jobId}` } }));
+      await this.table.client.send(new PutCommand({ TableName: this.table.name, Item: { ...record, pk: keys.override(record.functionName), sk: `${new Date(record.at).toISOString()}#${record.jobId}` } }));
     } catch (error) {
       throw translateAwsError(error, 'ledger record window override');
     }
   }
   listWindowOverrides(functionName: string, limit: number) {
-    return this.table.query<WindowOverrideRecord>({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `OVERRIDE#${functionName}` }, ScanIndexForward: false, Limit: limit }, 'ledger window overrides');
+    return this.table.query<WindowOverrideRecord>({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.override(functionName) }, ScanIndexForward: false, Limit: limit }, 'ledger window overrides');
   }
 }

@@ -191,3 +191,22 @@ export function activeDeployment(state: AliasLedgerState | undefined, now: numbe
 export function isFinal(status: DeploymentStatus): status is FinalStatus {
   return status === DeploymentStatus.SUCCEEDED || status === DeploymentStatus.ROLLED_BACK || status === DeploymentStatus.FAILED;
 }
+
+/**
+ * The partition keys of the ledger table, by what they hold. Each deployment function's role may touch only the
+ * partitions it owns (an IAM `dynamodb:LeadingKeys` condition), so the key layout lives here, beside the records.
+ */
+export const LEDGER_PARTITIONS = {
+  /** `ALIAS#<function>#<alias>`: the alias summary (`STATE`) and its deployments (`DEP#<id>`). */
+  alias: 'ALIAS#',
+  /** `JOB#<job id>`: idempotency of CodePipeline jobs. */
+  job: 'JOB#',
+  /** `INFLIGHT`: the deployments in flight, one item per alias. */
+  inFlight: 'INFLIGHT',
+  /** `EXEC#<execution id>`: which deployment a pipeline execution started. */
+  execution: 'EXEC#',
+  /** `ALARM#<alarm name>`: the aliases a declared alarm guards. */
+  alarm: 'ALARM#',
+  /** `OVERRIDE#<function>`: uses of the deployment-window override. */
+  override: 'OVERRIDE#',
+} as const;

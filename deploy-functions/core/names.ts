@@ -16,6 +16,8 @@ export function applicationStackName(functionName: string, stage: string): strin
 }
 
 const ALARM_PREFIX = 'lrp';
+/** Every generated alarm's name starts with this. */
+export const GENERATED_ALARM_ROOT = `${ALARM_PREFIX}/`;
 
 /** Name of an alarm generated for a function alias: `lrp/<function>/<alias>/<metric>`. */
 export function generatedAlarmName(functionName: string, alias: string, metric: string): string {
@@ -32,6 +34,9 @@ export function aliasOfGeneratedAlarm(alarmName: string): AliasRef | undefined {
   const match = new RegExp(`^${ALARM_PREFIX}/([A-Za-z0-9-_]{1,64})/([A-Za-z0-9-_]{1,128})/[^/]+$`).exec(alarmName);
   return match ? { functionName: match[1]!, alias: match[2]! } : undefined;
 }
+
+/** The tags every generated alarm carries, naming the function and alias it guards: the rollback function trusts only those. */
+export const ALARM_TAGS = { function: 'lrp:function', alias: 'lrp:alias' } as const;
 
 /** The pipeline action that runs shift-traffic: its stopped, abandoned or failed state reverts the deployment. */
 export const SHIFT_TRAFFIC_ACTION = 'ShiftTraffic';

@@ -47,6 +47,11 @@ export interface CloudWatchPort {
   versionStats(functionName: string, alias: string, versions: readonly string[], from: number, to: number): Promise<Record<string, VersionStats>>;
 }
 
+/** The tags of an alarm, by its ARN (read through CloudWatch's ListTagsForResource). */
+export interface AlarmTagsPort {
+  tagsOf(alarmArn: string): Promise<Record<string, string>>;
+}
+
 /** How a CodePipeline job ends or continues. */
 export interface JobSuccess {
   readonly summary: string;

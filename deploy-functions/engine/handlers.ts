@@ -1,5 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { asDeploymentError } from '../core/errors';
+import type { Home } from '../core/event-trust';
 import type { Clock, LogPort, PipelinePort } from '../core/ports';
 import { jobResultOf, outcomeOfResult } from './job-outcome';
 import { runPipelineJob, type FinalOutcome, type JobOutcome, type JobReport, type PipelineJob } from './pipeline-job';
@@ -60,10 +61,11 @@ export function createShiftTrafficHandler(handlerDeps: PipelineHandlerDeps, engi
 }
 
 /** The rollback handler over the given ports: throws on failure so the event is retried, then dead-lettered. */
-export function createRollbackHandler(deps: RollbackDeps & { readonly metrics?: MetricsPort }) {
+export function createRollbackHandler(deps: RollbackDeps & { readonly metrics?: MetricsPort; readonly homeOf?: (context: Context | undefined) => Home }) {
   return async (event: unknown, context?: Context): Promise<RollbackAction[]> => {
     try {
-      const actions = await handleRollbackEvent(event, deps, context?.getRemainingTimeInMillis() ?? 60_000);
+      const home = deps.homeOf?.(context) ?? deps.home;
+      const actions = await handleRollbackEvent(event, { ...deps, ...(home ? { home } : {}) }, context?.getRemainingTimeInMillis() ?? 60_000);
       deps.metrics?.addMetric('RollbacksPerformed', 'Count', actions.filter((a) => a.action === 'ROLLED_BACK').length);
       return actions;
     } catch (error) {

@@ -34,9 +34,17 @@ export async function resumeRelease(job: PipelineJob, params: ShiftTrafficParame
   const { deploymentId } = point;
   logger.appendKeys({ deploymentId });
   const record = await withRetries(clock, () => ledger.getDeployment(ref, deploymentId), { until: deadline - settings.safetyMarginMs });
-  if (!record) throw new DeploymentError(ErrorCode.INTERNAL, `deployment ${deploymentId} of ${ref.functionName}:${ref.alias} is missing from the ledger`);
-  // A token is only trusted for the job it was issued to.
-  if (record.jobId !== job.id) throw new InvalidEventError(`continuationToken: deployment ${deploymentId} belongs to another job; nothing was moved`);
+  // A token is trusted only when the ledger says it is this job's: its deployment, of this alias, started by this job.
+  const refuse = (why: string) => {
+    logger.warn('continuation token refused', { reason: why, jobId: job.id, deploymentId });
+    return new InvalidEventError(`continuationToken: ${why}; nothing was moved`);
+  };
+  if (!record) throw refuse(`no deployment ${deploymentId} of ${ref.functionName}:${ref.alias} is recorded`);
+  if (record.jobId !== job.id) throw refuse(`deployment ${deploymentId} belongs to another job`);
+  if (point.continuation) {
+    const started = await withRetries(clock, () => ledger.getJob(job.id), { until: deadline - settings.safetyMarginMs });
+    if (started?.deploymentId !== deploymentId) throw refuse(`job ${job.id} started ${started?.deploymentId ?? 'no deployment'}, not ${deploymentId}`);
+  }
   if (record.status !== DeploymentStatus.IN_PROGRESS) return outcomeOfFinished(record);
   const now = clock.now();
   // Without the ledger this invocation cannot know whether it may move anything: Lambda retries it later.

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { judgeAlarmEvent } from '../core/alarm-events';
 import { ErrorCode, InvalidEventError } from '../core/errors';
+import { foreignOrigin, untrustedGeneratedAlarm, type Home } from '../core/event-trust';
 import { describeIssues } from '../core/issues';
 import { aliasOfGeneratedAlarm } from '../core/names';
-import type { AliasRef, Clock, LambdaPort, LedgerPort, LogPort } from '../core/ports';
+import type { AlarmTagsPort, AliasRef, Clock, LambdaPort, LedgerPort, LogPort } from '../core/ports';
 import { withRetries } from './retry';
 import { onExecutionStateChange, sweepOrphans } from './sweep';
 import { undoDeployment, type UndoOutcome } from './undo';
@@ -14,6 +15,10 @@ export interface RollbackDeps {
   readonly ledger: LedgerPort;
   readonly clock: Clock;
   readonly logger: LogPort;
+  /** Vouches for alarms named like generated ones: their `lrp:function` / `lrp:alias` tags must match the name. */
+  readonly alarmTags: AlarmTagsPort;
+  /** The function's own account and region: events from anywhere else are refused. @default - not checked */
+  readonly home?: Home;
   /** An in-flight deployment whose invocation sent no heartbeat for this long is reverted by the sweep. @default 900_000 */
   readonly orphanAfterMs?: number;
 }
@@ -22,13 +27,13 @@ export interface RollbackDeps {
 export interface RollbackAction {
   readonly functionName: string;
   readonly alias: string;
-  readonly action: 'ROLLED_BACK' | 'COMPLETED' | 'ALREADY_ENDED' | 'NOTHING' | 'NOT_MOVED' | 'BUSY';
+  readonly action: 'ROLLED_BACK' | 'COMPLETED' | 'ALREADY_ENDED' | 'NOTHING' | 'NOT_MOVED' | 'BUSY' | 'REFUSED';
   readonly reason: string;
   readonly deploymentId?: string;
   readonly toVersion?: string;
 }
 
-const base = { version: z.string().optional(), id: z.string().optional(), account: z.string().optional(), region: z.string().optional(), time: z.string().optional() };
+const base = { version: z.string().optional(), id: z.string().optional(), account: z.string().optional(), region: z.string().optional(), time: z.string().optional(), resources: z.array(z.string()).optional() };
 const alarmEvent = z.object({
   ...base,
   source: z.literal('aws.cloudwatch'),
@@ -36,6 +41,9 @@ const alarmEvent = z.object({
   detail: z.object({
     alarmName: z.string().min(1),
     state: z.object({ value: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']), reason: z.string().optional(), timestamp: z.string().optional() }),
+    // Present when the alarm propagates its tags into its events (CloudWatch "alarm tags in action payloads").
+    alarmTags: z.record(z.string(), z.string()).optional(),
+    alarmTagsStatus: z.string().optional(),
   }),
 });
 const executionEvent = z.object({
@@ -73,6 +81,12 @@ export function actionOf(ref: AliasRef, outcome: UndoOutcome, reason: string): R
 export async function handleRollbackEvent(event: unknown, deps: RollbackDeps, remainingMs = 60_000): Promise<RollbackAction[]> {
   const parsed = eventSchema.safeParse(event);
   if (!parsed.success) throw new InvalidEventError(`not an event the rollback function handles (alarm state change, pipeline action state change, schedule): ${describeIssues(parsed.error.issues).join('; ')}`);
+  const foreign = foreignOrigin(parsed.data, deps.home ?? {});
+  if (foreign) {
+    // Definite, not an error: retrying a foreign event would change nothing.
+    deps.logger.warn('event refused', { reason: foreign, source: parsed.data.source, account: parsed.data.account, region: parsed.data.region });
+    return [{ functionName: '', alias: '', action: 'REFUSED', reason: foreign }];
+  }
   const actions = await dispatch(parsed.data, deps, remainingMs);
   for (const action of actions) deps.logger.info('rollback decision', { ...action });
   return actions;
@@ -89,8 +103,19 @@ function dispatch(event: z.infer<typeof eventSchema>, deps: RollbackDeps, remain
   }
 }
 
+/**
+ * Whether an alarm named like a generated one is what its name says: its tags, from the event when CloudWatch put
+ * them there, else read (and cached by the container). Undefined when it counts; else why not.
+ */
+async function vouchFor(event: AlarmEvent, deps: RollbackDeps, ref: AliasRef): Promise<string | undefined> {
+  const { alarmName, alarmTags, alarmTagsStatus } = event.detail;
+  if (alarmTags && alarmTagsStatus === 'SUCCESS') return untrustedGeneratedAlarm(alarmName, ref, alarmTags);
+  const arn = event.resources?.find((r) => r.includes(':alarm:')) ?? `arn:aws:cloudwatch:${event.region ?? deps.home?.region}:${event.account ?? deps.home?.account}:alarm:${alarmName}`;
+  return untrustedGeneratedAlarm(alarmName, ref, await withRetries(deps.clock, () => deps.alarmTags.tagsOf(arn)));
+}
+
 /** Judges the event for one alias and undoes the deployment it counts against, if any. */
-async function judgeAndUndo(event: AlarmEvent, deps: RollbackDeps, ref: AliasRef, changedAt: number, generated: boolean): Promise<RollbackAction> {
+async function judgeAndUndo(event: AlarmEvent, deps: RollbackDeps, ref: AliasRef, changedAt: number, generated: boolean, vouched?: Promise<string | undefined>): Promise<RollbackAction> {
   const { alarmName, state } = event.detail;
   const { ledger, clock } = deps;
   // One read is usually enough: the alias summary carries its latest deployment.
@@ -99,6 +124,12 @@ async function judgeAndUndo(event: AlarmEvent, deps: RollbackDeps, ref: AliasRef
   const history = latest && latest.startedAt <= changedAt ? [latest] : await withRetries(clock, () => ledger.listDeployments(ref, 25));
   const verdict = judgeAlarmEvent({ alarmName, changedAt, generated, state: summary, history });
   if (verdict.kind === 'NOTHING') return { ...ref, action: 'NOTHING', reason: verdict.reason };
+  // Read alongside the ledger, so trusting the alarm costs no time before the alias moves.
+  const refused = await vouched;
+  if (refused) {
+    deps.logger.warn('alarm refused', { alarmName, reason: refused });
+    return { ...ref, action: 'REFUSED', reason: refused };
+  }
   const reason = `${verdict.reason}${state.reason ? `: ${state.reason}` : ''}`;
   const outcome = await undoDeployment(deps, ref, verdict.deployment, { by: 'rollback-function', code: ErrorCode.ALARM_BREACHED, reason });
   if (outcome.kind === 'BUSY') throw new Error(`${ref.functionName}:${ref.alias}: ${outcome.reason}; retrying the event`);
@@ -119,7 +150,11 @@ async function onAlarm(event: AlarmEvent, deps: RollbackDeps): Promise<RollbackA
   const generated = aliasOfGeneratedAlarm(alarmName);
   const actions: RollbackAction[] = [];
   // The alias a generated alarm names first, without waiting for the index: that undo is the one that must be quick.
-  if (generated) actions.push(await judgeAndUndo(event, deps, generated, changedAt, true));
+  if (generated) {
+    const vouched = vouchFor(event, deps, generated);
+    vouched.catch(() => undefined); // awaited only if the event counts; a failed read is then thrown and the event retried
+    actions.push(await judgeAndUndo(event, deps, generated, changedAt, true, vouched));
+  }
   // Then every alias whose release declared the alarm (a generated name may be declared by another function too).
   const indexed = await withRetries(clock, () => ledger.aliasesGuardedBy(alarmName));
   const same = (ref: AliasRef) => generated !== undefined && ref.functionName === generated.functionName && ref.alias === generated.alias;

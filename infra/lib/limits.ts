@@ -15,6 +15,8 @@ export const SERVICE_LIMITS = {
   stagesPerPipeline: 50,
   /** CodePipeline: at most 50 actions per stage. */
   actionsPerStage: 50,
+  /** EventBridge: an event pattern is at most 2,048 characters (the default quota). */
+  eventPatternChars: 2048,
 } as const;
 
 /** Checks one action configuration value against CodePipeline's 1,000 characters; `field` is the configuration field to change. */

@@ -1,7 +1,7 @@
 import { Duration, Tags } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct } from 'constructs';
-import { generatedAlarmName } from '../../deploy-functions/core/names';
+import { ALARM_TAGS, generatedAlarmName } from '../../deploy-functions/core/names';
 import type { FunctionConfig } from '../config';
 
 /** Errors, Throttles and Duration p99 on a managed function's `live` alias, named and tagged so the engine can find and trust them. */
@@ -24,8 +24,9 @@ export function createLiveAliasAlarms(scope: Construct, functionName: string, fn
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    Tags.of(alarm).add('lrp:function', functionName);
-    Tags.of(alarm).add('lrp:alias', 'live');
+    // The rollback function trusts an alarm with a generated name only when these tags match it.
+    Tags.of(alarm).add(ALARM_TAGS.function, functionName);
+    Tags.of(alarm).add(ALARM_TAGS.alias, 'live');
     return alarm;
   });
 }

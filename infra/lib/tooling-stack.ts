@@ -12,11 +12,12 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { DEFAULT_LEDGER_TABLE } from '../../deploy-functions/core/ledger';
+import { DEFAULT_LEDGER_TABLE, LEDGER_PARTITIONS } from '../../deploy-functions/core/ledger';
 import type { ReleaseConfig } from '../config';
 import { createApplicationBoundary } from './application-boundary';
+import { SERVICE_LIMITS } from './limits';
 import { DeploymentFunction } from './release-plan';
-import { METRICS_NAMESPACE, SHIFT_TRAFFIC_ACTION, stageFunctionName } from '../../deploy-functions/core/names';
+import { GENERATED_ALARM_ROOT, METRICS_NAMESPACE, SHIFT_TRAFFIC_ACTION, generatedAlarmPrefix, stageFunctionName } from '../../deploy-functions/core/names';
 
 /** The fixed name of a deployment function: pipelines refer to it by name, in their own account and region. */
 export function deploymentFunctionName(name: DeploymentFunction): string {
@@ -32,6 +33,21 @@ export const PIPELINE_ARTIFACT_PREFIX = 'lrp-';
 
 /** Project root: entries and the lock file are resolved against it. */
 const ROOT = join(import.meta.dirname, '..', '..');
+
+/**
+ * The alarm names the rollback rules match, one group per rule: the generated prefix, then the declared alarms, each
+ * group's pattern within EventBridge's pattern size.
+ */
+export function alarmNameGroups(declared: readonly string[]): (string | { prefix: string })[][] {
+  const pattern = (names: readonly unknown[]) => JSON.stringify({ source: ['aws.cloudwatch'], 'detail-type': ['CloudWatch Alarm State Change'], detail: { state: { value: ['ALARM'] }, alarmName: names } }).length;
+  const groups: (string | { prefix: string })[][] = [[{ prefix: GENERATED_ALARM_ROOT }]];
+  for (const name of [...new Set(declared)]) {
+    const last = groups.at(-1)!;
+    if (pattern([...last, name]) <= SERVICE_LIMITS.eventPatternChars) last.push(name);
+    else groups.push([name]);
+  }
+  return groups;
+}
 
 /** Props of the shared tooling stack. */
 export interface ToolingStackProps extends StackProps {
@@ -168,10 +184,14 @@ export class ToolingStack extends Stack {
     this.grantDeploymentPermissions(config);
 
     const rollbackTarget = () => new targets.LambdaFunction(this.functions.rollback, { deadLetterQueue: this.rollbackDeadLetters, retryAttempts: 8, maxEventAge: Duration.hours(2) });
-    new events.Rule(this, 'AlarmStateChange', {
-      description: 'Any CloudWatch alarm entering ALARM: the rollback function decides which deployment, if any, it counts against',
-      eventPattern: { source: ['aws.cloudwatch'], detailType: ['CloudWatch Alarm State Change'], detail: { state: { value: ['ALARM'] } } },
-      targets: [rollbackTarget()],
+    // Only alarms the releases can care about reach the function: generated names, and the ones the configuration
+    // declares (in as many rules as EventBridge's pattern size needs).
+    alarmNameGroups(config.functions.flatMap((fn) => fn.alarms)).forEach((names, index) => {
+      new events.Rule(this, index === 0 ? 'AlarmStateChange' : `AlarmStateChange${index + 1}`, {
+        description: 'A generated or declared CloudWatch alarm entering ALARM: the rollback function decides which deployment, if any, it counts against',
+        eventPattern: { source: ['aws.cloudwatch'], detailType: ['CloudWatch Alarm State Change'], detail: { state: { value: ['ALARM'] }, alarmName: names } },
+        targets: [rollbackTarget()],
+      });
     });
     new events.Rule(this, 'PipelineActionStopped', {
       description: 'A release pipeline\'s shift-traffic action abandoned, failed or canceled: the rollback function reverts the deployment of that execution',
@@ -253,11 +273,24 @@ export class ToolingStack extends Stack {
     // DescribeAlarms and GetMetricData support no resource-level permissions: `*` is the only possible resource.
     f['shift-traffic'].addToRolePolicy(new iam.PolicyStatement({ actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:GetMetricData'], resources: ['*'] }));
     // Transactions are authorised per item action (there is no TransactWriteItems action).
-    this.ledger.grant(f['shift-traffic'], 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem');
+    const P = LEDGER_PARTITIONS;
+    this.grantLedger(f['shift-traffic'], ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem'], [P.alias, P.job, P.inFlight, P.execution, P.alarm]);
 
     // The undo path reads the alias when the revision it knows is stale.
     onManaged(f.rollback, ['lambda:GetAlias', 'lambda:UpdateAlias']);
-    this.ledger.grant(f.rollback, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem');
+    // Tags vouch for an alarm with a generated name: only the alarms generated for the managed aliases are read
+    // (one statement per function, like the others, so fifty functions still fit IAM's policy sizes).
+    for (const fn of config.functions) {
+      f.rollback.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['cloudwatch:ListTagsForResource'],
+          resources: config.stages.map((stage) => this.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: `${generatedAlarmPrefix(stageFunctionName(fn.name, stage.name), 'live')}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })),
+        }),
+      );
+    }
+    // It reads the execution pointers and the alarm index; it writes only alias items and the in-flight list.
+    this.grantLedger(f.rollback, ['dynamodb:GetItem', 'dynamodb:Query'], [P.alias, P.inFlight, P.execution, P.alarm]);
+    this.grantLedger(f.rollback, ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'], [P.alias, P.inFlight]);
 
     onManaged(f['integration-test'], ['lambda:InvokeFunction']);
 
@@ -270,6 +303,20 @@ export class ToolingStack extends Stack {
         }),
       );
     }
-    this.ledger.grant(f['deploy-window'], 'dynamodb:PutItem');
+    this.grantLedger(f['deploy-window'], ['dynamodb:PutItem'], [P.override]);
+  }
+
+  /**
+   * Ledger calls on the items a function owns: every partition key it touches must start with one of `partitions`
+   * (`dynamodb:LeadingKeys`), so no function can write another's records.
+   */
+  private grantLedger(fn: lambda.Function, actions: string[], partitions: readonly string[]): void {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions,
+        resources: [this.ledger.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': partitions.map((p) => (p.endsWith('#') ? `${p}*` : p)) } },
+      }),
+    );
   }
 }

@@ -1,10 +1,11 @@
 // The sequences real operations produce, against moto with the real bundled handler modules: an operator's rollback
 // before a late event, a stale event, an abandoned rollout (the action's event, and the sweep), a late duplicate,
 // abort then promote, a revert and a hotfix while an alarm fires.
-import { SetAlarmStateCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { PutMetricAlarmCommand, SetAlarmStateCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { GetAliasCommand, PublishVersionCommand, UpdateFunctionCodeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { OperatorDeps } from '../../cli/operations';
+import { encodeContinuation } from '../../deploy-functions/core/continuation';
 import { deterministicZip } from '../../scripts/lib/bundle';
 import { startCodePipelineRecorder, type CodePipelineRecorder } from '../../harness/codepipeline-recorder';
 import { actionStateEvent, alarmEvent, scheduledEvent } from '../support/fake-aws';
@@ -134,5 +135,29 @@ describe.runIf(requireMoto('operations suite'))('real operations against moto', 
     expect(hotfix.operation).toBe('PutJobSuccessResult');
     expect((await history())[0]).toMatchObject({ kind: 'HOTFIX', hotfixReason: 'INC-7 null check', toVersion: v3 });
     expect(await live()).toEqual({ version: v3, weights: {} });
+  }, 60_000);
+
+  it('trusts only what it should: an untagged alarm with a generated name, a foreign account\'s event and another job\'s token change nothing', async () => {
+    await runJob('job-1', { strategy: 'AllAtOnce', bakeMinutes: 10 });
+    expect(await live()).toEqual({ version: '2', weights: {} });
+    // Anyone allowed PutMetricAlarm can pick a generated-looking name; only infra's tags make it count.
+    const impostor = `lrp/${FN}/live/impostor`;
+    await cloudwatch.send(new PutMetricAlarmCommand({ AlarmName: impostor, Namespace: 'AWS/Lambda', MetricName: 'Errors', Statistic: 'Sum', Period: 60, EvaluationPeriods: 1, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' }));
+    await cloudwatch.send(new SetAlarmStateCommand({ AlarmName: impostor, StateValue: 'ALARM', StateReason: 'made up' }));
+    expect(await rollbackFn(alarmEvent(impostor), context('rb-1'))).toEqual([expect.objectContaining({ action: 'REFUSED', reason: expect.stringMatching(/tagged lrp:function=\(none\)/) })]);
+    // The same breach, but reported from another account.
+    const home = { ...context('rb-2'), invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:lrp-rollback' };
+    expect(await rollbackFn({ ...alarmEvent(GENERATED), account: '999999999999' }, home)).toEqual([expect.objectContaining({ action: 'REFUSED', reason: 'event from account 999999999999, not 123456789012' })]);
+    expect(await live()).toEqual({ version: '2', weights: {} });
+
+    // A token that job-2 never received: it names job-1's deployment.
+    const [first] = await history();
+    const forged = encodeContinuation({ deploymentId: first!.deploymentId, fromVersion: '2', toVersion: '1', cursor: { stepIndex: 0, stepStartedAt: 0, startedAt: 0 } });
+    const event = job('job-2', { strategy: 'AllAtOnce' });
+    await shiftTraffic({ 'CodePipeline.job': { ...event['CodePipeline.job'], data: { ...event['CodePipeline.job'].data, continuationToken: forged } } }, context('inv-x'));
+    const [refused] = recorder.calls.filter((c) => c.input.jobId === 'job-2');
+    expect(refused).toMatchObject({ operation: 'PutJobFailureResult' });
+    expect((refused!.input.failureDetails as { message: string }).message).toMatch(/continuationToken: deployment \S+ belongs to another job; nothing was moved/);
+    expect(await live()).toEqual({ version: '2', weights: {} });
   }, 60_000);
 });

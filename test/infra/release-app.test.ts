@@ -13,7 +13,7 @@ import { IAM5_ACKNOWLEDGEMENTS, configuredAcknowledgements, unacknowledged } fro
 import { ShiftTrafficParametersSchema, IntegrationTestParametersSchema, DeployWindowParametersSchema } from '../../deploy-functions/core/user-parameters';
 import { FunctionPipelineStack } from '../../infra/lib/function-pipeline-stack';
 import { planPipeline } from '../../infra/lib/release-plan';
-import { ToolingStack } from '../../infra/lib/tooling-stack';
+import { ToolingStack, alarmNameGroups } from '../../infra/lib/tooling-stack';
 import { cfnLint } from '../support/cfn-lint';
 import { cdkContext, sampleConfig, synthRelease, templatesOf } from './support';
 
@@ -199,9 +199,10 @@ describe('GIVEN the repository release configuration', () => {
       tooling.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     });
 
-    it('THEN every alarm entering ALARM invokes the rollback function, with retries and a dead-letter queue', () => {
+    it('THEN a generated or declared alarm entering ALARM invokes the rollback function, with retries and a dead-letter queue; no other alarm does', () => {
+      const declared = resolveReleaseConfig(sampleConfig).functions.flatMap((fn) => fn.alarms);
       tooling.hasResourceProperties('AWS::Events::Rule', {
-        EventPattern: { source: ['aws.cloudwatch'], 'detail-type': ['CloudWatch Alarm State Change'], detail: { state: { value: ['ALARM'] } } },
+        EventPattern: { source: ['aws.cloudwatch'], 'detail-type': ['CloudWatch Alarm State Change'], detail: { state: { value: ['ALARM'] }, alarmName: [{ prefix: 'lrp/' }, ...new Set(declared)] } },
         Targets: [Match.objectLike({ DeadLetterConfig: { Arn: Match.anyValue() }, RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 } })],
       });
       tooling.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'lrp-rollback', DeadLetterConfig: { TargetArn: Match.anyValue() } });
@@ -211,7 +212,7 @@ describe('GIVEN the repository release configuration', () => {
 
     it('THEN stopped, abandoned or failed pipeline actions and a 5-minute schedule also reach the rollback function', () => {
       tooling.hasResourceProperties('AWS::Events::Rule', {
-        EventPattern: { source: ['aws.codepipeline'], 'detail-type': ['CodePipeline Action Execution State Change'], detail: { pipeline: [{ prefix: 'lrp-' }], state: ['ABANDONED', 'FAILED', 'CANCELED'] } },
+        EventPattern: { source: ['aws.codepipeline'], 'detail-type': ['CodePipeline Action Execution State Change'], detail: { pipeline: [{ prefix: 'lrp-' }], action: ['ShiftTraffic'], state: ['ABANDONED', 'FAILED', 'CANCELED'] } },
         Targets: [Match.objectLike({ DeadLetterConfig: { Arn: Match.anyValue() }, RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 } })],
       });
       tooling.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)', Targets: [Match.objectLike({ Arn: Match.anyValue() })] });
@@ -318,5 +319,18 @@ describe('GIVEN an action whose rendered configuration is longer than CodePipeli
     }));
     new FunctionPipelineStack(app, 'lrp-pipeline-orders-api', { env, config, plan: { ...plan, stages }, tooling });
     expect(() => app.synth()).toThrow(/Deploy-prod\/ShiftTraffic UserParameters would be [\d,]+ characters; CodePipeline allows at most 1,000/);
+  });
+});
+
+describe('GIVEN more declared alarms than one EventBridge pattern holds', () => {
+  it('THEN they are spread over several rules, each pattern within 2,048 characters, and every alarm is matched', () => {
+    const declared = Array.from({ length: 120 }, (_, i) => `team-payments-checkout-latency-alarm-${String(i).padStart(3, '0')}`);
+    const groups = alarmNameGroups([...declared, declared[0]!]);
+    expect(groups.length).toBeGreaterThan(1);
+    expect(groups.flat()).toEqual([{ prefix: 'lrp/' }, ...declared]);
+    for (const names of groups) {
+      const pattern = JSON.stringify({ source: ['aws.cloudwatch'], 'detail-type': ['CloudWatch Alarm State Change'], detail: { state: { value: ['ALARM'] }, alarmName: names } });
+      expect(pattern.length).toBeLessThanOrEqual(2048);
+    }
   });
 });

@@ -144,3 +144,27 @@ describe('GIVEN the repository release configuration', () => {
     expect(JSON.stringify(deny.Resource)).toContain(':function:lrp-*');
   });
 });
+
+describe('GIVEN the deployment functions\' roles', () => {
+  const { tooling } = templatesOf(synthRelease(sampleConfig));
+  /** The ledger statements of one deployment function's role, with the partitions each may touch. */
+  const ledgerStatements = (fn: string) => {
+    const roleId = Object.keys(tooling.findResources('AWS::IAM::Role')).find((id) => id.startsWith(fn.replace(/-/g, '')) || id.startsWith(`${fn}role`))!;
+    const policies = Object.values(tooling.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify((p.Properties as { Roles: unknown }).Roles).includes(roleId));
+    return policies.flatMap((p) => (p.Properties as { PolicyDocument: { Statement: IamStatement[] } }).PolicyDocument.Statement).filter((st) => actionsOf(st).some((a) => a.startsWith('dynamodb:')));
+  };
+  const partitions = (st: IamStatement) => (st.Condition as Record<string, Record<string, string[]>> | undefined)?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'];
+
+  it('THEN every ledger call is limited to the partitions the function owns', () => {
+    expect(ledgerStatements('deploywindow').map((st) => [actionsOf(st), partitions(st)])).toEqual([[['dynamodb:PutItem'], ['OVERRIDE#*']]]);
+    const rollbackWrites = ledgerStatements('rollback').filter((st) => actionsOf(st).includes('dynamodb:PutItem'));
+    expect(rollbackWrites.map(partitions)).toEqual([['ALIAS#*', 'INFLIGHT']]);
+    for (const fn of ['shifttraffic', 'rollback', 'deploywindow']) {
+      const statements = ledgerStatements(fn);
+      expect(statements.length, fn).toBeGreaterThan(0);
+      for (const st of statements) expect(partitions(st), `${fn} ${JSON.stringify(st.Action)}`).toBeDefined();
+    }
+    expect(ledgerStatements('shifttraffic').flatMap((st) => partitions(st) ?? [])).not.toContain('OVERRIDE#*');
+    expect(ledgerStatements('integrationtest')).toEqual([]);
+  });
+});

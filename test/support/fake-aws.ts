@@ -2,7 +2,7 @@
 // metrics, the ledger, CodePipeline results — on a virtual clock, with fault injection. Test-only.
 import { AwsCallError, DeploymentError, ErrorCode, ResourceNotFoundError } from '../../deploy-functions/core/errors';
 import type { AlarmObservation, VersionStats } from '../../deploy-functions/core/health';
-import type { Clock, CloudWatchPort, JobFailure, JobSuccess, LambdaPort, LogPort, PipelinePort } from '../../deploy-functions/core/ports';
+import type { AlarmTagsPort, Clock, CloudWatchPort, JobFailure, JobSuccess, LambdaPort, LogPort, PipelinePort } from '../../deploy-functions/core/ports';
 import type { AliasRouting } from '../../deploy-functions/core/types';
 
 /**
@@ -193,8 +193,10 @@ export class FakeLambda implements LambdaPort {
 }
 
 /** Alarms you can flip, and per-version metrics derived from the alias history and per-version error rates. */
-export class FakeCloudWatch implements CloudWatchPort {
+export class FakeCloudWatch implements CloudWatchPort, AlarmTagsPort {
   readonly alarms = new Map<string, AlarmObservation>();
+  /** Tags by alarm name. */
+  readonly tags = new Map<string, Record<string, string>>();
   /** Invocations per minute arriving at each alias. */
   trafficPerMinute = 120;
   /** Fraction of invocations of each version that fail. */
@@ -210,6 +212,11 @@ export class FakeCloudWatch implements CloudWatchPort {
     const previous = this.alarms.get(name);
     const changedAt = previous?.state === state ? previous.changedAt : this.clock.now();
     this.alarms.set(name, { name, state, ...(reason ? { reason } : {}), ...(changedAt !== undefined ? { changedAt } : {}) });
+  }
+
+  async tagsOf(alarmArn: string): Promise<Record<string, string>> {
+    this.faults.maybeFail('ListTagsForResource');
+    return { ...(this.tags.get(alarmArn.split(':alarm:')[1] ?? '') ?? {}) };
   }
 
   async describeAlarms(names: readonly string[]): Promise<AlarmObservation[]> {

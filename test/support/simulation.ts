@@ -45,7 +45,7 @@ export function createWorld(options: WorldOptions = {}) {
   const gap = options.continuationGapMs ?? 30_000;
   const shiftHandler = createShiftTrafficHandler({ pipeline, logger, clock }, { lambda, cloudwatch, ledger, clock, logger, settings });
   const orphanAfterMs = options.orphanAfterMs ?? 900_000;
-  const rollbackHandler = createRollbackHandler({ lambda, ledger, clock, logger, orphanAfterMs });
+  const rollbackHandler = createRollbackHandler({ lambda, ledger, clock, logger, orphanAfterMs, alarmTags: cloudwatch, home: { account: '123456789012', region: 'us-east-1' } });
   const overruns: Overrun[] = [];
   /** Jobs whose execution was stopped before they ended: CodePipeline takes no result for them. */
   const abandoned = new Set<string>();
@@ -181,6 +181,7 @@ export function standardWorld(options: WorldOptions = {}) {
   const world = createWorld(options);
   world.lambda.addFunction('orders-api-prod', { '1': 'commit 1111111', '2': 'commit abcdef1234567' }, { live: '1', candidate: '2' });
   world.cloudwatch.setAlarm(GENERATED_ALARM, 'OK');
+  world.cloudwatch.tags.set(GENERATED_ALARM, { 'lrp:function': 'orders-api-prod', 'lrp:alias': 'live' });
   world.cloudwatch.setAlarm(USER_ALARM, 'OK');
   return world;
 }

@@ -1,15 +1,18 @@
 import { DeleteCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { LEDGER_PARTITIONS } from '../../core/ledger';
 import type { AliasRef } from '../../core/ports';
 import { translateAwsError } from '../errors';
 
 /** Keys of the ledger table (`pk`, `sk` strings; TTL attribute `ttl`). */
+const P = LEDGER_PARTITIONS;
 export const keys = {
-  state: (ref: AliasRef) => ({ pk: `ALIAS#${ref.functionName}#${ref.alias}`, sk: 'STATE' }),
-  deployment: (ref: AliasRef, id: string) => ({ pk: `ALIAS#${ref.functionName}#${ref.alias}`, sk: `DEP#${id}` }),
-  job: (jobId: string) => ({ pk: `JOB#${jobId}`, sk: 'JOB' }),
-  inFlight: (ref: AliasRef) => ({ pk: 'INFLIGHT', sk: `${ref.functionName}#${ref.alias}` }),
-  execution: (id: string) => ({ pk: `EXEC#${id}`, sk: 'EXEC' }),
-  alarm: (name: string, ref: AliasRef) => ({ pk: `ALARM#${name}`, sk: `ALIAS#${ref.functionName}#${ref.alias}` }),
+  state: (ref: AliasRef) => ({ pk: `${P.alias}${ref.functionName}#${ref.alias}`, sk: 'STATE' }),
+  deployment: (ref: AliasRef, id: string) => ({ pk: `${P.alias}${ref.functionName}#${ref.alias}`, sk: `DEP#${id}` }),
+  job: (jobId: string) => ({ pk: `${P.job}${jobId}`, sk: 'JOB' }),
+  inFlight: (ref: AliasRef) => ({ pk: P.inFlight, sk: `${ref.functionName}#${ref.alias}` }),
+  execution: (id: string) => ({ pk: `${P.execution}${id}`, sk: 'EXEC' }),
+  alarm: (name: string, ref: AliasRef) => ({ pk: `${P.alarm}${name}`, sk: `${P.alias}${ref.functionName}#${ref.alias}` }),
+  override: (functionName: string) => `${P.override}${functionName}`,
 } as const;
 
 /** Job pointers, execution pointers and alarm index entries expire after this long (DynamoDB TTL). */
