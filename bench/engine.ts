@@ -47,7 +47,9 @@ try {
     const fn = `bench-fn-${round}`;
     const alarm = `lrp/${fn}/live/errors`;
     await createSampleFunction(moto, fn, [alarm]);
-    await shiftTraffic(pipelineEvent(`job-${round}`, { functionName: fn, targetAlias: 'candidate', strategy: 'AllAtOnce', bakeMinutes: 30 }), context);
+    const release = pipelineEvent(`job-${round}`, { functionName: fn, targetAlias: 'candidate', strategy: 'AllAtOnce', bakeMinutes: 30 });
+    recorder.createJob(release['CodePipeline.job'].id, release['CodePipeline.job'].data);
+    await shiftTraffic(release, context);
     const before = calls;
     names.length = 0;
     const started = performance.now();

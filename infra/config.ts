@@ -2,16 +2,17 @@ import { z } from 'zod';
 import { describeIssues, type FieldIssue } from '../deploy-functions/core/issues';
 import { AnalysisSchema, DEFAULT_BAKE_MINUTES, StrategySchema } from '../deploy-functions/core/user-parameters';
 import { WindowPolicySchema } from '../deploy-functions/core/window';
-import { stageFunctionName } from '../deploy-functions/core/names';
+import { applicationStackName, stageFunctionName } from '../deploy-functions/core/names';
+import { UNKNOWN, globMatches } from './iam/policy';
 import { DEFAULT_APPLICATION_BOUNDARY } from './lib/application-boundary';
 import { SERVICE_LIMITS } from './lib/limits';
 
 /** One IAM action, spelled out. */
 const iamAction = z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9]+$/, 'must be a single service:Action, no wildcards');
-/** IAM and STS calls that change who may do what: never for application templates to claim. */
-const IAM_WRITE = /^(iam:(?!Get|List)|sts:)/i;
+/** Calls that change who may do what (IAM, STS, Identity Center, Organizations): never for application templates to claim. */
+const IAM_WRITE = /^(iam:(?!Get|List)|sts:|sso:|sso-directory:|identitystore:|organizations:|account:)/i;
 const IAM_WRITE_MESSAGE =
-  'IAM and STS writes cannot be deploy permissions: the template\'s roles are created through the pipeline\'s own grants, which require the application permissions boundary (see the README, "Threat model")';
+  'IAM, STS, Identity Center and Organizations writes cannot be deploy permissions: the template\'s roles are created through the pipeline\'s own grants, which require the application permissions boundary (see the README, "Threat model")';
 
 /** A glob of a V2 pipeline trigger's push filter (a branch or a file path): CodePipeline takes 1–255 characters. */
 const triggerPattern = z.string().min(1).max(SERVICE_LIMITS.triggerPatternChars, `a CodePipeline trigger pattern is at most ${SERVICE_LIMITS.triggerPatternChars} characters`);
@@ -120,7 +121,7 @@ export const ReleaseConfigSchema = z
         allow: z
           .array(
             z.strictObject({
-              actions: z.array(iamAction.refine((action) => !IAM_WRITE.test(action), 'IAM and STS writes cannot be in the application boundary')).min(1),
+              actions: z.array(iamAction.refine((action) => !IAM_WRITE.test(action), 'IAM, STS, Identity Center and Organizations writes cannot be in the application boundary')).min(1),
               resources: z.array(z.string().min(1)).min(1),
               conditions: z.record(z.string(), z.record(z.string(), z.union([z.string(), z.array(z.string())]))).optional(),
               /** Why functions need it; shown in cdk-nag acknowledgements. */
@@ -144,12 +145,17 @@ export const ReleaseConfigSchema = z
     functions: z.array(FunctionSchema).min(1),
   })
   .superRefine((config, ctx) => {
+    reachOfDeployPermissions(config).forEach((issue) => ctx.addIssue({ code: 'custom', path: [...issue.path], message: issue.message }));
     const seen = (values: string[], path: string) =>
       values.forEach((value, index) => {
         if (values.indexOf(value) !== index) ctx.addIssue({ code: 'custom', path: [path, index, 'name'], message: `duplicate name "${value}"` });
       });
     seen(config.stages.map((s) => s.name), 'stages');
     seen(config.functions.map((f) => f.name), 'functions');
+    // The deployment functions are lrp-<name>: a stage function named like one would be reached by the pipeline's roles.
+    config.functions.forEach((fn, index) => {
+      if (fn.name === 'lrp' || fn.name.startsWith('lrp-')) ctx.addIssue({ code: 'custom', path: ['functions', index, 'name'], message: `"${fn.name}": names starting with "lrp-" are the release pipeline's own (its deployment functions are lrp-<name>); rename the function` });
+    });
     // Each pipeline's roles reach `<function>-*` (its functions, stacks and roles in every stage): `orders` would reach `orders-api`'s.
     config.functions.forEach((fn, index) => {
       const reached = config.functions.find((other) => other.name.startsWith(`${fn.name}-`));
@@ -166,6 +172,33 @@ export const ReleaseConfigSchema = z
       }),
     );
   });
+
+/**
+ * Deploy permissions that would reach another function's stage functions, roles or stacks (each pipeline's roles are
+ * scoped to its own function; a `*` in the wrong place undoes that). Statements with conditions are left to them.
+ */
+function reachOfDeployPermissions(config: { functions: readonly { name: string; deployPermissions: readonly { resources: readonly string[]; conditions?: unknown }[] }[]; stages: readonly { name: string }[] }): FieldIssue[] {
+  const fill = (text: string) => text.replaceAll('${Partition}', 'aws').replaceAll('${Region}', 'r').replaceAll('${Account}', '1');
+  return config.functions.flatMap((fn, fnIndex) =>
+    fn.deployPermissions.flatMap((permission, index) => {
+      if (permission.conditions) return [];
+      const others = config.functions.filter((other) => other.name !== fn.name);
+      const probes = others.flatMap((other) =>
+        config.stages.flatMap((stage) => {
+          const deployed = stageFunctionName(other.name, stage.name);
+          return [`arn:aws:lambda:r:1:function:${deployed}`, `arn:aws:iam::1:role/${applicationStackName(other.name, stage.name)}-${UNKNOWN}`, `arn:aws:cloudformation:r:1:stack/${applicationStackName(other.name, stage.name)}/${UNKNOWN}`];
+        }),
+      );
+      return permission.resources.flatMap((resource, resourceIndex) => {
+        const pattern = fill(resource);
+        const reached = probes.find((probe) => config.stages.some((stage) => globMatches(pattern.replaceAll('${Stage}', stage.name), probe)));
+        return reached
+          ? [{ path: ['functions', fnIndex, 'deployPermissions', index, 'resources', resourceIndex], message: `"${resource}" reaches another function's resources (${reached.replace(UNKNOWN, '…').replace('arn:aws:', '').replace(':r:1:', ':')}): name ${fn.name}'s own (use \${Stage}), or narrow it with a condition` }]
+          : [];
+      });
+    }),
+  );
+}
 
 /** Every pipeline is named `lrp-<function>`. */
 export const PIPELINE_NAME_PREFIX = 'lrp-';

@@ -1,5 +1,5 @@
-import { CodePipelineClient, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
-import type { JobFailure, JobSuccess, PipelinePort } from '../core/ports';
+import { CodePipelineClient, GetJobDetailsCommand, GetPipelineExecutionCommand, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
+import type { JobFailure, JobSuccess, PipelineJob, PipelinePort } from '../core/ports';
 import { DeploymentError, ErrorCode } from '../core/errors';
 import { clientConfig } from './client-config';
 import { translateAwsError } from './errors';
@@ -28,6 +28,36 @@ export class CodePipelineAdapter implements PipelinePort {
       );
     } catch (error) {
       throw translateResultError(error, `PutJobSuccessResult ${jobId}`);
+    }
+  }
+
+  async jobDetails(jobId: string): Promise<PipelineJob | undefined> {
+    try {
+      const output = await this.client.send(new GetJobDetailsCommand({ jobId }));
+      const data = output.jobDetails?.data;
+      return {
+        id: jobId,
+        userParameters: data?.actionConfiguration?.configuration?.UserParameters,
+        continuationToken: data?.continuationToken,
+        inputArtifacts: (data?.inputArtifacts ?? []).flatMap((a) => (a.name && a.location?.s3Location?.bucketName && a.location.s3Location.objectKey ? [{ name: a.name, bucketName: a.location.s3Location.bucketName, objectKey: a.location.s3Location.objectKey }] : [])),
+        ...(data?.artifactCredentials?.accessKeyId && data.artifactCredentials.secretAccessKey && data.artifactCredentials.sessionToken
+          ? { artifactCredentials: { accessKeyId: data.artifactCredentials.accessKeyId, secretAccessKey: data.artifactCredentials.secretAccessKey, sessionToken: data.artifactCredentials.sessionToken } }
+          : {}),
+      };
+    } catch (error) {
+      if ((error as { name?: string })?.name === 'JobNotFoundException') return undefined;
+      throw translateAwsError(error, `GetJobDetails ${jobId}`);
+    }
+  }
+
+  async executionStatus(pipelineName: string, executionId: string): Promise<string | undefined> {
+    try {
+      const output = await this.client.send(new GetPipelineExecutionCommand({ pipelineName, pipelineExecutionId: executionId }));
+      return output.pipelineExecution?.status;
+    } catch (error) {
+      const name = (error as { name?: string })?.name;
+      if (name === 'PipelineExecutionNotFoundException' || name === 'PipelineNotFoundException') return undefined;
+      throw translateAwsError(error, `GetPipelineExecution ${pipelineName} ${executionId}`);
     }
   }
 

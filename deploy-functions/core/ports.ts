@@ -71,6 +71,33 @@ export interface JobFailure {
 export interface PipelinePort {
   succeed(jobId: string, result: JobSuccess): Promise<void>;
   fail(jobId: string, failure: JobFailure): Promise<void>;
+  /** The job as CodePipeline recorded it (GetJobDetails), or undefined when CodePipeline has no such job. */
+  jobDetails(jobId: string): Promise<PipelineJob | undefined>;
+  /** A pipeline execution's status (GetPipelineExecution: InProgress, Stopping, Stopped, Failed, …), or undefined when there is none. */
+  executionStatus(pipelineName: string, executionId: string): Promise<string | undefined>;
+}
+
+/** An S3 input artifact of a job. */
+export interface PipelineArtifact {
+  readonly name: string;
+  readonly bucketName: string;
+  readonly objectKey: string;
+}
+
+/** Temporary credentials CodePipeline gives the job for its artifacts. */
+export interface ArtifactCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string;
+}
+
+/** The parts of a CodePipeline Lambda-invoke job the deployment functions use. */
+export interface PipelineJob {
+  readonly id: string;
+  readonly userParameters?: string;
+  readonly continuationToken?: string;
+  readonly inputArtifacts: readonly PipelineArtifact[];
+  readonly artifactCredentials?: ArtifactCredentials;
 }
 
 /** A function alias an alarm guards. */

@@ -1,34 +1,13 @@
 import { z } from 'zod';
 import { DeploymentError, ErrorCode, InvalidEventError, JobOwnershipUnknownError, asDeploymentError } from '../core/errors';
 import { describeIssues } from '../core/issues';
-import type { Clock, JobFailureType, LogPort, PipelinePort } from '../core/ports';
+import type { Clock, JobFailureType, LogPort, PipelineJob, PipelinePort } from '../core/ports';
 import { ROLLBACK_ATTEMPTS, withRetries } from './retry';
 
 /** Reporting a result is as critical as a rollback: a job without one hangs until CodePipeline times it out. */
 const REPORT = { attempts: ROLLBACK_ATTEMPTS } as const;
 
-/** An S3 input artifact of a job. */
-export interface PipelineArtifact {
-  readonly name: string;
-  readonly bucketName: string;
-  readonly objectKey: string;
-}
-
-/** Temporary credentials CodePipeline gives the job for its artifacts. */
-export interface ArtifactCredentials {
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-  readonly sessionToken: string;
-}
-
-/** The parts of a CodePipeline Lambda-invoke job the deployment functions use. */
-export interface PipelineJob {
-  readonly id: string;
-  readonly userParameters?: string;
-  readonly continuationToken?: string;
-  readonly inputArtifacts: readonly PipelineArtifact[];
-  readonly artifactCredentials?: ArtifactCredentials;
-}
+export type { ArtifactCredentials, PipelineArtifact, PipelineJob } from '../core/ports';
 
 const artifactSchema = z.object({
   name: z.string(),
@@ -61,7 +40,11 @@ export function parsePipelineJob(event: unknown): PipelineJob {
     const fields = describeIssues(result.error.issues).join('; ');
     throw new InvalidEventError(`not a CodePipeline job event: ${fields}`, { cause: result.error });
   }
-  const job = result.data['CodePipeline.job'];
+  return jobOf(result.data['CodePipeline.job']);
+}
+
+/** A job's data as the event and GetJobDetails both carry it. */
+export function jobOf(job: z.infer<typeof jobEventSchema>['CodePipeline.job']): PipelineJob {
   return {
     id: job.id,
     userParameters: job.data?.actionConfiguration?.configuration?.UserParameters,
@@ -85,7 +68,7 @@ export type FinalOutcome = Extract<JobOutcome, { kind: 'succeeded' | 'failed' }>
 /** What the runner did, returned by the handler for logs and tests. */
 export interface JobReport {
   readonly jobId?: string;
-  readonly outcome: JobOutcome['kind'] | 'unreportable';
+  readonly outcome: JobOutcome['kind'] | 'unreportable' | 'refused';
   readonly message: string;
 }
 
@@ -124,9 +107,14 @@ export async function runPipelineJob(
   }
   deps.logger.appendKeys({ jobId });
 
+  const job = await jobToRun(jobId, event, deps);
+  if (job.kind === 'refused') {
+    deps.logger.warn('event refused', { reason: job.reason });
+    return { jobId, outcome: job.outcome, message: job.reason };
+  }
   let outcome: JobOutcome;
   try {
-    outcome = await work(parsePipelineJob(event));
+    outcome = await work(job.job);
   } catch (error) {
     if (error instanceof JobOwnershipUnknownError) {
       deps.logger.error('job ownership unknown: raising so Lambda retries this invocation', { reason: error.message });
@@ -145,6 +133,36 @@ export async function runPipelineJob(
     deps.logger.info('job already ended: result not reported again', { outcome: outcome.kind });
     return { jobId, outcome: 'ignored', message: failure.message };
   }
+}
+
+/**
+ * The job as CodePipeline recorded it: whoever may invoke the function can write any event, so only the job id is
+ * taken from it. An unknown job is refused (there is nobody to report to); a continuation token that is not the job's
+ * current one (a stale duplicate, or made up) is refused without a report; everything else comes from CodePipeline.
+ */
+async function jobToRun(jobId: string, event: unknown, deps: { readonly pipeline: PipelinePort; readonly logger: LogPort; readonly clock: Clock }): Promise<{ kind: 'run'; job: PipelineJob } | { kind: 'refused'; outcome: 'refused' | 'ignored'; reason: string }> {
+  const recorded = await withRetries(deps.clock, () => deps.pipeline.jobDetails(jobId), REPORT).catch((error: unknown) => {
+    // Without CodePipeline's record nothing may be done, and nothing can be reported: Lambda retries the invocation.
+    throw new JobOwnershipUnknownError(jobId, error);
+  });
+  if (!recorded) return { kind: 'refused', outcome: 'refused', reason: `CodePipeline has no job ${jobId}: the event was not sent by a pipeline` };
+  let claimed: PipelineJob | undefined;
+  try {
+    claimed = parsePipelineJob(event);
+  } catch {
+    claimed = undefined;
+  }
+  const token = claimed?.continuationToken;
+  if (token !== recorded.continuationToken) {
+    // While CodePipeline holds a token the job is between invocations: only the one carrying it speaks for the job.
+    return {
+      kind: 'refused',
+      outcome: 'ignored',
+      reason: token === undefined ? `job ${jobId} is waiting for its continuation: a copy of its first event does nothing` : `the event's continuation token is not job ${jobId}'s current one (a stale duplicate, or made up): nothing done`,
+    };
+  }
+  if (claimed && claimed.userParameters !== recorded.userParameters) deps.logger.warn('the event\'s UserParameters differ from CodePipeline\'s job: using CodePipeline\'s', { jobId });
+  return { kind: 'run', job: recorded };
 }
 
 async function report(jobId: string, outcome: JobOutcome, deps: { readonly pipeline: PipelinePort; readonly logger: LogPort; readonly clock: Clock }): Promise<JobReport> {

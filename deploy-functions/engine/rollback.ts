@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { judgeAlarmEvent } from '../core/alarm-events';
 import { ErrorCode, InvalidEventError } from '../core/errors';
-import { foreignOrigin, untrustedGeneratedAlarm, type Home } from '../core/event-trust';
+import { foreignOrigin, untrueAlarmEvent, untrustedGeneratedAlarm, type Home } from '../core/event-trust';
 import { describeIssues } from '../core/issues';
 import { aliasOfGeneratedAlarm } from '../core/names';
-import type { AlarmTagsPort, AliasRef, Clock, LambdaPort, LedgerPort, LogPort } from '../core/ports';
+import type { AlarmTagsPort, AliasRef, Clock, CloudWatchPort, LambdaPort, LedgerPort, LogPort, PipelinePort } from '../core/ports';
 import { withRetries } from './retry';
 import { onExecutionStateChange, sweepOrphans } from './sweep';
 import { undoDeployment, type UndoOutcome } from './undo';
@@ -15,8 +15,14 @@ export interface RollbackDeps {
   readonly ledger: LedgerPort;
   readonly clock: Clock;
   readonly logger: LogPort;
-  /** Vouches for alarms named like generated ones: their `lrp:function` / `lrp:alias` tags must match the name. */
-  readonly alarmTags: AlarmTagsPort;
+  /**
+   * CloudWatch, to check an event against: the alarm is (or was just) in ALARM, and an alarm named like a generated
+   * one carries the `lrp:function` / `lrp:alias` tags that match its name. Whoever may invoke the function could have
+   * written the event.
+   */
+  readonly alarms: AlarmTagsPort & Pick<CloudWatchPort, 'describeAlarms'>;
+  /** CodePipeline, to check an action-state event against: its execution really stopped or failed. */
+  readonly pipeline: Pick<PipelinePort, 'executionStatus'>;
   /** The function's own account and region: events from anywhere else are refused. @default - not checked */
   readonly home?: Home;
   /** An in-flight deployment whose invocation sent no heartbeat for this long is reverted by the sweep. @default 900_000 */
@@ -41,9 +47,6 @@ const alarmEvent = z.object({
   detail: z.object({
     alarmName: z.string().min(1),
     state: z.object({ value: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']), reason: z.string().optional(), timestamp: z.string().optional() }),
-    // Present when the alarm propagates its tags into its events (CloudWatch "alarm tags in action payloads").
-    alarmTags: z.record(z.string(), z.string()).optional(),
-    alarmTagsStatus: z.string().optional(),
   }),
 });
 const executionEvent = z.object({
@@ -104,18 +107,23 @@ function dispatch(event: z.infer<typeof eventSchema>, deps: RollbackDeps, remain
 }
 
 /**
- * Whether an alarm named like a generated one is what its name says: its tags, from the event when CloudWatch put
- * them there, else read (and cached by the container). Undefined when it counts; else why not.
+ * Why CloudWatch does not bear the event out, or undefined when it does. Nothing in the event is taken on trust but
+ * the alarm's name: the alarm must be in ALARM, or have changed state since the event says it went to ALARM (it may
+ * have recovered since); and an alarm named like a generated one must carry the tags that match its name, read from
+ * the alarm of that name in this account and region.
  */
-async function vouchFor(event: AlarmEvent, deps: RollbackDeps, ref: AliasRef): Promise<string | undefined> {
-  const { alarmName, alarmTags, alarmTagsStatus } = event.detail;
-  if (alarmTags && alarmTagsStatus === 'SUCCESS') return untrustedGeneratedAlarm(alarmName, ref, alarmTags);
-  const arn = event.resources?.find((r) => r.includes(':alarm:')) ?? `arn:aws:cloudwatch:${event.region ?? deps.home?.region}:${event.account ?? deps.home?.account}:alarm:${alarmName}`;
-  return untrustedGeneratedAlarm(alarmName, ref, await withRetries(deps.clock, () => deps.alarmTags.tagsOf(arn)));
+async function vouchFor(event: AlarmEvent, deps: RollbackDeps, changedAt: number, generated: AliasRef | undefined): Promise<string | undefined> {
+  const { alarmName } = event.detail;
+  const { clock, alarms, home } = deps;
+  const arn = `arn:${home?.partition ?? 'aws'}:cloudwatch:${home?.region ?? event.region}:${home?.account ?? event.account}:alarm:${alarmName}`;
+  const [[observed], tags] = await Promise.all([withRetries(clock, () => alarms.describeAlarms([alarmName])), generated ? withRetries(clock, () => alarms.tagsOf(arn)) : Promise.resolve(undefined)]);
+  const unproven = untrueAlarmEvent(alarmName, changedAt, observed);
+  if (unproven) return unproven;
+  return generated ? untrustedGeneratedAlarm(alarmName, generated, tags) : undefined;
 }
 
 /** Judges the event for one alias and undoes the deployment it counts against, if any. */
-async function judgeAndUndo(event: AlarmEvent, deps: RollbackDeps, ref: AliasRef, changedAt: number, generated: boolean, vouched?: Promise<string | undefined>): Promise<RollbackAction> {
+async function judgeAndUndo(event: AlarmEvent, deps: RollbackDeps, ref: AliasRef, changedAt: number, generated: boolean, vouched: Promise<string | undefined>): Promise<RollbackAction> {
   const { alarmName, state } = event.detail;
   const { ledger, clock } = deps;
   // One read is usually enough: the alias summary carries its latest deployment.
@@ -124,7 +132,6 @@ async function judgeAndUndo(event: AlarmEvent, deps: RollbackDeps, ref: AliasRef
   const history = latest && latest.startedAt <= changedAt ? [latest] : await withRetries(clock, () => ledger.listDeployments(ref, 25));
   const verdict = judgeAlarmEvent({ alarmName, changedAt, generated, state: summary, history });
   if (verdict.kind === 'NOTHING') return { ...ref, action: 'NOTHING', reason: verdict.reason };
-  // Read alongside the ledger, so trusting the alarm costs no time before the alias moves.
   const refused = await vouched;
   if (refused) {
     deps.logger.warn('alarm refused', { alarmName, reason: refused });
@@ -150,14 +157,13 @@ async function onAlarm(event: AlarmEvent, deps: RollbackDeps): Promise<RollbackA
   const generated = aliasOfGeneratedAlarm(alarmName);
   const actions: RollbackAction[] = [];
   // The alias a generated alarm names first, without waiting for the index: that undo is the one that must be quick.
-  if (generated) {
-    const vouched = vouchFor(event, deps, generated);
-    vouched.catch(() => undefined); // awaited only if the event counts; a failed read is then thrown and the event retried
-    actions.push(await judgeAndUndo(event, deps, generated, changedAt, true, vouched));
-  }
+  // CloudWatch is asked alongside the ledger, so checking the event costs no time before the alias moves.
+  const vouched = vouchFor(event, deps, changedAt, generated);
+  vouched.catch(() => undefined); // awaited only if the event counts; a failed read is then thrown and the event retried
+  if (generated) actions.push(await judgeAndUndo(event, deps, generated, changedAt, true, vouched));
   // Then every alias whose release declared the alarm (a generated name may be declared by another function too).
   const indexed = await withRetries(clock, () => ledger.aliasesGuardedBy(alarmName));
   const same = (ref: AliasRef) => generated !== undefined && ref.functionName === generated.functionName && ref.alias === generated.alias;
-  for (const ref of indexed.filter((r) => !same(r))) actions.push(await judgeAndUndo(event, deps, ref, changedAt, false));
+  for (const ref of indexed.filter((r) => !same(r))) actions.push(await judgeAndUndo(event, deps, ref, changedAt, false, vouched));
   return actions;
 }

@@ -11,6 +11,9 @@ import { UNDO_LOCK_MS, finishManualRollback, undoDeployment } from './undo';
 /** Default of `RollbackDeps.orphanAfterMs`: the ORPHAN_AFTER_SECONDS environment variable overrides it. */
 export const DEFAULT_ORPHAN_AFTER_MS = 900_000;
 
+/** Execution statuses (GetPipelineExecution) that bear out a stopped, abandoned or failed action. */
+const STOPPED_EXECUTIONS = new Set(['Stopping', 'Stopped', 'Failed', 'Cancelled', 'Superseded']);
+
 /** Action states after which a pipeline execution's deployment can no longer be finished by its own job. */
 const STOPPED_STATES = new Set(['ABANDONED', 'FAILED', 'CANCELED']);
 
@@ -25,6 +28,13 @@ export async function onExecutionStateChange(event: ExecutionEvent, deps: Rollba
   const record = await withRetries(clock, () => ledger.getDeployment(ref, found.deploymentId));
   if (!record || (record.status !== DeploymentStatus.IN_PROGRESS && record.status !== DeploymentStatus.ROLLING_BACK)) {
     return [{ ...ref, action: 'NOTHING', reason: `deployment ${found.deploymentId} of execution ${executionId} already ended`, deploymentId: found.deploymentId }];
+  }
+  // Whoever may invoke the function could have written the event: CodePipeline must say the execution ended badly.
+  const status = await withRetries(clock, () => deps.pipeline.executionStatus(pipeline, executionId));
+  if (!status || !STOPPED_EXECUTIONS.has(status)) {
+    const reason = `CodePipeline reports execution ${executionId} of ${pipeline} as ${status ?? 'unknown'}, not stopped or failed: the ${state} event is refused`;
+    deps.logger.warn('event refused', { reason });
+    return [{ ...ref, action: 'REFUSED', reason, deploymentId: record.deploymentId }];
   }
   // A retried stage keeps its execution id: an event from before this deployment started is about an earlier attempt.
   // Event times have whole seconds, hence the second of tolerance (nobody retries a stage within a second).

@@ -120,6 +120,7 @@ async function putBack(deps: UndoDeps, ref: AliasRef, deployment: DeploymentSumm
   };
   const target = whole(deployment.fromVersion);
   const description = `lrp undo ${deployment.deploymentId} (${request.by})`;
+  if (request.fenceFirst) return putBackFenced(deps, ref, deployment, description);
   if (request.observed && sameRouting(request.observed, target)) return { kind: 'MOVED' };
   let expected = request.knownRevision ?? deployment.aliasRevision;
   for (let attempt = 0; ; attempt += 1) {
@@ -136,6 +137,27 @@ async function putBack(deps: UndoDeps, ref: AliasRef, deployment: DeploymentSumm
     if (sameRouting(current, target)) return { kind: 'MOVED' };
     if (!routesOnly(current, [deployment.fromVersion, deployment.toVersion])) return { kind: 'FOREIGN', routing: current };
     expected = current.revisionId ?? '';
+  }
+}
+
+/**
+ * The alias back under a fence: always written, conditional on the revision just read, even when it already routes
+ * as asked. The fenced deployment may have renewed its lock just before the fence and still have a write on its way,
+ * conditional on the revision it last saw: a new revision is what stops that write from landing.
+ */
+async function putBackFenced(deps: UndoDeps, ref: AliasRef, deployment: DeploymentSummary, description: string): Promise<{ kind: 'MOVED' } | { kind: 'FOREIGN'; routing: AliasRouting }> {
+  const { lambda, clock } = deps;
+  const target = whole(deployment.fromVersion);
+  for (let attempt = 0; ; attempt += 1) {
+    const current = await withRetries(clock, () => lambda.getAlias(ref.functionName, ref.alias), { attempts: ROLLBACK_ATTEMPTS });
+    if (!routesOnly(current, [deployment.fromVersion, deployment.toVersion])) return { kind: 'FOREIGN', routing: current };
+    try {
+      await withRetries(clock, () => lambda.updateAlias(ref.functionName, ref.alias, target, { expectedRevisionId: current.revisionId, description }), { attempts: ROLLBACK_ATTEMPTS });
+      return { kind: 'MOVED' };
+    } catch (error) {
+      // Changed since it was read (by the fenced writer, or by this write with its answer lost): read it again.
+      if (!(error instanceof DeploymentError) || error.code !== ErrorCode.ALIAS_CHANGED_EXTERNALLY || attempt >= 5) throw error;
+    }
   }
 }
 

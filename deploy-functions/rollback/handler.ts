@@ -1,5 +1,6 @@
 import { CloudWatchAdapter, cloudWatchClient } from '../aws/cloudwatch';
-import { accountOfArn } from '../core/event-trust';
+import { CodePipelineAdapter, codePipelineClient } from '../aws/codepipeline';
+import { accountOfArn, partitionOfArn } from '../core/event-trust';
 import { systemClock } from '../core/ports';
 import { LambdaAdapter, lambdaClient } from '../aws/lambda';
 import { DynamoDbLedger, dynamoDbClient } from '../aws/ledger';
@@ -9,7 +10,7 @@ import { seconds } from '../engine/settings';
 import { DEFAULT_ORPHAN_AFTER_MS } from '../engine/sweep';
 
 // Runs once per container; warm invocations reuse clients and observability.
-const { logger, metrics } = createObservability('lrp-rollback', [lambdaClient, dynamoDbClient, cloudWatchClient]);
+const { logger, metrics } = createObservability('lrp-rollback', [lambdaClient, dynamoDbClient, cloudWatchClient, codePipelineClient]);
 
 /**
  * EventBridge target for alarm state changes (puts a deploying or baking alias back), pipeline action state changes
@@ -18,9 +19,10 @@ const { logger, metrics } = createObservability('lrp-rollback', [lambdaClient, d
 export const handler = createRollbackHandler({
   lambda: new LambdaAdapter(),
   ledger: new DynamoDbLedger(process.env.LEDGER_TABLE ?? ''),
-  alarmTags: new CloudWatchAdapter(),
+  alarms: new CloudWatchAdapter(),
+  pipeline: new CodePipelineAdapter(),
   // Events of this account and region only: the account is the one in the function's own ARN.
-  homeOf: (context) => ({ region: process.env.AWS_REGION, account: accountOfArn(context?.invokedFunctionArn) }),
+  homeOf: (context) => ({ region: process.env.AWS_REGION, account: accountOfArn(context?.invokedFunctionArn), partition: partitionOfArn(context?.invokedFunctionArn) }),
   clock: systemClock,
   logger,
   metrics,

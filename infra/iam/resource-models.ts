@@ -112,6 +112,11 @@ const lambdaAlias: ResourceModel = {
 const lambdaPermission: ResourceModel = {
   ref: (r) => r.unknown('statement'),
   arn: (r) => lambdaArn(r, String(r.properties.FunctionName)),
+  targets(action, r) {
+    // Lambda authorises AddPermission with the principal the statement grants (lambda:Principal).
+    if (action === 'lambda:AddPermission') return [{ resource: this.arn(r), context: { 'lambda:Principal': String(r.properties.Principal ?? '') } }];
+    return [{ resource: this.arn(r) }];
+  },
 };
 
 const eventSourceMapping: ResourceModel = {
@@ -148,7 +153,9 @@ const iamRole: ResourceModel = {
       case 'iam:PutRolePermissionsBoundary':
         return only(boundary !== undefined, self);
       case 'iam:DeleteRolePermissionsBoundary':
-        // The update handler calls it only to remove a boundary, which the pipelines never allow.
+      case 'iam:UpdateAssumeRolePolicy':
+        // The update handler calls these only to remove the boundary or to change who may assume the role, which the
+        // pipelines never allow (a role that needs another trust is a new role).
         return [];
     }
     return self;

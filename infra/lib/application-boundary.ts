@@ -72,11 +72,28 @@ export const DEFAULT_APPLICATION_BOUNDARY: BoundaryStatement[] = [
 /** The release pipeline's own resources: no application role may touch them, whatever the boundary allows. */
 export interface ProtectedResources {
   readonly artifactBucketArn: string;
+  /** The bucket the artifact bucket's access logs go to. */
+  readonly accessLogsBucketArn: string;
   readonly ledgerTableArn: string;
   readonly keyArns: readonly string[];
+  /** The rollback function's dead-letter queue: the only trace of a rollback that failed. */
+  readonly deadLetterQueueArn: string;
   /** The deployment functions, e.g. `arn:aws:lambda:eu-central-1:123456789012:function:lrp-*`. */
   readonly deploymentFunctionsArn: string;
 }
+
+/**
+ * Calls Lambda makes with a function's role outside its code (the `lambda:SourceFunctionArn` key is then absent):
+ * reading event sources, decrypting environment variables, VPC interfaces, dead-letter queues and destinations.
+ * Everything else a role under the boundary does must come from a Lambda function's code.
+ */
+export const LAMBDA_SERVICE_CALLS = [
+  'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes', 'sqs:SendMessage',
+  'dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams',
+  'kinesis:DescribeStream', 'kinesis:DescribeStreamSummary', 'kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards', 'kinesis:SubscribeToShard',
+  'kms:Decrypt', 'sns:Publish', 'events:PutEvents', 'lambda:InvokeFunction',
+  'ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses',
+];
 
 /** The boundary as a managed policy with a fixed name: its allow statements, then denies on the pipeline's own resources. */
 export function createApplicationBoundary(scope: Construct, id: string, allow: readonly BoundaryStatement[], protect: ProtectedResources): iam.ManagedPolicy {
@@ -91,12 +108,30 @@ export function createApplicationBoundary(scope: Construct, id: string, allow: r
         ...(statement.conditions ? { conditions: Object.fromEntries(Object.entries(statement.conditions).map(([op, keys]) => [op, Object.fromEntries(Object.entries(keys).map(([k, v]) => [k, Array.isArray(v) ? fill(v) : fill(v)[0]]))])) } : {}),
       }),
   );
+  // CDK's bootstrap assets hold the deployment functions' code: overwriting them would change what the next deploy runs.
+  const bootstrapAssets = `arn:${stack.partition}:s3:::cdk-*-assets-${stack.account}-${stack.region}`;
   statements.push(
     new iam.PolicyStatement({
       sid: 'NeverTheReleasePipeline',
       effect: iam.Effect.DENY,
-      actions: ['s3:*', 'dynamodb:*', 'kms:*', 'lambda:*'],
-      resources: [protect.artifactBucketArn, `${protect.artifactBucketArn}/*`, protect.ledgerTableArn, `${protect.ledgerTableArn}/*`, ...protect.keyArns, protect.deploymentFunctionsArn, `${protect.deploymentFunctionsArn}:*`],
+      actions: ['s3:*', 'dynamodb:*', 'kms:*', 'lambda:*', 'sqs:*'],
+      resources: [
+        ...[protect.artifactBucketArn, protect.accessLogsBucketArn, bootstrapAssets].flatMap((bucket) => [bucket, `${bucket}/*`]),
+        protect.ledgerTableArn,
+        `${protect.ledgerTableArn}/*`,
+        ...protect.keyArns,
+        protect.deadLetterQueueArn,
+        protect.deploymentFunctionsArn,
+        `${protect.deploymentFunctionsArn}:*`,
+      ],
+    }),
+    // A role whose trust a template wrote can be assumed by others: their sessions carry no lambda:SourceFunctionArn.
+    new iam.PolicyStatement({
+      sid: 'OnlyFromLambdaFunctions',
+      effect: iam.Effect.DENY,
+      notActions: LAMBDA_SERVICE_CALLS,
+      resources: ['*'],
+      conditions: { Null: { 'lambda:SourceFunctionArn': 'true' } },
     }),
   );
   return new iam.ManagedPolicy(scope, id, {

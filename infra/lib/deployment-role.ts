@@ -17,19 +17,39 @@ export interface DeploymentRoleProps {
   readonly artifactKey: kms.IKey;
   /** The permissions boundary every role the templates create must carry. */
   readonly boundaryArn: string;
+  /** The release pipeline's own resources: denied, whatever a deploy permission of the configuration grants. */
+  readonly protect: PipelineResources;
 }
+
+/** The release pipeline's own resources, which no application stack may touch. */
+export interface PipelineResources {
+  readonly artifactBucketArn: string;
+  readonly ledgerTableArn: string;
+  readonly artifactKeyArn: string;
+  readonly topicKeyArn: string;
+  readonly topicArn: string;
+  readonly deadLetterQueueArn: string;
+  /** `arn:…:function:lrp-*`, the deployment functions. */
+  readonly deploymentFunctionsArn: string;
+}
+
+/** The services a function's resource policy may name (lambda:Principal): never an account, never everyone. */
+export const INVOKING_SERVICES = [
+  'apigateway.amazonaws.com', 'elasticloadbalancing.amazonaws.com', 'events.amazonaws.com', 'scheduler.amazonaws.com', 'sns.amazonaws.com', 's3.amazonaws.com',
+  'logs.amazonaws.com', 'cognito-idp.amazonaws.com', 'iot.amazonaws.com', 'secretsmanager.amazonaws.com', 'states.amazonaws.com',
+];
 
 /** Lambda calls the Function, Version and Alias handlers make (registry schemas), on the stage functions only. */
 const FUNCTION_ACTIONS = [
   'lambda:CreateFunction', 'lambda:DeleteFunction', 'lambda:GetFunction', 'lambda:GetFunctionConfiguration', 'lambda:UpdateFunctionCode', 'lambda:UpdateFunctionConfiguration',
-  'lambda:PublishVersion', 'lambda:ListVersionsByFunction', 'lambda:CreateAlias', 'lambda:UpdateAlias', 'lambda:DeleteAlias', 'lambda:GetAlias', 'lambda:AddPermission',
+  'lambda:PublishVersion', 'lambda:ListVersionsByFunction', 'lambda:CreateAlias', 'lambda:UpdateAlias', 'lambda:DeleteAlias', 'lambda:GetAlias',
   'lambda:RemovePermission', 'lambda:GetPolicy', 'lambda:TagResource', 'lambda:UntagResource', 'lambda:ListTags', 'lambda:GetFunctionCodeSigningConfig',
   'lambda:GetRuntimeManagementConfig', 'lambda:GetFunctionRecursionConfig', 'lambda:GetFunctionScalingConfig', 'lambda:GetProvisionedConcurrencyConfig',
 ];
 /** Role calls that add no permission: reads, tags, deletes, and what the delete handler needs (or a failed first create ends in ROLLBACK_FAILED). */
 const ROLE_ACTIONS = [
   'iam:GetRole', 'iam:GetRolePolicy', 'iam:ListAttachedRolePolicies', 'iam:ListRolePolicies', 'iam:ListRoleTags', 'iam:TagRole', 'iam:UntagRole', 'iam:UpdateRole',
-  'iam:UpdateRoleDescription', 'iam:UpdateAssumeRolePolicy', 'iam:DeleteRole', 'iam:DetachRolePolicy', 'iam:DeleteRolePolicy',
+  'iam:UpdateRoleDescription', 'iam:DeleteRole', 'iam:DetachRolePolicy', 'iam:DeleteRolePolicy',
 ];
 /** Role calls that can add permissions: allowed only while the role carries the application boundary. */
 export const BOUNDED_ROLE_ACTIONS = ['iam:CreateRole', 'iam:PutRolePolicy', 'iam:AttachRolePolicy', 'iam:PutRolePermissionsBoundary'];
@@ -50,6 +70,8 @@ export function createDeploymentRole(scope: Construct, id: string, props: Deploy
     return [arn, `${arn}:*`];
   });
   role.addToPolicy(new iam.PolicyStatement({ actions: FUNCTION_ACTIONS, resources: functions }));
+  // A resource policy may let AWS services invoke the function, never an account or everyone (who could then change it).
+  role.addToPolicy(new iam.PolicyStatement({ actions: ['lambda:AddPermission'], resources: functions, conditions: { StringEquals: { 'lambda:Principal': INVOKING_SERVICES } } }));
 
   // SAM names a function's role after its stack: lrp-app-<function>-<stage>-<LogicalId>Role-<suffix>.
   const roles = stages.map((stage) => stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: `${applicationStackName(fn.name, stage)}-*` }));
@@ -67,6 +89,19 @@ export function createDeploymentRole(scope: Construct, id: string, props: Deploy
     }),
   );
 
+  // Whatever the configuration's deploy permissions grant, the release pipeline's own resources stay out of reach.
+  const { protect } = props;
+  role.addToPolicy(new iam.PolicyStatement({ sid: 'NotTheArtifactBucket', effect: iam.Effect.DENY, actions: ['s3:*'], resources: [protect.artifactBucketArn] }));
+  role.addToPolicy(new iam.PolicyStatement({ sid: 'OnlyReadCode', effect: iam.Effect.DENY, notActions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [`${protect.artifactBucketArn}/*`] }));
+  role.addToPolicy(new iam.PolicyStatement({ sid: 'OnlyDecryptCode', effect: iam.Effect.DENY, notActions: ['kms:Decrypt', 'kms:DescribeKey'], resources: [protect.artifactKeyArn] }));
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'NotTheReleasePipeline',
+      effect: iam.Effect.DENY,
+      actions: ['dynamodb:*', 'kms:*', 'sns:*', 'sqs:*', 'lambda:*'],
+      resources: [protect.ledgerTableArn, `${protect.ledgerTableArn}/*`, protect.topicKeyArn, protect.topicArn, protect.deadLetterQueueArn, protect.deploymentFunctionsArn, `${protect.deploymentFunctionsArn}:*`],
+    }),
+  );
   props.artifactBucket.grantRead(role, `${FUNCTION_CODE_PREFIX}${fn.name}/*`);
   props.artifactKey.grantDecrypt(role);
 

@@ -38,6 +38,8 @@ export interface FunctionPipelineStackProps extends StackProps {
  */
 export class FunctionPipelineStack extends Stack {
   readonly pipeline: codepipeline.Pipeline;
+  /** The role CodePipeline runs as; every action role trusts only it. */
+  readonly pipelineRole: iam.Role;
   readonly alarms: cloudwatch.Alarm[] = [];
 
   constructor(scope: Construct, id: string, props: FunctionPipelineStackProps) {
@@ -61,6 +63,9 @@ export class FunctionPipelineStack extends Stack {
     ) as Record<DeploymentFunction, lambda.IFunction>;
     this.addStackDependency(tooling);
 
+    // The pipeline's own role, and one role per action that only it may assume (CDK's default action roles trust the
+    // whole account: anyone there allowed sts:AssumeRole could run an action, a change set into production included).
+    this.pipelineRole = new iam.Role(this, 'PipelineRole', { assumedBy: new iam.ServicePrincipal('codepipeline.amazonaws.com'), description: `CodePipeline ${PIPELINE_ARTIFACT_PREFIX}${fn.name}` });
     const source = new codepipeline.Artifact('Source');
     const buildOutput = new codepipeline.Artifact('BuildOutput');
     const sourceAction = new actions.CodeStarConnectionsSourceAction({
@@ -74,7 +79,24 @@ export class FunctionPipelineStack extends Stack {
       variablesNamespace: 'SourceVariables',
     });
     const project = createBuildProject(this, fn.name, artifactBucket, artifactKey);
-    const cfnRole = createDeploymentRole(this, 'CloudFormationRole', { fn, stages: config.stages.map((stage) => stage.name), artifactBucket, artifactKey, boundaryArn: applicationBoundaryArn(this) });
+    // One CloudFormation role per stage, naming only that stage's resources: staging, deployed before the production
+    // gates, cannot touch production.
+    const protect = {
+        artifactBucketArn: tooling.artifactBucket.bucketArn,
+        artifactKeyArn: tooling.artifactKey.keyArn,
+        ledgerTableArn: tooling.ledger.tableArn,
+        topicKeyArn: tooling.topicKey.keyArn,
+        topicArn: tooling.topic.topicArn,
+        deadLetterQueueArn: tooling.rollbackDeadLetters.queueArn,
+        deploymentFunctionsArn: this.formatArn({ service: 'lambda', resource: 'function', resourceName: 'lrp-*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+    };
+    const cfnRoles = Object.fromEntries(
+      config.stages.map((stage, index) => [
+        stage.name,
+        // The first keeps the id of the single role earlier versions deployed.
+        createDeploymentRole(this, index === 0 ? 'CloudFormationRole' : `CloudFormationRole-${stage.name}`, { fn, stages: [stage.name], artifactBucket, artifactKey, boundaryArn: applicationBoundaryArn(this), protect }),
+      ]),
+    );
     const changeSetRole = this.changeSetActionRole();
 
     this.pipeline = new codepipeline.Pipeline(this, 'Pipeline', {
@@ -83,6 +105,7 @@ export class FunctionPipelineStack extends Stack {
       // Given when starting a release by hand ("Release change" → variables): lets a forward release out while alarms fire.
       variables: [new codepipeline.Variable({ variableName: HOTFIX_REASON_VARIABLE, defaultValue: NO_HOTFIX_REASON, description: 'Why this release may go out while alarms fire (no double quotes); none: it may not' })],
       artifactBucket,
+      role: this.pipelineRole,
       restartExecutionOnUpdate: false,
       triggers: [
         {
@@ -104,7 +127,7 @@ export class FunctionPipelineStack extends Stack {
       const rendered: codepipeline.IAction[] = [];
       let runOrder = 1;
       for (const action of stage.actions) {
-        const made = this.render(action, { sourceAction, source, buildOutput, project, cfnRole, changeSetRole, topic, deploymentFunctions, fnName: fn.name, runOrder, testsOfPreviousStage });
+        const made = this.render(action, { sourceAction, source, buildOutput, project, cfnRoles, changeSetRole, topic, deploymentFunctions, fnName: fn.name, runOrder, testsOfPreviousStage });
         for (const a of made) rendered.push(a);
         runOrder += made.length;
         if (action.kind === 'invoke' && action.fn === DeploymentFunction.INTEGRATION_TEST) testsOfPreviousStage = made[0] as actions.LambdaInvokeAction;
@@ -139,7 +162,7 @@ export class FunctionPipelineStack extends Stack {
       source: codepipeline.Artifact;
       buildOutput: codepipeline.Artifact;
       project: codebuild.PipelineProject;
-      cfnRole: iam.Role;
+      cfnRoles: Record<string, iam.Role>;
       changeSetRole: iam.Role;
       topic: sns.ITopic;
       deploymentFunctions: Record<DeploymentFunction, lambda.IFunction>;
@@ -152,7 +175,7 @@ export class FunctionPipelineStack extends Stack {
       case 'source':
         return [ctx.sourceAction];
       case 'build':
-        return [new actions.CodeBuildAction({ actionName: 'BuildTestPackage', project: ctx.project, input: ctx.source, outputs: [ctx.buildOutput], variablesNamespace: 'Build' })];
+        return [new actions.CodeBuildAction({ actionName: 'BuildTestPackage', project: ctx.project, input: ctx.source, outputs: [ctx.buildOutput], variablesNamespace: 'Build', role: this.actionRole('BuildActionRole') })];
       case 'deploy': {
         const changeSetName = 'lrp-release';
         return [
@@ -161,7 +184,7 @@ export class FunctionPipelineStack extends Stack {
             stackName: action.stackName,
             changeSetName,
             adminPermissions: false,
-            deploymentRole: ctx.cfnRole,
+            deploymentRole: ctx.cfnRoles[action.stage]!,
             templatePath: ctx.buildOutput.atPath(`${PACKAGED_DIR}/${packagedTemplateFile(ctx.fnName)}`),
             templateConfiguration: ctx.buildOutput.atPath(`${PACKAGED_DIR}/${templateConfigurationFile(ctx.fnName)}`),
             parameterOverrides: { Stage: action.stage },
@@ -179,6 +202,7 @@ export class FunctionPipelineStack extends Stack {
         return [
           new actions.ManualApprovalAction({
             actionName: 'Approve',
+            role: this.actionRole(`ApproveActionRole-${action.stage}`),
             notificationTopic: ctx.topic,
             additionalInformation: `Release ${ctx.fnName} to ${action.stage}. Commit ${ctx.sourceAction.variables.commitId}: ${ctx.sourceAction.variables.commitMessage}. Staging integration tests: ${testSummary}.`,
             runOrder: ctx.runOrder,
@@ -189,6 +213,7 @@ export class FunctionPipelineStack extends Stack {
         return [
           new actions.LambdaInvokeAction({
             actionName: action.name,
+            role: this.actionRole(`${action.namespace}ActionRole`),
             lambda: ctx.deploymentFunctions[action.fn],
             userParameters: action.userParameters,
             inputs: action.fn === DeploymentFunction.INTEGRATION_TEST ? [ctx.buildOutput] : [],
@@ -199,13 +224,20 @@ export class FunctionPipelineStack extends Stack {
     }
   }
 
+  /** A role for pipeline actions that only this pipeline's role may assume (one per id). */
+  private actionRole(id: string, description = `CodePipeline action of ${this.pipelineRole.node.path}`): iam.Role {
+    const existing = this.node.tryFindChild(id);
+    if (existing instanceof iam.Role) return existing;
+    return new iam.Role(this, id, { assumedBy: new iam.ArnPrincipal(this.pipelineRole.roleArn), description });
+  }
+
   /**
    * The source action's role. CDK grants `codestar-connections:UseConnection` only, but IAM matches a connection by
    * the service prefix of its ARN: connections created since July 2024 are `arn:aws:codeconnections:…` and need
    * `codeconnections:UseConnection`.
    */
   private sourceActionRole(connectionArn: string): iam.Role {
-    const role = new iam.Role(this, 'SourceActionRole', { assumedBy: new iam.AccountRootPrincipal(), description: 'CodePipeline source action: reads the repository through its connection' });
+    const role = this.actionRole('SourceActionRole', 'CodePipeline source action: reads the repository through its connection');
     const service = connectionArn.split(':')[2];
     if (service !== 'codestar-connections') role.addToPolicy(new iam.PolicyStatement({ actions: [`${service}:UseConnection`], resources: [connectionArn] }));
     return role;
@@ -217,7 +249,7 @@ export class FunctionPipelineStack extends Stack {
    * CreateChangeSet on the transform itself, or every first deploy is denied.
    */
   private changeSetActionRole(): iam.Role {
-    const role = new iam.Role(this, 'ChangeSetActionRole', { assumedBy: new iam.AccountRootPrincipal(), description: 'CodePipeline change-set actions of the application stacks' });
+    const role = this.actionRole('ChangeSetActionRole', 'CodePipeline change-set actions of the application stacks');
     role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['cloudformation:CreateChangeSet'],

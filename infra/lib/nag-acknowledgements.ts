@@ -18,7 +18,7 @@ export const IAM5_ACKNOWLEDGEMENTS: readonly NagAcknowledgement[] = [
     rule: 'AwsSolutions-IAM5',
     finding: /^Resource::\*$/,
     reason:
-      'Only for APIs without resource-level permissions: CodePipeline PutJobSuccessResult/PutJobFailureResult, CloudWatch DescribeAlarms/GetMetricData/PutMetricData, X-Ray PutTraceSegments/PutTelemetryRecords, lambda:ListFunctions (CodePipeline Lambda actions), VPC network interfaces (in the application boundary, a ceiling rather than a grant), and event source mappings, which are narrowed by a lambda:FunctionArn condition.',
+      'Only for APIs without resource-level permissions: CodePipeline GetJobDetails/PutJobSuccessResult/PutJobFailureResult, CloudWatch DescribeAlarms/GetMetricData/PutMetricData, X-Ray PutTraceSegments/PutTelemetryRecords, lambda:ListFunctions (CodePipeline Lambda actions), VPC network interfaces (in the application boundary, a ceiling rather than a grant), and event source mappings, which are narrowed by a lambda:FunctionArn condition.',
   },
   { rule: 'AwsSolutions-IAM5', finding: /^Resource::arn:[\w-]+:lambda:[^:]*:[^:]*:function:[\w-]+:\*$/, reason: 'Versions and aliases (the `:*` qualifiers) of one named function.' },
   { rule: 'AwsSolutions-IAM5', finding: /^Resource::arn:[\w-]+:lambda:[^:]*:[^:]*:function:[\w-]+-\*(:\*)?$/, reason: 'The stage functions `<function>-<stage>` of one configured function, deployed by that function\'s own CloudFormation role.' },

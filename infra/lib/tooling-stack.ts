@@ -169,8 +169,10 @@ export class ToolingStack extends Stack {
     // The ceiling of every role an application template creates; the pipelines' CloudFormation roles require it.
     this.applicationBoundary = createApplicationBoundary(this, 'ApplicationBoundary', config.applicationBoundary.allow, {
       artifactBucketArn: this.artifactBucket.bucketArn,
+      accessLogsBucketArn: accessLogs.bucketArn,
       ledgerTableArn: this.ledger.tableArn,
       keyArns: [this.artifactKey.keyArn, this.topicKey.keyArn],
+      deadLetterQueueArn: this.rollbackDeadLetters.queueArn,
       deploymentFunctionsArn: this.formatArn({ service: 'lambda', resource: 'function', resourceName: deploymentFunctionName('*' as DeploymentFunction), arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
     });
 
@@ -265,8 +267,9 @@ export class ToolingStack extends Stack {
       for (const resources of managedByFunction) fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
     };
     const { functions: f } = this;
-    // CodePipeline's job-result APIs support no resource-level permissions: `*` is the only possible resource.
-    const jobResults = new iam.PolicyStatement({ actions: ['codepipeline:PutJobSuccessResult', 'codepipeline:PutJobFailureResult'], resources: ['*'] });
+    // CodePipeline's job APIs support no resource-level permissions: `*` is the only possible resource. GetJobDetails
+    // reads the job as CodePipeline recorded it, so an event someone else wrote never decides what is done.
+    const jobResults = new iam.PolicyStatement({ actions: ['codepipeline:GetJobDetails', 'codepipeline:PutJobSuccessResult', 'codepipeline:PutJobFailureResult'], resources: ['*'] });
     for (const name of [DeploymentFunction.SHIFT_TRAFFIC, DeploymentFunction.INTEGRATION_TEST, DeploymentFunction.DEPLOY_WINDOW] as const) f[name].addToRolePolicy(jobResults);
 
     onManaged(f['shift-traffic'], ['lambda:GetAlias', 'lambda:UpdateAlias', 'lambda:GetFunctionConfiguration']);
@@ -278,6 +281,15 @@ export class ToolingStack extends Stack {
 
     // The undo path reads the alias when the revision it knows is stale.
     onManaged(f.rollback, ['lambda:GetAlias', 'lambda:UpdateAlias']);
+    // An event is checked against CloudWatch and CodePipeline before it moves anything. DescribeAlarms supports no
+    // resource-level permissions; the executions read are those of the release pipelines.
+    f.rollback.addToRolePolicy(new iam.PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: ['*'] }));
+    f.rollback.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['codepipeline:GetPipelineExecution'],
+        resources: config.functions.map((fn) => this.formatArn({ service: 'codepipeline', resource: `${PIPELINE_ARTIFACT_PREFIX}${fn.name}` })),
+      }),
+    );
     // Tags vouch for an alarm with a generated name: only the alarms generated for the managed aliases are read
     // (one statement per function, like the others, so fifty functions still fit IAM's policy sizes).
     for (const fn of config.functions) {

@@ -29,7 +29,9 @@ describe.runIf(requireMoto('integration-test and deploy-window suite'))('integra
   /** Queues moto's answers for the next invocations (its Lambda runs no code without Docker). */
   const queueAnswers = (results: unknown[]) =>
     fetch(`${moto.endpoint}/moto-api/static/lambda-simple/response`, { method: 'POST', body: JSON.stringify({ results: results.map((r) => JSON.stringify(r)), region: 'us-east-1' }) });
-  const event = (jobId: string) => ({
+  /** The event CodePipeline sends for a job it created (the recorder then answers GetJobDetails for it). */
+  const event = (jobId: string) => {
+    const made = {
     'CodePipeline.job': {
       id: jobId,
       data: {
@@ -38,7 +40,10 @@ describe.runIf(requireMoto('integration-test and deploy-window suite'))('integra
         artifactCredentials: { accessKeyId: 'test', secretAccessKey: 'test', sessionToken: 'test' },
       },
     },
-  });
+    };
+    recorder.createJob(jobId, made['CodePipeline.job'].data);
+    return made;
+  };
 
   beforeAll(async () => {
     moto = await startMoto({ lambdaSimple: true });
@@ -97,12 +102,11 @@ describe.runIf(requireMoto('integration-test and deploy-window suite'))('integra
     const today = new Date().toISOString().slice(0, 10);
     const put = (Name: string, value: unknown) => ssm.send(new PutParameterCommand({ Name, Value: JSON.stringify(value), Type: 'String', Overwrite: true }));
     await put('/lrp/window', { windows: [], freezes: [{ from: today, to: today, reason: 'moto freeze' }] });
-    const gateEvent = (jobId: string, override: boolean) => ({
-      'CodePipeline.job': {
-        id: jobId,
-        data: { actionConfiguration: { configuration: { UserParameters: JSON.stringify({ functionName: 'orders-api-prod', policyParameter: '/lrp/window', ...(override ? { overrideParameter: '/lrp/override' } : {}) }) } } },
-      },
-    });
+    const gateEvent = (jobId: string, override: boolean) => {
+      const data = { actionConfiguration: { configuration: { UserParameters: JSON.stringify({ functionName: 'orders-api-prod', policyParameter: '/lrp/window', ...(override ? { overrideParameter: '/lrp/override' } : {}) }) } } };
+      recorder.createJob(jobId, data);
+      return { 'CodePipeline.job': { id: jobId, data } };
+    };
     await windowGate(gateEvent('gate-closed', false), { awsRequestId: 'g1', getRemainingTimeInMillis: () => 60_000 });
     expect(recorder.calls.find((c) => c.input.jobId === 'gate-closed')).toMatchObject({ operation: 'PutJobFailureResult', input: { failureDetails: { message: expect.stringMatching(/\[WINDOW_CLOSED\] release freeze .* \(moto freeze\); next window opens at/) } } });
 

@@ -37,6 +37,11 @@ describe.runIf(requireMoto('operations suite'))('real operations against moto', 
   const alarm = (state: 'OK' | 'ALARM') => cloudwatch.send(new SetAlarmStateCommand({ AlarmName: GENERATED, StateValue: state, StateReason: `set ${state}` }));
   const job = (jobId: string, params: Record<string, unknown>) => ({ 'CodePipeline.job': { id: jobId, data: { actionConfiguration: { configuration: { UserParameters: JSON.stringify({ functionName: FN, targetAlias: 'candidate', ...params }) } } } } });
   const runJob = (jobId: string, params: Record<string, unknown>) => recorder.runJob(shiftTraffic as never, jobId, job(jobId, params)['CodePipeline.job'].data);
+  /** One invocation, as CodePipeline sends it for a job it created. */
+  const invoke = (event: ReturnType<typeof job>, id: string) => {
+    recorder.createJob(event['CodePipeline.job'].id, event['CodePipeline.job'].data);
+    return shiftTraffic(event, context(id));
+  };
   const history = () => operator.ledger.listDeployments(REF, 10);
 
   beforeAll(async () => {
@@ -63,7 +68,7 @@ describe.runIf(requireMoto('operations suite'))('real operations against moto', 
     await moto.reset();
     await createLedgerTable(moto, TABLE);
     await createSampleFunction(moto, FN, [GENERATED]);
-    recorder.calls.length = 0;
+    recorder.reset();
   }, 60_000);
 
   it('an alarm event arriving after the operator rolled back never brings the bad version back', async () => {
@@ -86,13 +91,15 @@ describe.runIf(requireMoto('operations suite'))('real operations against moto', 
 
   it('a stopped execution\'s action event reverts its rollout, and the sweep reverts one nobody reports', async () => {
     const slow = { strategy: { steps: [{ percent: 10, minutes: 5 }] }, bakeMinutes: 0 };
-    await shiftTraffic(job('job-1', { ...slow, pipelineExecutionId: 'exec-1' }), context('inv-1'));
+    await invoke(job('job-1', { ...slow, pipelineExecutionId: 'exec-1' }), 'inv-1');
     expect(await live()).toEqual({ version: '1', weights: { '2': 0.1 } });
+    // "Stop and abandon": CodePipeline stops the execution and reports the action abandoned.
+    recorder.setExecution('exec-1', 'Stopped');
     const event = await rollbackFn(actionStateEvent('exec-1', 'ABANDONED', Date.now()), context('rb-1'));
     expect(event.map((a) => a.action)).toEqual(['ROLLED_BACK']);
     expect(await live()).toEqual({ version: '1', weights: {} });
 
-    await shiftTraffic(job('job-2', slow), context('inv-2'));
+    await invoke(job('job-2', slow), 'inv-2');
     expect(await live()).toEqual({ version: '1', weights: { '2': 0.1 } });
     await sleep(2_500);
     const swept = await rollbackFn(scheduledEvent(Date.now()), context('rb-2'));
@@ -106,7 +113,7 @@ describe.runIf(requireMoto('operations suite'))('real operations against moto', 
     const blocked = await runJob('job-1', { strategy: 'AllAtOnce' });
     expect(blocked.operation).toBe('PutJobFailureResult');
     await alarm('OK');
-    await shiftTraffic(job('job-1', { strategy: 'AllAtOnce' }), context('late'));
+    await invoke(job('job-1', { strategy: 'AllAtOnce' }), 'late');
     const results = recorder.calls.filter((c) => c.input.jobId === 'job-1');
     expect(results.map((c) => c.operation)).toEqual(['PutJobFailureResult', 'PutJobFailureResult']);
     expect(results[1]!.input.failureDetails).toEqual(results[0]!.input.failureDetails);
@@ -115,7 +122,7 @@ describe.runIf(requireMoto('operations suite'))('real operations against moto', 
   }, 60_000);
 
   it('an abort wins over a later promote', async () => {
-    await shiftTraffic(job('job-1', { strategy: { steps: [{ percent: 10, minutes: 5 }] } }), context('inv-1'));
+    await invoke(job('job-1', { strategy: { steps: [{ percent: 10, minutes: 5 }] } }), 'inv-1');
     await operations.requestAction(operator, REF, 'ABORT');
     await expect(operations.requestAction({ ...operator, operator: 'bob' }, REF, 'PROMOTE')).rejects.toThrow(/an abort is pending.*promote refused/);
   }, 60_000);
@@ -137,7 +144,7 @@ describe.runIf(requireMoto('operations suite'))('real operations against moto', 
     expect(await live()).toEqual({ version: v3, weights: {} });
   }, 60_000);
 
-  it('trusts only what it should: an untagged alarm with a generated name, a foreign account\'s event and another job\'s token change nothing', async () => {
+  it('trusts only what it should: an untagged alarm with a generated name, a foreign account\'s event, a job CodePipeline never created and a token it never issued change nothing', async () => {
     await runJob('job-1', { strategy: 'AllAtOnce', bakeMinutes: 10 });
     expect(await live()).toEqual({ version: '2', weights: {} });
     // Anyone allowed PutMetricAlarm can pick a generated-looking name; only infra's tags make it count.
@@ -150,14 +157,16 @@ describe.runIf(requireMoto('operations suite'))('real operations against moto', 
     expect(await rollbackFn({ ...alarmEvent(GENERATED), account: '999999999999' }, home)).toEqual([expect.objectContaining({ action: 'REFUSED', reason: 'event from account 999999999999, not 123456789012' })]);
     expect(await live()).toEqual({ version: '2', weights: {} });
 
-    // A token that job-2 never received: it names job-1's deployment.
+    // Anyone allowed to invoke shift-traffic can write an event: for a job CodePipeline never created it is refused,
+    // and on a real job a continuation token CodePipeline never issued is ignored.
     const [first] = await history();
     const forged = encodeContinuation({ deploymentId: first!.deploymentId, fromVersion: '2', toVersion: '1', cursor: { stepIndex: 0, stepStartedAt: 0, startedAt: 0 } });
-    const event = job('job-2', { strategy: 'AllAtOnce' });
-    await shiftTraffic({ 'CodePipeline.job': { ...event['CodePipeline.job'], data: { ...event['CodePipeline.job'].data, continuationToken: forged } } }, context('inv-x'));
-    const [refused] = recorder.calls.filter((c) => c.input.jobId === 'job-2');
-    expect(refused).toMatchObject({ operation: 'PutJobFailureResult' });
-    expect((refused!.input.failureDetails as { message: string }).message).toMatch(/continuationToken: deployment \S+ belongs to another job; nothing was moved/);
+    const madeUp = job('job-made-up', { targetAlias: undefined, targetVersion: '1', strategy: 'AllAtOnce' });
+    expect(await shiftTraffic(madeUp, context('inv-x'))).toMatchObject({ outcome: 'refused' });
+    recorder.createJob('job-2', job('job-2', { strategy: 'AllAtOnce' })['CodePipeline.job'].data);
+    const real = recorder.eventOf('job-2');
+    expect(await shiftTraffic({ 'CodePipeline.job': { ...real['CodePipeline.job'], data: { ...real['CodePipeline.job'].data, continuationToken: forged } } }, context('inv-y'))).toMatchObject({ outcome: 'ignored' });
+    expect(recorder.calls.filter((c) => c.input.jobId === 'job-made-up' || c.input.jobId === 'job-2')).toEqual([]);
     expect(await live()).toEqual({ version: '2', weights: {} });
   }, 60_000);
 });

@@ -258,7 +258,7 @@ describe('GIVEN the repository release configuration', () => {
   describe('WHEN every synthesized template is checked', () => {
     it('THEN no identity policy allows a wildcard action, and `*` resources serve only APIs without resource-level permissions', () => {
       const allowedOnStar = new Set([
-        'codepipeline:PutJobSuccessResult', 'codepipeline:PutJobFailureResult', 'cloudwatch:DescribeAlarms', 'cloudwatch:GetMetricData',
+        'codepipeline:GetJobDetails', 'codepipeline:PutJobSuccessResult', 'codepipeline:PutJobFailureResult', 'cloudwatch:DescribeAlarms', 'cloudwatch:GetMetricData',
         'xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'lambda:ListFunctions',
         'lambda:CreateEventSourceMapping', 'lambda:GetEventSourceMapping', 'lambda:UpdateEventSourceMapping', 'lambda:DeleteEventSourceMapping',
       ]);

@@ -2,6 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveReleaseConfig, pipelineArtifactFolder, type ReleaseConfigInput } from '../../infra/config';
 import { evaluate, type AccessRequest, type IamStatement } from '../../infra/iam/policy';
 import { rolesOf, toolingAttribute, type SynthesizedStack } from '../../infra/iam/release-check';
+import { RESOURCE_MODELS } from '../../infra/iam/resource-models';
+import { TemplateValues } from '../../infra/iam/template-values';
 import type { CfnTemplate } from '../../infra/templates/application-template';
 import { BOUNDED_ROLE_ACTIONS } from '../../infra/lib/deployment-role';
 import { sampleConfig, synthRelease, templatesOf } from './support';
@@ -37,6 +39,9 @@ function allStatements(templates: CfnTemplate[]): IamStatement[] {
   );
 }
 const actionsOf = (statement: IamStatement) => [statement.Action ?? []].flat();
+/** The CloudFormation role a pipeline deploys one stage with: the one whose statements reach that stage's function. */
+const stageRole = (roles: Map<string, IamStatement[]>, fn: string, stage: string) =>
+  [...roles].find(([id, statements]) => id.startsWith('CloudFormationRole') && evaluate(statements, { action: 'lambda:UpdateFunctionCode', resource: functionArn(`${fn}-${stage}`) }) === 'ALLOWED')![1];
 
 describe('GIVEN two functions whose names share a prefix (orders, orders2)', () => {
   let release: ReturnType<typeof synthesized>;
@@ -65,11 +70,14 @@ describe('GIVEN two functions whose names share a prefix (orders, orders2)', () 
     }
   });
 
-  it('THEN each pipeline\'s CloudFormation role still reaches its own stage functions and roles', () => {
+  it('THEN each stage\'s CloudFormation role reaches its own stage\'s function and roles, and no other stage\'s', () => {
     const roles = rolesOf(release.pipeline('orders'), release.tooling, env);
-    const cfn = [...roles].find(([id]) => id.startsWith('CloudFormationRole'))![1];
-    expect(evaluate(cfn, { action: 'lambda:UpdateFunctionCode', resource: functionArn('orders-prod') })).toBe('ALLOWED');
-    expect(evaluate(cfn, { action: 'iam:DeleteRole', resource: roleArn('lrp-app-orders-prod-FunctionRole-ABC') })).toBe('ALLOWED');
+    const prod = stageRole(roles, 'orders', 'prod');
+    expect(evaluate(prod, { action: 'iam:DeleteRole', resource: roleArn('lrp-app-orders-prod-FunctionRole-ABC') })).toBe('ALLOWED');
+    // Each stage's role reaches that stage only: staging deploys before the production gates.
+    const staging = stageRole(roles, 'orders', 'staging');
+    expect(evaluate(staging, { action: 'lambda:UpdateFunctionCode', resource: functionArn('orders-prod') })).toBe('NOT_ALLOWED');
+    expect(evaluate(staging, { action: 'iam:DeleteRole', resource: roleArn('lrp-app-orders-prod-FunctionRole-ABC') })).toBe('NOT_ALLOWED');
   });
 
   it('THEN a configuration where one name followed by "-" begins another is refused, naming both', () => {
@@ -103,7 +111,7 @@ describe('GIVEN the repository release configuration', () => {
 
   it('THEN every pipeline denies removing or rewriting the boundary', () => {
     for (const fn of release.config.functions) {
-      const cfn = [...rolesOf(release.pipeline(fn.name), release.tooling, env)].find(([id]) => id.startsWith('CloudFormationRole'))![1];
+      const cfn = stageRole(rolesOf(release.pipeline(fn.name), release.tooling, env), fn.name, 'prod');
       const role = roleArn(`lrp-app-${fn.name}-prod-FunctionRole-ABC`);
       expect(evaluate(cfn, { action: 'iam:DeleteRolePermissionsBoundary', resource: role })).toBe('DENIED');
       expect(evaluate(cfn, { action: 'iam:CreatePolicyVersion', resource: `arn:aws:iam::${env.account}:policy/lrp-app-boundary` })).toBe('DENIED');
@@ -166,5 +174,72 @@ describe('GIVEN the deployment functions\' roles', () => {
     }
     expect(ledgerStatements('shifttraffic').flatMap((st) => partitions(st) ?? [])).not.toContain('OVERRIDE#*');
     expect(ledgerStatements('integrationtest')).toEqual([]);
+  });
+});
+
+describe('GIVEN a malicious push to the release branch, against the synthesized roles', () => {
+  let release: ReturnType<typeof synthesized>;
+  beforeAll(() => {
+    release = synthesized(sampleConfig);
+  }, 60_000);
+  const resolved = (type: string, prefix: string) => toolingAttribute(release.tooling, env, Object.keys(release.toolingTemplate.findResources(type)).find((id) => id.startsWith(prefix))!, 'Arn');
+
+  it('THEN a template may let AWS services invoke its function, never an account or everyone', () => {
+    const prod = stageRole(rolesOf(release.pipeline('orders-api'), release.tooling, env), 'orders-api', 'prod');
+    const addPermission = (principal: string) => evaluate(prod, { action: 'lambda:AddPermission', resource: functionArn('orders-api-prod'), context: { 'lambda:Principal': principal } });
+    expect(addPermission('apigateway.amazonaws.com')).toBe('ALLOWED');
+    expect(addPermission('210987654321')).toBe('NOT_ALLOWED');
+    expect(addPermission('*')).toBe('NOT_ALLOWED');
+  });
+
+  it('THEN no CloudFormation role may change who can assume an application role', () => {
+    for (const fn of release.config.functions) {
+      for (const [id, statements] of rolesOf(release.pipeline(fn.name), release.tooling, env)) {
+        if (!id.startsWith('CloudFormationRole')) continue;
+        expect(evaluate(statements, { action: 'iam:UpdateAssumeRolePolicy', resource: roleArn(`lrp-app-${fn.name}-prod-FunctionRole-ABC`) }), id).not.toBe('ALLOWED');
+      }
+    }
+  });
+
+  it('THEN every action role trusts only its pipeline\'s role, not the account', () => {
+    for (const fn of release.config.functions) {
+      const template = release.pipeline(fn.name).template;
+      const [pipelineRoleId] = Object.keys(template.Resources).filter((id) => id.startsWith('PipelineRole') && template.Resources[id]!.Type === 'AWS::IAM::Role');
+      const actionRoles = Object.entries(template.Resources).filter(([id, r]) => r.Type === 'AWS::IAM::Role' && /ActionRole/.test(id));
+      expect(actionRoles.length, fn.name).toBeGreaterThan(4);
+      for (const [id, role] of actionRoles) {
+        const trust = (role.Properties as { AssumeRolePolicyDocument: { Statement: { Principal: unknown }[] } }).AssumeRolePolicyDocument.Statement;
+        expect(trust.map((st) => st.Principal), id).toEqual([{ AWS: { 'Fn::GetAtt': [pipelineRoleId, 'Arn'] } }]);
+      }
+    }
+  });
+
+  it('THEN whatever the deploy permissions grant, the CloudFormation roles cannot touch the release pipeline\'s bucket, keys, ledger, queue or functions', () => {
+    const cfn = stageRole(rolesOf(release.pipeline('invoice-worker'), release.tooling, env), 'invoice-worker', 'prod');
+    const bucket = resolved('AWS::S3::Bucket', 'Artifacts');
+    expect(evaluate(cfn, { action: 's3:PutBucketPolicy', resource: bucket })).toBe('DENIED');
+    expect(evaluate(cfn, { action: 's3:PutObject', resource: `${bucket}/functions/invoice-worker/x` })).toBe('DENIED');
+    expect(evaluate(cfn, { action: 's3:GetObject', resource: `${bucket}/functions/invoice-worker/x` })).toBe('ALLOWED');
+    expect(evaluate(cfn, { action: 'sqs:PurgeQueue', resource: resolved('AWS::SQS::Queue', 'RollbackDeadLetters') })).toBe('DENIED');
+    expect(evaluate(cfn, { action: 'dynamodb:DeleteTable', resource: resolved('AWS::DynamoDB::Table', 'Ledger') })).toBe('DENIED');
+    expect(evaluate(cfn, { action: 'kms:PutKeyPolicy', resource: resolved('AWS::KMS::Key', 'ArtifactKey') })).toBe('DENIED');
+    expect(evaluate(cfn, { action: 'kms:Decrypt', resource: resolved('AWS::KMS::Key', 'ArtifactKey') })).toBe('ALLOWED');
+    expect(evaluate(cfn, { action: 'lambda:AddPermission', resource: functionArn('lrp-rollback'), context: { 'lambda:Principal': 'apigateway.amazonaws.com' } })).toBe('DENIED');
+  });
+
+  it('THEN an application role cannot touch the dead-letter queue, the access logs or the CDK assets, and is usable only from a Lambda function\'s code', () => {
+    const [boundaryPolicy] = Object.values(release.toolingTemplate.findResources('AWS::IAM::ManagedPolicy', { Properties: { ManagedPolicyName: 'lrp-app-boundary' } }));
+    const values = new TemplateValues(release.tooling.template, { stackName: 'lrp-tooling', ...env, unresolved: 'symbol' }, (type) => RESOURCE_MODELS[type]);
+    const boundary = (values.value((boundaryPolicy!.Properties as { PolicyDocument: unknown }).PolicyDocument) as { Statement: IamStatement[] }).Statement;
+    const fromCode = { 'lambda:SourceFunctionArn': functionArn('orders-api-prod'), 's3:ResourceAccount': env.account };
+    const logs = resolved('AWS::S3::Bucket', 'AccessLogs');
+    expect(evaluate(boundary, { action: 'sqs:ReceiveMessage', resource: resolved('AWS::SQS::Queue', 'RollbackDeadLetters'), context: fromCode })).toBe('DENIED');
+    expect(evaluate(boundary, { action: 's3:DeleteObject', resource: `${logs}/artifacts/x`, context: fromCode })).toBe('DENIED');
+    expect(evaluate(boundary, { action: 's3:PutObject', resource: `arn:aws:s3:::cdk-hnb659fds-assets-${env.account}-${env.region}/abc.zip`, context: fromCode })).toBe('DENIED');
+    // From the function's code: allowed; from anyone a rewritten trust policy lets in: denied (event sources excepted).
+    const table = `arn:aws:dynamodb:${env.region}:${env.account}:table/orders`;
+    expect(evaluate(boundary, { action: 'dynamodb:GetItem', resource: table, context: fromCode })).toBe('ALLOWED');
+    expect(evaluate(boundary, { action: 'dynamodb:GetItem', resource: table })).toBe('DENIED');
+    expect(evaluate(boundary, { action: 'sqs:ReceiveMessage', resource: `arn:aws:sqs:${env.region}:${env.account}:invoices-prod` })).toBe('ALLOWED');
   });
 });

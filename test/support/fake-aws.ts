@@ -2,7 +2,8 @@
 // metrics, the ledger, CodePipeline results — on a virtual clock, with fault injection. Test-only.
 import { AwsCallError, DeploymentError, ErrorCode, ResourceNotFoundError } from '../../deploy-functions/core/errors';
 import type { AlarmObservation, VersionStats } from '../../deploy-functions/core/health';
-import type { AlarmTagsPort, Clock, CloudWatchPort, JobFailure, JobSuccess, LambdaPort, LogPort, PipelinePort } from '../../deploy-functions/core/ports';
+import type { AlarmTagsPort, Clock, CloudWatchPort, JobFailure, JobSuccess, LambdaPort, LogPort, PipelineJob, PipelinePort } from '../../deploy-functions/core/ports';
+import { parsePipelineJob } from '../../deploy-functions/engine/pipeline-job';
 import type { AliasRouting } from '../../deploy-functions/core/types';
 
 /**
@@ -257,9 +258,15 @@ export type RecordedResult = { readonly at: number; readonly jobId: string; read
   | ({ readonly kind: 'failure' } & JobFailure)
 );
 
-/** Records job results; refuses a result for a job that already ended, as CodePipeline does. */
+/**
+ * CodePipeline's job API: the jobs it created (what GetJobDetails answers, the continuation token following each
+ * PutJobSuccessResult), and the results; refuses a result for a job that already ended, as CodePipeline does.
+ */
 export class FakePipeline implements PipelinePort {
   readonly results: RecordedResult[] = [];
+  readonly jobs = new Map<string, PipelineJob>();
+  /** Pipeline execution statuses by execution id (what GetPipelineExecution answers). */
+  readonly executions = new Map<string, string>();
   constructor(
     private readonly clock: Clock,
     private readonly faults: Faults,
@@ -272,10 +279,29 @@ export class FakePipeline implements PipelinePort {
     return this.results.some((r) => r.jobId === jobId && (r.kind === 'failure' || !r.continuationToken));
   }
 
+  /** CodePipeline creates the job an event stands for (once: later events of the same job do not change it). */
+  createJob(event: unknown): void {
+    const job = parsePipelineJob(event);
+    if (!this.jobs.has(job.id)) this.jobs.set(job.id, job);
+  }
+
+  async executionStatus(_pipelineName: string, executionId: string): Promise<string | undefined> {
+    this.faults.maybeFail('GetPipelineExecution');
+    return this.executions.get(executionId);
+  }
+
+  async jobDetails(jobId: string): Promise<PipelineJob | undefined> {
+    this.faults.maybeFail('GetJobDetails');
+    const job = this.jobs.get(jobId);
+    return job ? { ...job } : undefined;
+  }
+
   async succeed(jobId: string, result: JobSuccess) {
     this.faults.maybeFail('PutJobSuccessResult');
     if (this.ended(jobId)) throw new DeploymentError(ErrorCode.JOB_ALREADY_ENDED, `job ${jobId} already ended`);
     this.results.push({ at: this.clock.now(), seq: this.results.length, jobId, kind: 'success', ...result });
+    const job = this.jobs.get(jobId);
+    if (job) this.jobs.set(jobId, { ...job, continuationToken: result.continuationToken });
     if (!result.continuationToken) this.onFinal?.(jobId, 'success');
   }
 

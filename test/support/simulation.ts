@@ -45,7 +45,7 @@ export function createWorld(options: WorldOptions = {}) {
   const gap = options.continuationGapMs ?? 30_000;
   const shiftHandler = createShiftTrafficHandler({ pipeline, logger, clock }, { lambda, cloudwatch, ledger, clock, logger, settings });
   const orphanAfterMs = options.orphanAfterMs ?? 900_000;
-  const rollbackHandler = createRollbackHandler({ lambda, ledger, clock, logger, orphanAfterMs, alarmTags: cloudwatch, home: { account: '123456789012', region: 'us-east-1' } });
+  const rollbackHandler = createRollbackHandler({ lambda, ledger, clock, logger, orphanAfterMs, alarms: cloudwatch, pipeline, home: { account: '123456789012', region: 'us-east-1' } });
   const overruns: Overrun[] = [];
   /** Jobs whose execution was stopped before they ended: CodePipeline takes no result for them. */
   const abandoned = new Set<string>();
@@ -54,6 +54,7 @@ export function createWorld(options: WorldOptions = {}) {
   const deadLetters: { alarmName: string; error: string; event: unknown }[] = [];
   const rollbackActions: (RollbackAction & { event: string })[] = [];
   let requests = 0;
+  const forged = new WeakSet<object>();
 
   /** Turns faults on once the world is set up (set-up itself never fails). */
   const enableFaults = () => {
@@ -64,6 +65,14 @@ export function createWorld(options: WorldOptions = {}) {
 
   /** One invocation of the shift-traffic function (a task on the virtual clock). */
   const invokeTask = async (event: unknown, jobId: string): Promise<JobReport> => {
+    // The pipeline created the job this event stands for (`invokeForged` delivers one it did not create).
+    if (!(typeof event === 'object' && event !== null && forged.has(event))) {
+      try {
+        pipeline.createJob(event);
+      } catch {
+        // Not a job event: CodePipeline created nothing.
+      }
+    }
     // Lambda retries a failed asynchronous invocation twice, about a minute apart.
     for (let attempt = 1; ; attempt += 1) {
       const started = clock.now();
@@ -132,6 +141,11 @@ export function createWorld(options: WorldOptions = {}) {
 
   /** Invokes once and runs the clock until the invocation ends. */
   const invoke = (event: unknown, jobId: string) => clock.drive(invokeTask(event, jobId));
+  /** An event someone allowed to invoke the function wrote, not the pipeline: CodePipeline's record is left as it is. */
+  const invokeForged = (event: object, jobId: string) => {
+    forged.add(event);
+    return invoke(event, jobId);
+  };
   /** Runs a whole job, driving the clock. */
   const runJob = (jobId: string, params: unknown, jobOptions: { duplicateEvery?: number } = {}) => clock.drive(startJob(jobId, params, jobOptions));
 
@@ -153,7 +167,12 @@ export function createWorld(options: WorldOptions = {}) {
   /** An alarm's state-change event; `changedAt` is the state change, not the delivery. */
   const deliverAlarm = (alarmName: string, changedAt = clock.now(), label = `${alarmName}@${changedAt}`) => deliver(alarmEvent(alarmName, 'ALARM', 'Threshold Crossed', changedAt), label);
   /** A pipeline action state change of an execution. */
-  const deliverActionState = (executionId: string, state: Parameters<typeof actionStateEvent>[1]) => deliver(actionStateEvent(executionId, state, clock.now()), `${executionId}:${state}`);
+  const deliverActionState = (executionId: string, state: Parameters<typeof actionStateEvent>[1]) => {
+    // What CodePipeline's own record of the execution says after such an action state.
+    const status = { ABANDONED: 'Stopped', FAILED: 'Failed', CANCELED: 'Cancelled', SUCCEEDED: 'Succeeded', STARTED: 'InProgress' }[state];
+    pipeline.executions.set(executionId, status);
+    return deliver(actionStateEvent(executionId, state, clock.now()), `${executionId}:${state}`);
+  };
   /** The 5-minute schedule's event: the sweep. */
   const sweep = () => deliver(scheduledEvent(clock.now()), `sweep@${clock.now()}`);
   /** Schedules the sweep every 5 minutes from now until `until`. */
@@ -172,7 +191,7 @@ export function createWorld(options: WorldOptions = {}) {
     tick();
   };
 
-  return { clock, faults, lambda, cloudwatch, ledger, pipeline, logger, settings, orphanAfterMs, enableFaults, invoke, runJob, startJob, deliver, deliverAlarm, deliverActionState, sweep, scheduleSweeps, sweepWhile, invokeTask, abandoned, timedOut, overruns, deadLetters, rollbackActions };
+  return { clock, faults, lambda, cloudwatch, ledger, pipeline, logger, settings, orphanAfterMs, enableFaults, invoke, invokeForged, runJob, startJob, deliver, deliverAlarm, deliverActionState, sweep, scheduleSweeps, sweepWhile, invokeTask, abandoned, timedOut, overruns, deadLetters, rollbackActions };
 }
 export type World = ReturnType<typeof createWorld>;
 

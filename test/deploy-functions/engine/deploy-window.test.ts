@@ -17,7 +17,9 @@ function gate(at: string, parameters: Record<string, string> = {}) {
   const store: ParameterPort = { get: async (name) => parameters[name] };
   const handler = createPipelineHandler({ pipeline, logger, clock }, (job) => checkDeploymentWindow(job, { parameters: store, ledger, clock, logger }));
   const run = async (userParameters: unknown) => {
-    await clock.drive(handler(pipelineEvent('job-1', userParameters), fakeContext(clock, 60_000, 'r')));
+    const event = pipelineEvent('job-1', userParameters);
+    pipeline.createJob(event);
+    await clock.drive(handler(event, fakeContext(clock, 60_000, 'r')));
     return pipeline.finalResults('job-1')[0]!;
   };
   return { run, ledger };

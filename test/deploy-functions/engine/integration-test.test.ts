@@ -63,6 +63,7 @@ function runner(zip: Uint8Array | undefined, invoker: InvokePort | ((clock: Virt
         },
       },
     };
+    pipeline.createJob(event);
     await clock.drive(handler(event, fakeContext(clock, options.lambdaTimeoutMs ?? 60_000, 'r')));
     const result = pipeline.finalResults('job-1')[0]!;
     return { ...result, elapsedMs: result.at - startedAt };
@@ -275,6 +276,7 @@ describe('integration-test action: deadline', () => {
     };
 
     // Act: the action's Lambda timeout is 5 minutes
+    pipeline.createJob(event);
     await clock.drive(handler(event, fakeContext(clock, 300_000, 'r')));
 
     // Assert

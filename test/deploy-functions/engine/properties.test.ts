@@ -21,6 +21,9 @@ const KNOWN_COUNTEREXAMPLES = [
   { ...base, seed: 455_456_399, strategy: 'Linear10PercentEvery1Minute', faultRate: 0.2, lostResponseRate: 0.1, duplicateEvery: 1 },
   // Two operators at once: the second chose the known-good version before the first's rollback replaced it.
   { ...base, seed: 18, strategy: { steps: [] }, firstRelease: true, staleEventAtMs: 601, faultRate: 0.2, duplicateEvery: 3, lateDuplicateMs: 60_000, competingJobAfterMs: 0, operator: { atMs: 1_800_801, command: 'twoOperators' } },
+  // An operator's fenced undo found the alias already back and wrote nothing; the rollout's write, sent after its last
+  // renewal, still matched the revision and put the replaced version live.
+  { ...base, seed: 869_706_078, strategy: 'AllAtOnce', staleEventAtMs: 0, faultRate: 0.2, lostResponseRate: 0.1, duplicateEvery: 3, operator: { atMs: 0, command: 'twoOperators' } },
   // A new deployment of a version started in the same millisecond as the rollback that replaced it.
   { ...base, seed: 1, strategy: { steps: [{ percent: 1, minutes: 0 }, { percent: 2, minutes: 0 }] }, competingJobAfterMs: 17, operator: { atMs: 17, command: 'rollback' } },
 ] as unknown as Scenario[];

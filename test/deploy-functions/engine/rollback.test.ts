@@ -32,7 +32,7 @@ describe('rollback function', () => {
   it('raises on an event that is not an alarm state change, so it is retried and dead-lettered', async () => {
     const world = standardWorld();
     const { createRollbackHandler } = await import('../../../deploy-functions/engine/handlers');
-    const handler = createRollbackHandler({ lambda: world.lambda, ledger: world.ledger, clock: world.clock, logger: world.logger, alarmTags: world.cloudwatch });
+    const handler = createRollbackHandler({ lambda: world.lambda, ledger: world.ledger, clock: world.clock, logger: world.logger, alarms: world.cloudwatch, pipeline: world.pipeline });
     await expect(handler({ 'detail-type': 'Something' })).rejects.toThrow(/not an event the rollback function handles/);
     await expect(handler({ source: 'evil.example', 'detail-type': 'CloudWatch Alarm State Change', detail: { alarmName: GENERATED_ALARM, state: { value: 'ALARM' } } })).rejects.toThrow(/not an event the rollback function handles/);
   });

@@ -117,7 +117,7 @@ describe.runIf(requireSamTranslator('the permission sufficiency check'))('GIVEN 
       const template = structuredClone(pipeline.template) as unknown as Json;
       for (const resource of Object.values(template.Resources)) {
         const document = resource.Properties.PolicyDocument as { Statement: { Action: string | string[] }[] } | undefined;
-        if (resource.Type === 'AWS::IAM::Policy' && document) for (const st of document.Statement) st.Action = [st.Action].flat().filter((a) => a !== 'iam:ListAttachedRolePolicies');
+        if (resource.Type === 'AWS::IAM::Policy' && document) for (const st of document.Statement) if (st.Action !== undefined) st.Action = [st.Action].flat().filter((a) => a !== 'iam:ListAttachedRolePolicies');
       }
       const { findings } = checkCloudFormationRole({ env, tooling: sample.tooling, pipeline: { ...pipeline, template: template as unknown as CfnTemplate }, fn: sample.config.functions[0]!, fnIndex: 0, stages: ['prod'], translated: translated('orders-api') });
       expect(findings.map((f) => f.message)).toContainEqual(
@@ -140,7 +140,7 @@ describe.runIf(requireSamTranslator('the permission sufficiency check'))('GIVEN 
       for (const resource of Object.values(template.Resources)) {
         const document = resource.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] } | undefined;
         if (resource.Type !== 'AWS::IAM::Policy' || !document) continue;
-        for (const st of document.Statement) if (resourceMatch.test(JSON.stringify(st.Resource))) st.Action = [st.Action].flat().filter((a) => a !== action);
+        for (const st of document.Statement) if (st.Action !== undefined && resourceMatch.test(JSON.stringify(st.Resource))) st.Action = [st.Action].flat().filter((a) => a !== action);
       }
       const findings = checkActionRoles({ env, tooling: sample.tooling, pipeline: { ...pipeline, template: template as unknown as CfnTemplate }, transform: SAM_TRANSFORM });
       expect(findings.map((f) => f.message)).toContainEqual(expect.stringMatching(message));
@@ -157,7 +157,7 @@ describe.runIf(requireSamTranslator('the permission sufficiency check'))('GIVEN 
       for (const resource of Object.values(template.Resources)) {
         const document = resource.Properties.PolicyDocument as { Statement: { Action: string | string[] }[] } | undefined;
         if (resource.Type !== 'AWS::IAM::Policy' || !document) continue;
-        for (const st of document.Statement) st.Action = [st.Action].flat().filter((a) => a !== 'codeconnections:UseConnection');
+        for (const st of document.Statement) if (st.Action !== undefined) st.Action = [st.Action].flat().filter((a) => a !== 'codeconnections:UseConnection');
       }
       const findings = checkActionRoles({ env, tooling: renamed.tooling, pipeline: { ...pipeline, template: template as unknown as CfnTemplate }, transform: SAM_TRANSFORM });
       expect(findings.map((f) => f.message)).toContainEqual(expect.stringContaining(`Source/Source: role SourceActionRole`));
