@@ -9,7 +9,7 @@ import { handlerPermissions } from './handler-permissions';
 import { pipelineActionRequirements } from './pipeline-requirements';
 import { UNKNOWN, evaluate, type IamStatement } from './policy';
 import { RESOURCE_MODELS } from './resource-models';
-import { missingPermissions, requirementsOf, statementsOfRole, type Requirement } from './sufficiency';
+import { missingPermissions, namedManagedPolicies, requirementsOf, statementsOfRole, type Requirement } from './sufficiency';
 import { TemplateValues, type StackContext } from './template-values';
 import { applicationStackName } from '../../deploy-functions/core/names';
 import { APPLICATION_BOUNDARY_NAME } from '../lib/application-boundary';
@@ -55,10 +55,11 @@ export function exportsOf(stack: SynthesizedStack, env: ReleaseEnvironment): Rec
  */
 export function rolesOf(pipeline: SynthesizedStack, tooling: SynthesizedStack, env: ReleaseEnvironment): Map<string, IamStatement[]> {
   const resolver = values(pipeline, env, exportsOf(tooling, env));
+  const managed = namedManagedPolicies(values(tooling, env));
   return new Map(
     Object.entries(pipeline.template.Resources)
       .filter(([, resource]) => resource.Type === 'AWS::IAM::Role')
-      .map(([logicalId]) => [logicalId, statementsOfRole(resolver, logicalId)]),
+      .map(([logicalId]) => [logicalId, statementsOfRole(resolver, logicalId, managed)]),
   );
 }
 
@@ -108,7 +109,7 @@ export function checkCloudFormationRole(options: {
     const stackName = applicationStackName(fn.name, stage);
     const roleArn = actions.find((a) => a.Configuration?.StackName === stackName && a.Configuration.RoleArn)?.Configuration?.RoleArn as { 'Fn::GetAtt': [string, string] } | undefined;
     if (!roleArn) throw new Error(`${pipeline.stackName}: no change-set action deploys ${stackName}`);
-    const statements = statementsOfRole(pipelineValues, roleArn['Fn::GetAtt'][0]);
+    const statements = statementsOfRole(pipelineValues, roleArn['Fn::GetAtt'][0], namedManagedPolicies(values(options.tooling, env)));
     const template = structuredClone(options.translated(stage)) as { Resources: Record<string, { Type: string; Properties?: { Code?: { S3Bucket?: string; S3Key?: string } } }> };
     for (const resource of Object.values(template.Resources)) {
       const code = resource.Properties?.Code;

@@ -90,7 +90,7 @@ export function missingPermissions(requirements: readonly Requirement[], stateme
  * The identity-policy statements of a role in a synthesized template, resolved: its inline policies, and every
  * `AWS::IAM::Policy` or `AWS::IAM::ManagedPolicy` of the template attached to it.
  */
-export function statementsOfRole(values: TemplateValues, roleLogicalId: string): IamStatement[] {
+export function statementsOfRole(values: TemplateValues, roleLogicalId: string, managedPolicies: ReadonlyMap<string, readonly IamStatement[]> = new Map()): IamStatement[] {
   const { Resources: resources } = values.template;
   const role = resources[roleLogicalId];
   if (role?.Type !== 'AWS::IAM::Role') throw new Error(`${values.stack.stackName}: ${roleLogicalId} is not a role`);
@@ -101,5 +101,16 @@ export function statementsOfRole(values: TemplateValues, roleLogicalId: string):
       .filter((r) => (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy') && attached(r.Properties?.Roles))
       .map((r) => r.Properties?.PolicyDocument),
   ];
-  return documents.flatMap((document) => ((values.value(document) as { Statement?: IamStatement[] } | undefined)?.Statement ?? []));
+  // Managed policies of other stacks, attached by ARN: known by name.
+  const byArn = ((values.value(role.Properties?.ManagedPolicyArns ?? []) as string[]) ?? []).flatMap((arn) => managedPolicies.get(String(arn).split(':policy/').pop() ?? '') ?? []);
+  return [...documents.flatMap((document) => ((values.value(document) as { Statement?: IamStatement[] } | undefined)?.Statement ?? [])), ...byArn];
+}
+
+/** The managed policies of a template that carry a name (`ManagedPolicyName`), resolved: roles elsewhere attach them by ARN. */
+export function namedManagedPolicies(values: TemplateValues): Map<string, IamStatement[]> {
+  return new Map(
+    Object.values(values.template.Resources)
+      .filter((r) => r.Type === 'AWS::IAM::ManagedPolicy' && typeof r.Properties?.ManagedPolicyName === 'string')
+      .map((r) => [r.Properties!.ManagedPolicyName as string, ((values.value(r.Properties!.PolicyDocument) as { Statement?: IamStatement[] }).Statement ?? [])]),
+  );
 }

@@ -17,8 +17,34 @@ export interface DeploymentRoleProps {
   readonly artifactKey: kms.IKey;
   /** The permissions boundary every role the templates create must carry. */
   readonly boundaryArn: string;
-  /** The release pipeline's own resources: denied, whatever a deploy permission of the configuration grants. */
-  readonly protect: PipelineResources;
+}
+
+/** The name of the managed policy every CloudFormation role of the release carries: denies no grant can override. */
+export const DEPLOYMENT_GUARD_NAME = 'lrp-deploy-guard';
+
+/**
+ * What no CloudFormation role of the release may do, whatever the configuration's deploy permissions grant: remove or
+ * rewrite the application boundary, or touch the release pipeline's own bucket (but read code), keys (but decrypt
+ * code), ledger, topic, dead-letter queue and deployment functions. One managed policy, attached to every role.
+ */
+export function createDeploymentGuard(scope: Construct, id: string, boundaryArn: string, protect: PipelineResources): iam.ManagedPolicy {
+  return new iam.ManagedPolicy(scope, id, {
+    managedPolicyName: DEPLOYMENT_GUARD_NAME,
+    description: 'Denies every CloudFormation role of the release pipelines what no deploy permission may grant',
+    statements: [
+      new iam.PolicyStatement({ sid: 'KeepTheBoundary', effect: iam.Effect.DENY, actions: ['iam:DeleteRolePermissionsBoundary'], resources: ['*'] }),
+      new iam.PolicyStatement({ sid: 'LeaveTheBoundaryAlone', effect: iam.Effect.DENY, actions: ['iam:CreatePolicyVersion', 'iam:DeletePolicy', 'iam:DeletePolicyVersion', 'iam:SetDefaultPolicyVersion'], resources: [boundaryArn] }),
+      new iam.PolicyStatement({ sid: 'NotTheArtifactBucket', effect: iam.Effect.DENY, actions: ['s3:*'], resources: [protect.artifactBucketArn] }),
+      new iam.PolicyStatement({ sid: 'OnlyReadCode', effect: iam.Effect.DENY, notActions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [`${protect.artifactBucketArn}/*`] }),
+      new iam.PolicyStatement({ sid: 'OnlyDecryptCode', effect: iam.Effect.DENY, notActions: ['kms:Decrypt', 'kms:DescribeKey'], resources: [protect.artifactKeyArn] }),
+      new iam.PolicyStatement({
+        sid: 'NotTheReleasePipeline',
+        effect: iam.Effect.DENY,
+        actions: ['dynamodb:*', 'kms:*', 'sns:*', 'sqs:*', 'lambda:*'],
+        resources: [protect.ledgerTableArn, `${protect.ledgerTableArn}/*`, protect.topicKeyArn, protect.topicArn, protect.deadLetterQueueArn, protect.deploymentFunctionsArn, `${protect.deploymentFunctionsArn}:*`],
+      }),
+    ],
+  });
 }
 
 /** The release pipeline's own resources, which no application stack may touch. */
@@ -78,32 +104,12 @@ export function createDeploymentRole(scope: Construct, id: string, props: Deploy
   role.addToPolicy(new iam.PolicyStatement({ actions: ROLE_ACTIONS, resources: roles }));
   role.addToPolicy(new iam.PolicyStatement({ actions: BOUNDED_ROLE_ACTIONS, resources: roles, conditions: { StringEquals: { 'iam:PermissionsBoundary': boundaryArn } } }));
   role.addToPolicy(new iam.PolicyStatement({ actions: ['iam:PassRole'], resources: roles, conditions: { StringEquals: { 'iam:PassedToService': 'lambda.amazonaws.com' } } }));
-  // Never without the boundary, never a changed boundary: whatever else a policy of this role grants.
-  role.addToPolicy(new iam.PolicyStatement({ sid: 'KeepTheBoundary', effect: iam.Effect.DENY, actions: ['iam:DeleteRolePermissionsBoundary'], resources: ['*'] }));
-  role.addToPolicy(
-    new iam.PolicyStatement({
-      sid: 'LeaveTheBoundaryAlone',
-      effect: iam.Effect.DENY,
-      actions: ['iam:CreatePolicyVersion', 'iam:DeletePolicy', 'iam:DeletePolicyVersion', 'iam:SetDefaultPolicyVersion'],
-      resources: [boundaryArn],
-    }),
-  );
 
-  // Whatever the configuration's deploy permissions grant, the release pipeline's own resources stay out of reach.
-  const { protect } = props;
-  role.addToPolicy(new iam.PolicyStatement({ sid: 'NotTheArtifactBucket', effect: iam.Effect.DENY, actions: ['s3:*'], resources: [protect.artifactBucketArn] }));
-  role.addToPolicy(new iam.PolicyStatement({ sid: 'OnlyReadCode', effect: iam.Effect.DENY, notActions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [`${protect.artifactBucketArn}/*`] }));
-  role.addToPolicy(new iam.PolicyStatement({ sid: 'OnlyDecryptCode', effect: iam.Effect.DENY, notActions: ['kms:Decrypt', 'kms:DescribeKey'], resources: [protect.artifactKeyArn] }));
-  role.addToPolicy(
-    new iam.PolicyStatement({
-      sid: 'NotTheReleasePipeline',
-      effect: iam.Effect.DENY,
-      actions: ['dynamodb:*', 'kms:*', 'sns:*', 'sqs:*', 'lambda:*'],
-      resources: [protect.ledgerTableArn, `${protect.ledgerTableArn}/*`, protect.topicKeyArn, protect.topicArn, protect.deadLetterQueueArn, protect.deploymentFunctionsArn, `${protect.deploymentFunctionsArn}:*`],
-    }),
-  );
-  props.artifactBucket.grantRead(role, `${FUNCTION_CODE_PREFIX}${fn.name}/*`);
-  props.artifactKey.grantDecrypt(role);
+  // Whatever the configuration's deploy permissions grant: the boundary stays, the release pipeline stays out of reach.
+  role.addManagedPolicy(iam.ManagedPolicy.fromManagedPolicyName(scope, `${id}Guard`, DEPLOYMENT_GUARD_NAME));
+  // Lambda reads the code object with CloudFormation's credentials.
+  role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [props.artifactBucket.arnForObjects(`${FUNCTION_CODE_PREFIX}${fn.name}/*`)] }));
+  role.addToPolicy(new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [props.artifactKey.keyArn] }));
 
   const env = { partition: stack.partition, region: stack.region, account: stack.account };
   const fill = (value: string) => perStage(value, stages, env);

@@ -3,16 +3,19 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 
 /**
- * Explicit lists for the wildcard actions CDK's own grants write (bucket, key and pipeline grants). Each list is what
- * the wildcard matches today; the policy then says exactly what it allows.
+ * Explicit lists for the wildcard actions CDK's own grants write (bucket, key and pipeline grants): what the services
+ * that use these grants call, per their documentation — CodePipeline's service role and CodeBuild's project role
+ * (GetObject, GetObjectVersion, GetBucketVersioning, GetBucketAcl, GetBucketLocation, PutObject, PutObjectAcl), S3's
+ * multipart uploads and SSE-KMS (GenerateDataKey, Decrypt). Narrower than what the wildcards match: a read grant does
+ * not need a bucket's policy, tags, CORS or website, nor an object's legal hold.
  */
 export const WILDCARD_EXPANSIONS: Readonly<Record<string, readonly string[]>> = {
-  's3:GetObject*': ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectTagging', 's3:GetObjectVersionTagging', 's3:GetObjectAcl', 's3:GetObjectVersionAcl', 's3:GetObjectAttributes', 's3:GetObjectVersionAttributes', 's3:GetObjectLegalHold', 's3:GetObjectRetention'],
-  's3:GetBucket*': ['s3:GetBucketLocation', 's3:GetBucketVersioning', 's3:GetBucketAcl', 's3:GetBucketPolicy', 's3:GetBucketPolicyStatus', 's3:GetBucketTagging', 's3:GetBucketObjectLockConfiguration', 's3:GetBucketOwnershipControls', 's3:GetBucketPublicAccessBlock', 's3:GetBucketLogging', 's3:GetBucketNotification', 's3:GetBucketCORS', 's3:GetBucketWebsite', 's3:GetBucketRequestPayment'],
-  's3:List*': ['s3:ListBucket', 's3:ListBucketVersions', 's3:ListBucketMultipartUploads', 's3:ListMultipartUploadParts'],
-  's3:DeleteObject*': ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:DeleteObjectTagging', 's3:DeleteObjectVersionTagging'],
+  's3:GetObject*': ['s3:GetObject', 's3:GetObjectVersion'],
+  's3:GetBucket*': ['s3:GetBucketLocation', 's3:GetBucketVersioning', 's3:GetBucketAcl'],
+  's3:List*': ['s3:ListBucket'],
+  's3:DeleteObject*': ['s3:DeleteObject'],
   's3:Abort*': ['s3:AbortMultipartUpload'],
-  'kms:GenerateDataKey*': ['kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:GenerateDataKeyPair', 'kms:GenerateDataKeyPairWithoutPlaintext'],
+  'kms:GenerateDataKey*': ['kms:GenerateDataKey'],
   'kms:ReEncrypt*': ['kms:ReEncryptFrom', 'kms:ReEncryptTo'],
 };
 

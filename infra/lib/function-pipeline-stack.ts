@@ -81,20 +81,11 @@ export class FunctionPipelineStack extends Stack {
     const project = createBuildProject(this, fn.name, artifactBucket, artifactKey);
     // One CloudFormation role per stage, naming only that stage's resources: staging, deployed before the production
     // gates, cannot touch production.
-    const protect = {
-        artifactBucketArn: tooling.artifactBucket.bucketArn,
-        artifactKeyArn: tooling.artifactKey.keyArn,
-        ledgerTableArn: tooling.ledger.tableArn,
-        topicKeyArn: tooling.topicKey.keyArn,
-        topicArn: tooling.topic.topicArn,
-        deadLetterQueueArn: tooling.rollbackDeadLetters.queueArn,
-        deploymentFunctionsArn: this.formatArn({ service: 'lambda', resource: 'function', resourceName: 'lrp-*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
-    };
     const cfnRoles = Object.fromEntries(
       config.stages.map((stage, index) => [
         stage.name,
         // The first keeps the id of the single role earlier versions deployed.
-        createDeploymentRole(this, index === 0 ? 'CloudFormationRole' : `CloudFormationRole-${stage.name}`, { fn, stages: [stage.name], artifactBucket, artifactKey, boundaryArn: applicationBoundaryArn(this), protect }),
+        createDeploymentRole(this, index === 0 ? 'CloudFormationRole' : `CloudFormationRole-${stage.name}`, { fn, stages: [stage.name], artifactBucket, artifactKey, boundaryArn: applicationBoundaryArn(this) }),
       ]),
     );
     const changeSetRole = this.changeSetActionRole();

@@ -14,7 +14,8 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { DEFAULT_LEDGER_TABLE, LEDGER_PARTITIONS } from '../../deploy-functions/core/ledger';
 import type { ReleaseConfig } from '../config';
-import { createApplicationBoundary } from './application-boundary';
+import { applicationBoundaryArn, createApplicationBoundary } from './application-boundary';
+import { createDeploymentGuard } from './deployment-role';
 import { SERVICE_LIMITS } from './limits';
 import { DeploymentFunction } from './release-plan';
 import { GENERATED_ALARM_ROOT, METRICS_NAMESPACE, SHIFT_TRAFFIC_ACTION, generatedAlarmPrefix, stageFunctionName } from '../../deploy-functions/core/names';
@@ -172,6 +173,17 @@ export class ToolingStack extends Stack {
       accessLogsBucketArn: accessLogs.bucketArn,
       ledgerTableArn: this.ledger.tableArn,
       keyArns: [this.artifactKey.keyArn, this.topicKey.keyArn],
+      deadLetterQueueArn: this.rollbackDeadLetters.queueArn,
+      deploymentFunctionsArn: this.formatArn({ service: 'lambda', resource: 'function', resourceName: deploymentFunctionName('*' as DeploymentFunction), arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+    });
+
+    // Every CloudFormation role of the function pipelines carries it: what no deploy permission may grant.
+    createDeploymentGuard(this, 'DeploymentGuard', applicationBoundaryArn(this), {
+      artifactBucketArn: this.artifactBucket.bucketArn,
+      artifactKeyArn: this.artifactKey.keyArn,
+      ledgerTableArn: this.ledger.tableArn,
+      topicKeyArn: this.topicKey.keyArn,
+      topicArn: this.topic.topicArn,
       deadLetterQueueArn: this.rollbackDeadLetters.queueArn,
       deploymentFunctionsArn: this.formatArn({ service: 'lambda', resource: 'function', resourceName: deploymentFunctionName('*' as DeploymentFunction), arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
     });
