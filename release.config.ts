@@ -28,7 +28,6 @@ export default defineReleaseConfig({
     {
       name: 'orders-api',
       strategy: 'Canary10Percent5Minutes',
-      timeoutSeconds: 5,
       deployPermissions: [
         {
           actions: ['apigateway:GET', 'apigateway:POST', 'apigateway:PUT', 'apigateway:PATCH', 'apigateway:DELETE'],
@@ -41,7 +40,6 @@ export default defineReleaseConfig({
     {
       name: 'invoice-worker',
       strategy: 'Linear10PercentEvery1Minute',
-      timeoutSeconds: 10,
       bakeMinutes: 15,
       deployPermissions: [
         {

@@ -64,8 +64,18 @@ const FunctionSchema = z.strictObject({
   bakeMinutes: z.number().min(0).max(1440).default(DEFAULT_BAKE_MINUTES),
   /** New-vs-old error-rate analysis (see the shift-traffic action). */
   analysis: AnalysisSchema,
-  /** The function's timeout in seconds, for the Duration p99 alarm. @default 5 */
-  timeoutSeconds: z.number().int().min(1).max(900).default(5),
+  /**
+   * The function's timeout in seconds, for the Duration p99 alarm. It is read from the template (the function's
+   * `Timeout`, else `Globals.Function.Timeout`, else SAM's 3 s); given here, it must agree. @default - the template's
+   */
+  timeoutSeconds: z.number().int().min(1).max(900).optional(),
+  /** The zip size budget of the function's bundle, in KiB (the build fails above it). @default 64 */
+  maxZipKiB: z.number().int().min(1).max(51_200).default(64),
+  /**
+   * Leave `@aws-sdk/*` out of the bundle and use the SDK the Lambda runtime ships: smaller zips and faster builds, but
+   * the SDK version is the runtime's, not the lock file's (it changes when AWS updates the runtime). @default false
+   */
+  externalAwsSdk: z.boolean().default(false),
   /** Generated alarm thresholds. */
   alarmThresholds: z
     .strictObject({

@@ -30,6 +30,8 @@ export interface FunctionPipelineStackProps extends StackProps {
   readonly plan: PipelinePlan;
   /** The shared tooling; its resources are imported by ARN, so grants here never modify the tooling stack. */
   readonly tooling: ToolingStack;
+  /** The function's timeout (from its template), for the Duration p99 alarm. */
+  readonly timeoutSeconds: number;
 }
 
 /**
@@ -126,7 +128,7 @@ export class FunctionPipelineStack extends Stack {
       this.pipeline.addStage({ stageName: stage.name, actions: rendered });
     }
 
-    for (const managed of plan.managedFunctions) this.alarms.push(...createLiveAliasAlarms(this, managed.functionName, fn));
+    for (const managed of plan.managedFunctions) this.alarms.push(...createLiveAliasAlarms(this, managed.functionName, fn, props.timeoutSeconds));
     createPipelineDashboard(this, { fnName: fn.name, plan, tooling, alarms: this.alarms });
     this.node.addValidation({ validate: () => this.actionConfigurationIssues() });
   }

@@ -5,13 +5,13 @@ import { ALARM_TAGS, generatedAlarmName } from '../../deploy-functions/core/name
 import type { FunctionConfig } from '../config';
 
 /** Errors, Throttles and Duration p99 on a managed function's `live` alias, named and tagged so the engine can find and trust them. */
-export function createLiveAliasAlarms(scope: Construct, functionName: string, fn: FunctionConfig): cloudwatch.Alarm[] {
+export function createLiveAliasAlarms(scope: Construct, functionName: string, fn: FunctionConfig, timeoutSeconds: number): cloudwatch.Alarm[] {
   const dimensionsMap = { FunctionName: functionName, Resource: `${functionName}:live` };
   const metric = (metricName: string, statistic: string) => new cloudwatch.Metric({ namespace: 'AWS/Lambda', metricName, dimensionsMap, statistic, period: Duration.minutes(1) });
   const specs = [
     { metric: 'errors', m: metric('Errors', 'Sum'), threshold: fn.alarmThresholds.errors, periods: 1 },
     { metric: 'throttles', m: metric('Throttles', 'Sum'), threshold: fn.alarmThresholds.throttles, periods: 1 },
-    { metric: 'duration-p99', m: metric('Duration', 'p99'), threshold: (fn.timeoutSeconds * 1000 * fn.alarmThresholds.durationP99PercentOfTimeout) / 100, periods: 3 },
+    { metric: 'duration-p99', m: metric('Duration', 'p99'), threshold: (timeoutSeconds * 1000 * fn.alarmThresholds.durationP99PercentOfTimeout) / 100, periods: 3 },
   ];
   return specs.map((spec) => {
     const alarm = new cloudwatch.Alarm(scope, `${functionName}-${spec.metric}`, {

@@ -26,6 +26,25 @@ export interface CfnResource {
   readonly [key: string]: unknown;
 }
 
+/** SAM's default function timeout, in seconds. */
+export const SAM_DEFAULT_TIMEOUT_SECONDS = 3;
+
+/** The function a template releases: the one with `AutoPublishAlias`, else its only `AWS::Serverless::Function`. */
+export function managedFunctionOf(template: CfnTemplate): { readonly logicalId: string; readonly properties: Record<string, unknown> } | undefined {
+  const functions = Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::Serverless::Function');
+  const published = functions.filter(([, r]) => r.Properties?.AutoPublishAlias !== undefined);
+  const [chosen] = published.length > 0 ? published : functions.length === 1 ? functions : [];
+  return chosen ? { logicalId: chosen[0], properties: chosen[1].Properties ?? {} } : undefined;
+}
+
+/** The released function's timeout: its `Timeout`, else `Globals.Function.Timeout`, else SAM's default. */
+export function templateTimeoutSeconds(template: CfnTemplate): number {
+  const own = managedFunctionOf(template)?.properties.Timeout;
+  const global = (template.Globals as { Function?: { Timeout?: unknown } } | undefined)?.Function?.Timeout;
+  const value = Number(own ?? global ?? SAM_DEFAULT_TIMEOUT_SECONDS);
+  return Number.isFinite(value) && value > 0 ? value : SAM_DEFAULT_TIMEOUT_SECONDS;
+}
+
 /** Where a function's template lives, relative to the project root. */
 export function applicationTemplatePath(functionName: string): string {
   return join('functions', functionName, 'template.yaml');
@@ -75,6 +94,10 @@ export function applicationTemplateIssues(config: ReleaseConfig, read: (function
     });
     if (!template.Parameters?.CommitSha) {
       issues.push({ path: ['functions', index, 'name'], message: `${path} has no CommitSha parameter; every deploy passes the commit that built it (the template configuration), so CloudFormation would refuse the change set. Add \`CommitSha: {Type: String}\` under Parameters and use it, e.g. in the function's description` });
+    }
+    const timeout = templateTimeoutSeconds(template);
+    if (fn.timeoutSeconds !== undefined && fn.timeoutSeconds !== timeout) {
+      issues.push({ path: ['functions', index, 'timeoutSeconds'], message: `${fn.timeoutSeconds} s disagrees with ${path}, whose function times out after ${timeout} s; remove timeoutSeconds (the template's is used) or make them agree` });
     }
     for (const [name, parameter] of Object.entries(template.Parameters ?? {})) {
       if (name === 'Stage' || name === 'CommitSha' || parameter.Default !== undefined) continue;

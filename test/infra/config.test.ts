@@ -3,7 +3,7 @@ import { ReleaseConfigError, resolveReleaseConfig } from '../../infra/config';
 import { join } from 'node:path';
 import { describeIssues } from '../../deploy-functions/core/issues';
 import { planPipeline, planRelease } from '../../infra/lib/release-plan';
-import { applicationTemplateIssues, readApplicationTemplate, type CfnTemplate } from '../../infra/templates/application-template';
+import { applicationTemplateIssues, readApplicationTemplate, templateTimeoutSeconds, type CfnTemplate } from '../../infra/templates/application-template';
 import { sampleConfig } from './support';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -21,7 +21,7 @@ describe('release configuration', () => {
       ['staging', false, false],
       ['prod', true, true],
     ]);
-    expect(config.functions[0]).toMatchObject({ strategy: 'Canary10Percent5Minutes', bakeMinutes: 10, alarms: [], timeoutSeconds: 5, alarmThresholds: { errors: 5, throttles: 1, durationP99PercentOfTimeout: 90 } });
+    expect(config.functions[0]).toMatchObject({ strategy: 'Canary10Percent5Minutes', bakeMinutes: 10, alarms: [], maxZipKiB: 64, externalAwsSdk: false, alarmThresholds: { errors: 5, throttles: 1, durationP99PercentOfTimeout: 90 } });
   });
 
   it.each([
@@ -167,6 +167,16 @@ describe('application templates at synth', () => {
   it('names a function whose template is missing or has no Stage parameter', () => {
     expect(describeIssues(applicationTemplateIssues(config, () => undefined))).toEqual([expect.stringMatching(/^functions\.0\.name: no template at functions\/orders-api\/template\.yaml/)]);
     expect(describeIssues(applicationTemplateIssues(config, template(undefined)))).toEqual([expect.stringMatching(/^functions\.0\.name: .*has no Stage parameter/)]);
+  });
+
+  it('reads the timeout from the template (Globals included), and names a configured one that disagrees', () => {
+    const withTimeouts = (fn: number | undefined, global: number | undefined) => () =>
+      ({ Parameters: { Stage: { Type: 'String' }, CommitSha: { Type: 'String' } }, ...(global ? { Globals: { Function: { Timeout: global } } } : {}), Resources: { Fn: { Type: 'AWS::Serverless::Function', Properties: { ...(fn ? { Timeout: fn } : {}), AutoPublishAlias: 'candidate' } } } }) as CfnTemplate;
+    expect(templateTimeoutSeconds(withTimeouts(undefined, undefined)())).toBe(3);
+    expect(templateTimeoutSeconds(withTimeouts(undefined, 7)())).toBe(7);
+    expect(templateTimeoutSeconds(withTimeouts(12, 7)())).toBe(12);
+    const disagreeing = resolveReleaseConfig({ ...minimal, functions: [{ name: 'orders-api', timeoutSeconds: 5 }] });
+    expect(describeIssues(applicationTemplateIssues(disagreeing, withTimeouts(undefined, 3)))).toEqual([expect.stringMatching(/^functions\.0\.timeoutSeconds: 5 s disagrees with functions\/orders-api\/template\.yaml, whose function times out after 3 s/)]);
   });
 
   it('names a template that cannot take the commit, and a parameter the pipeline never passes that has no default', () => {

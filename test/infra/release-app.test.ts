@@ -317,7 +317,7 @@ describe('GIVEN an action whose rendered configuration is longer than CodePipeli
       ...stage,
       actions: stage.actions.map((action) => (action.kind === 'invoke' && action.name === 'ShiftTraffic' ? { ...action, userParameters: { ...action.userParameters, commit: 'x'.repeat(1000) } } : action)),
     }));
-    new FunctionPipelineStack(app, 'lrp-pipeline-orders-api', { env, config, plan: { ...plan, stages }, tooling });
+    new FunctionPipelineStack(app, 'lrp-pipeline-orders-api', { env, config, plan: { ...plan, stages }, tooling, timeoutSeconds: 5 });
     expect(() => app.synth()).toThrow(/Deploy-prod\/ShiftTraffic UserParameters would be [\d,]+ characters; CodePipeline allows at most 1,000/);
   });
 });
