@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { invokeHandler, lambdaContext } from '../../harness/lambda-context';
 import { loadInvoiceConfig } from '../../functions/invoice-worker/config';
 import { bookInvoice, parseInvoice, processBatch } from '../../functions/invoice-worker/invoices';
 
@@ -46,15 +47,17 @@ describe('invoice-worker: processBatch', () => {
 
 describe('invoice-worker: handler', () => {
   const load = async () => (await import('../../functions/invoice-worker/handler')).handler;
+  // Lambda passes every handler a context too; invoke as it does.
+  const context = () => lambdaContext({ functionName: 'invoice-worker-test', timeoutSeconds: 30 });
 
   it('reports partial batch failures by message id', async () => {
     const handler = await load();
-    const response = await handler({ Records: [{ messageId: 'm-1', body: invoice() }, { messageId: 'm-2', body: 'x' }] } as never);
+    const response = await invokeHandler(handler, { Records: [{ messageId: 'm-1', body: invoice() }, { messageId: 'm-2', body: 'x' }] } as never, context());
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-2' }] });
   });
 
   it('fails loudly on an event that is not an SQS batch', async () => {
     const handler = await load();
-    await expect(handler({} as never)).rejects.toThrow(/Records/);
+    await expect(invokeHandler(handler, {} as never, context())).rejects.toThrow(/Records/);
   });
 });

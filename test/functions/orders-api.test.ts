@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { invokeHandler, lambdaContext } from '../../harness/lambda-context';
 import { handleApiRequest } from '../../functions/orders-api/api';
 import { ConfigurationError, loadOrdersConfig } from '../../functions/orders-api/config';
 import { priceOrder, validateOrderRequest } from '../../functions/orders-api/orders';
@@ -80,12 +81,14 @@ describe('orders-api: handleApiRequest', () => {
 
 describe('orders-api: handler', () => {
   const load = async () => (await import('../../functions/orders-api/handler')).handler;
+  // Lambda passes every handler a context too; invoke as it does.
+  const context = () => lambdaContext({ functionName: 'orders-api-test', timeoutSeconds: 5, memoryLimitInMB: 256 });
   const event = (method: string, path: string, body?: string, isBase64Encoded = false) =>
     ({ requestContext: { http: { method, path } }, body, isBase64Encoded }) as never;
 
   it('translates an HTTP API event into a JSON response', async () => {
     const handler = await load();
-    const response = await handler(event('POST', '/orders', JSON.stringify(validOrder)));
+    const response = await invokeHandler(handler, event('POST', '/orders', JSON.stringify(validOrder)), context());
     expect(response.statusCode).toBe(201);
     expect(response.headers).toEqual({ 'content-type': 'application/json' });
     expect(JSON.parse(response.body!)).toMatchObject({ customerId: 'c-1', subtotalCents: 2500 });
@@ -93,12 +96,12 @@ describe('orders-api: handler', () => {
 
   it('decodes base64 bodies', async () => {
     const handler = await load();
-    const response = await handler(event('POST', '/orders', Buffer.from(JSON.stringify(validOrder)).toString('base64'), true));
+    const response = await invokeHandler(handler, event('POST', '/orders', Buffer.from(JSON.stringify(validOrder)).toString('base64'), true), context());
     expect(response.statusCode).toBe(201);
   });
 
   it('answers 400 to an event that is not an HTTP API request', async () => {
     const handler = await load();
-    expect((await handler({} as never)).statusCode).toBe(400);
+    expect((await invokeHandler(handler, {} as never, context())).statusCode).toBe(400);
   });
 });
