@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Fixtures are other projects' files (a sam-init folder carries its jest tests): inputs of our tests, never run.
+    exclude: [...configDefaults.exclude, 'test/fixtures/**'],
     environment: 'node',
     reporters: ['default', './test/support/summary-reporter.ts'],
     // Two cores: keep forks bounded so CDK synth tests and moto-backed suites do not starve each other.

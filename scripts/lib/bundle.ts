@@ -3,11 +3,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, version as esbuildVersion, type BuildOptions } from 'esbuild';
 import { zipSync } from 'fflate';
-import type { FunctionSource } from './functions';
+import { FunctionEntryError, type FunctionSource } from './functions';
 
 /** Node.js version of the Lambda runtime the bundles target (`nodejs24.x`). */
 export const LAMBDA_NODE_TARGET = 'node24';
-/** Name of the bundle inside each zip; templates use the handler `index.handler`. */
+/** Name of the bundle inside each zip; packaged templates use the handler `index.<export>`. */
 export const BUNDLE_FILE = 'index.mjs';
 /** Zip entries carry this fixed timestamp so the same code always yields the same bytes (and the same S3 key). */
 const FIXED_MTIME = new Date('2020-01-01T00:00:00Z');
@@ -74,6 +74,19 @@ export function esbuildOptions(root: string, fn: FunctionSource): BuildOptions {
   };
 }
 
+/** Runs esbuild for one function; a failure names the function, and unresolved imports say where packages come from. */
+async function bundleOne(buildOptions: BuildOptions, fn: FunctionSource) {
+  try {
+    return await build(buildOptions);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const hint = message.includes('Could not resolve')
+      ? `\nPackages come from the project's node_modules (a function folder's own package.json is not installed): add what ${fn.name} imports to the root package.json (npm install <package>).`
+      : '';
+    throw new Error(`${fn.name}: ${message}${hint}`, { cause: error });
+  }
+}
+
 function readManifest(outDir: string): Manifest {
   const path = join(outDir, MANIFEST_FILE);
   if (!existsSync(path)) return { version: MANIFEST_VERSION, functions: {} };
@@ -136,11 +149,15 @@ export async function bundleFunctions(functions: readonly FunctionSource[], opti
       continue;
     }
 
-    const output = await build(buildOptions);
+    const output = await bundleOne(buildOptions, fn);
     const files = output.outputFiles ?? [];
     const code = files.find((file) => file.path.endsWith(BUNDLE_FILE));
     const map = files.find((file) => file.path.endsWith('.map'));
     if (!code) throw new Error(`esbuild produced no ${BUNDLE_FILE} for ${fn.name}`);
+    const exported = output.metafile!.outputs[buildOptions.outfile!]?.exports ?? [];
+    if (!exported.includes(fn.exportName)) {
+      throw new FunctionEntryError(`${fn.name}: ${fn.entry} does not export ${fn.exportName}, which Lambda would call (exports: ${exported.join(', ') || 'none'}); export it, or fix the Handler in ${fn.dir}/template.yaml`);
+    }
     const zip = deterministicZip({ [BUNDLE_FILE]: code.contents });
     mkdirSync(join(outDir, fn.name), { recursive: true });
     writeFileSync(join(outDir, fn.name, BUNDLE_FILE), code.contents);

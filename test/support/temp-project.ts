@@ -1,0 +1,31 @@
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+/** A throw-away project folder that tests write files into. */
+export interface TempProject {
+  readonly root: string;
+  /** Writes `text` at `path` (relative to the root), creating folders. */
+  write(path: string, text: string): void;
+  /** Copies a file or folder into the project at `path`. */
+  copy(from: string, path: string): void;
+  remove(): void;
+}
+
+/**
+ * A new empty project under the system temp folder, or under `parent` (pick one inside this repository when the
+ * project's files must resolve this repository's node_modules).
+ */
+export function tempProject(prefix: string, parent = tmpdir()): TempProject {
+  mkdirSync(parent, { recursive: true });
+  const root = mkdtempSync(join(parent, `${prefix}-`));
+  return {
+    root,
+    write: (path, text) => {
+      mkdirSync(dirname(join(root, path)), { recursive: true });
+      writeFileSync(join(root, path), text);
+    },
+    copy: (from, path) => cpSync(from, join(root, path), { recursive: true }),
+    remove: () => rmSync(root, { recursive: true, force: true }),
+  };
+}
