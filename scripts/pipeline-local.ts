@@ -1,14 +1,16 @@
 // `npm run pipeline:local`: the whole release flow on this machine, against moto (an AWS emulator on loopback),
 // with the real deployment functions' handlers and time-compressed steps:
 //   build → unit tests → package (to the emulator's S3) → deploy (Lambda API: moto has no SAM transform)
-//   → integration tests on `candidate` → canary release 1 of each sample function
-//   → release 2 of orders-api, whose alarm goes to ALARM mid-rollout → automatic rollback
+//   → integration tests on `candidate` → canary release 1 of each function
+//   → release 2 of the first function, whose alarm goes to ALARM mid-rollout → automatic rollback
+// The functions are every one `release.config.ts` configures that has a folder under functions/ (harness/local-release.ts).
 // It ends with the status table, the ledger history and a timeline of traffic weight with the alarm marked.
 // LRP_LOCAL_SUMMARY=<file> also writes the final state as JSON (used by the test).
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { Context } from 'aws-lambda';
 import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateAliasCommand, CreateFunctionCommand, GetAliasCommand, LambdaClient, PublishVersionCommand, UpdateAliasCommand, UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
@@ -18,13 +20,17 @@ import { startCodePipelineRecorder, type PipelineHandler } from '../harness/code
 import { startMoto } from '../harness/moto';
 import { alarmEvent } from '../harness/events';
 import { generatedAlarmTags } from '../harness/moto-fixtures';
+import { invokeHandler, lambdaContext } from '../harness/lambda-context';
+import { loadReleaseConfig, planLocalRelease } from '../harness/local-release';
+import { templateTimeoutSeconds, type CfnTemplate } from '../infra/templates/application-template';
 import { bundleFunctions, deterministicZip } from './lib/bundle';
-import { FunctionKind, discoverFunctions } from './lib/functions';
+import { FunctionKind, discoverFunctions, type FunctionSource } from './lib/functions';
 import { packageFunctions, resolveCommitSha } from './lib/package';
 import { generatedAlarmName, stageFunctionName } from '../deploy-functions/core/names';
 
 const root = process.cwd();
-const STAGE = 'prod';
+const plan = planLocalRelease(root, await loadReleaseConfig(root));
+const STAGE = plan.stage;
 const STEP_SECONDS = 3;
 const started = performance.now();
 const elapsed = () => ((performance.now() - started) / 1000).toFixed(1).padStart(5);
@@ -43,11 +49,17 @@ async function step<T>(title: string, work: () => Promise<T> | T): Promise<T> {
   }
 }
 
-const applications = discoverFunctions(root).filter((fn) => fn.kind === FunctionKind.APPLICATION);
+const discovered = new Map(discoverFunctions(root).filter((fn) => fn.kind === FunctionKind.APPLICATION).map((fn) => [fn.name, fn]));
+const applications = plan.functions.map((name) => discovered.get(name)!);
+/** The export Lambda calls in a function's bundle (`index.<export>`). */
+const exportOf = (fn: FunctionSource) => {
+  const name = (fn as { exportName?: unknown }).exportName;
+  return typeof name === 'string' ? name : 'handler';
+};
 const commit = resolveCommitSha(root);
 
 await step(`build ${applications.length} functions (esbuild, zip)`, () => bundleFunctions(applications, { root }));
-await step('unit tests of the sample functions (vitest)', () => {
+await step('unit tests of the functions (vitest)', () => {
   const run = spawnSync('npx', ['vitest', 'run', 'test/functions', '--reporter=dot'], { cwd: root, encoding: 'utf8', env: { ...process.env, CI: '' } });
   if (run.status !== 0) throw new Error(`unit tests failed:\n${run.stdout}${run.stderr}`);
 });
@@ -76,7 +88,7 @@ try {
   // The deployment functions, loaded after the environment points their SDK clients at the emulator.
   const shiftTraffic = (await import('../deploy-functions/shift-traffic/handler')).handler as unknown as PipelineHandler;
   const integrationTest = (await import('../deploy-functions/integration-test/handler')).handler as unknown as PipelineHandler;
-  const rollback = (await import('../deploy-functions/rollback/handler')).handler as (event: unknown) => Promise<{ action: string }[]>;
+  const rollback = (await import('../deploy-functions/rollback/handler')).handler as (event: unknown, context: Context) => Promise<{ action: string }[]>;
   const { aliasStatus, history } = await import('../cli/operations');
   const { awsDeps } = await import('../cli/main');
   const { statusTable, historyTable } = await import('../cli/format');
@@ -96,12 +108,14 @@ try {
     packageFunctions(applications, { root, bucket: 'lrp-artifacts', commitSha: commit, tool: 'aws', env: { ...process.env, ...moto.env } }),
   );
 
-  /** Template-defined settings of a function, as its SAM template gives them. */
+  /** Template-defined settings of a function, as its SAM template gives them (the function's own, else its Globals). */
   const templateOf = (name: string) => {
-    const template = parseCfnYaml(readFileSync(join(root, 'functions', name, 'template.yaml'), 'utf8')) as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
-    const fn = Object.values(template.Resources).find((r) => r.Type === 'AWS::Serverless::Function')!.Properties;
-    const variables = Object.fromEntries(Object.entries((fn.Environment as { Variables: Record<string, unknown> }).Variables).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
-    return { timeout: fn.Timeout as number, memory: fn.MemorySize as number, variables };
+    const template = parseCfnYaml(readFileSync(join(root, 'functions', name, 'template.yaml'), 'utf8')) as CfnTemplate & { Globals?: { Function?: Record<string, unknown> } };
+    const globals = template.Globals?.Function ?? {};
+    const fn = Object.values(template.Resources).find((r) => r.Type === 'AWS::Serverless::Function')?.Properties ?? {};
+    const environment = { ...(globals.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables, ...(fn.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables };
+    const variables = Object.fromEntries(Object.entries(environment).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+    return { timeout: templateTimeoutSeconds(template), memory: (fn.MemorySize ?? globals.MemorySize ?? 128) as number, variables };
   };
 
   /** Publishes a new version described with its commit and points `candidate` at it, as the SAM template does. */
@@ -124,7 +138,7 @@ try {
         new CreateFunctionCommand({
           FunctionName: functionName,
           Runtime: 'nodejs24.x',
-          Handler: 'index.handler',
+          Handler: `index.${exportOf(app)}`,
           Role: 'arn:aws:iam::123456789012:role/lrp-local-function',
           Code: { ZipFile: readFileSync(join(root, 'dist', `${app.name}.zip`)) },
           Timeout: settings.timeout,
@@ -167,12 +181,16 @@ try {
   await s3.send(new PutObjectCommand({ Bucket: 'lrp-artifacts', Key: 'local/BuildOutput.zip', Body: artifact }));
 
   /** Runs the integration cases against `candidate`. Moto runs no code without Docker, so it is given the answers the real bundles give. */
-  const integrationTests = async (name: string, jobId: string) => {
+  const integrationTests = async (app: FunctionSource, jobId: string) => {
+    const { name } = app;
     const cases = readdirSync(join(root, 'functions', name, 'integration')).sort();
-    for (const [key, value] of Object.entries(templateOf(name).variables)) process.env[key] = value;
-    const bundle = (await import(`${pathToFileURL(join(root, 'dist', name, 'index.mjs')).href}?local`)) as { handler: (event: unknown) => Promise<unknown> };
+    const settings = templateOf(name);
+    for (const [key, value] of Object.entries(settings.variables)) process.env[key] = value;
+    const bundle = (await import(`${pathToFileURL(join(root, 'dist', name, 'index.mjs')).href}?local`)) as Record<string, (event: unknown, context: Context) => Promise<unknown>>;
+    const handler = bundle[exportOf(app)]!;
+    const context = () => lambdaContext({ functionName: `${name}-${STAGE}`, qualifier: 'candidate', timeoutSeconds: settings.timeout, memoryLimitInMB: settings.memory });
     const answers = [];
-    for (const file of cases) answers.push(JSON.stringify(await bundle.handler((JSON.parse(readFileSync(join(root, 'functions', name, 'integration', file), 'utf8')) as { event: unknown }).event)));
+    for (const file of cases) answers.push(JSON.stringify(await invokeHandler(handler, (JSON.parse(readFileSync(join(root, 'functions', name, 'integration', file), 'utf8')) as { event: unknown }).event, context())));
     await fetch(`${moto.endpoint}/moto-api/static/lambda-simple/response`, { method: 'POST', body: JSON.stringify({ results: answers, region: 'us-east-1' }) });
     const result = await recorder.runJob(integrationTest, jobId, {
       actionConfiguration: { configuration: { UserParameters: JSON.stringify({ functionName: `${name}-${STAGE}`, qualifier: 'candidate', casesPath: `functions/${name}/integration`, concurrency: 1 }) } },
@@ -212,20 +230,20 @@ try {
     }
   };
 
-  // Release 1 of every sample function: healthy canary.
+  // Release 1 of every function: healthy canary.
   for (const app of applications) {
     const version = await step(`release 1 of ${app.name}: publish version, move candidate`, () => publish(app.name, 1));
-    const passed = await step(`release 1 of ${app.name}: integration tests on candidate (v${version})`, () => integrationTests(app.name, `it-1-${app.name}`));
+    const passed = await step(`release 1 of ${app.name}: integration tests on candidate (v${version})`, () => integrationTests(app, `it-1-${app.name}`));
     console.log(`           ${passed} cases passed`);
     const result = await step(`release 1 of ${app.name}: shift live to v${version} (10 % → 50 % → 100 %, ${STEP_SECONDS} s per step)`, () => shift(app.name, `shift-1-${app.name}`));
     console.log(`           ${result.operation === 'PutJobSuccessResult' ? 'succeeded' : 'FAILED'}: ${(result.input.executionDetails as { summary?: string } | undefined)?.summary ?? (result.input.failureDetails as { message: string }).message}`);
   }
 
-  // Release 2 of orders-api: its error alarm fires during the canary; the engine and the rollback function react.
-  const target = 'orders-api';
+  // Release 2 of the first function: its error alarm fires during the canary; the engine and the rollback function react.
+  const target = plan.alarmTarget;
   const alarm = generatedAlarmName(stageFunctionName(target, STAGE), 'live', 'errors');
   const version = await step(`release 2 of ${target}: publish version, move candidate`, () => publish(target, 2));
-  await step(`release 2 of ${target}: integration tests on candidate (v${version})`, () => integrationTests(target, `it-2-${target}`));
+  await step(`release 2 of ${target}: integration tests on candidate (v${version})`, () => integrationTests(discovered.get(target)!, `it-2-${target}`));
   const failed = await step(`release 2 of ${target}: shift live to v${version}; ${alarm} goes to ALARM after ${STEP_SECONDS / 2} s`, () =>
     shift(target, `shift-2-${target}`, () => {
       setTimeout(() => {
@@ -234,7 +252,7 @@ try {
           .send(new SetAlarmStateCommand({ AlarmName: alarm, StateValue: 'ALARM', StateReason: 'Threshold Crossed: 12 errors in 1 minute (injected by pipeline:local)' }))
           .then(() =>
             // As EventBridge delivers it: this account and region, the alarm's ARN, when it changed state.
-            rollback(alarmEvent(alarm, 'ALARM', 'Threshold Crossed', Date.now())),
+            rollback(alarmEvent(alarm, 'ALARM', 'Threshold Crossed', Date.now()), lambdaContext({ functionName: 'lrp-rollback', timeoutSeconds: 120 })),
           );
       }, (STEP_SECONDS / 2) * 1000);
     }),
@@ -244,9 +262,10 @@ try {
   const deps = awsDeps('lrp-ledger');
   const statuses = [];
   for (const app of applications) statuses.push(await aliasStatus(deps, { functionName: `${app.name}-${STAGE}`, alias: 'live' }));
-  const records = await history(deps, { functionName: `${target}-${STAGE}`, alias: 'live' });
+  const histories: Record<string, Awaited<ReturnType<typeof history>>> = {};
+  for (const app of applications) histories[app.name] = await history(deps, { functionName: `${app.name}-${STAGE}`, alias: 'live' });
   console.log(`\nStatus (lrp status):\n${statusTable(statuses)}`);
-  console.log(`\nHistory of ${target}-${STAGE} (lrp history):\n${historyTable(records)}`);
+  for (const app of applications) console.log(`\nHistory of ${app.name}-${STAGE} (lrp history):\n${historyTable(histories[app.name]!)}`);
 
   // Timeline of the second release: share of live traffic on the new version over time.
   const second = samples.filter((s) => s.fn === `${target}-${STAGE}` && s.t >= (samples.find((x) => x.fn === `${target}-${STAGE}` && (x.version === version || x.weights[version] !== undefined))?.t ?? Infinity) - 0.3);
@@ -261,7 +280,7 @@ try {
   }
 
   if (process.env.LRP_LOCAL_SUMMARY) {
-    writeFileSync(process.env.LRP_LOCAL_SUMMARY, JSON.stringify({ statuses, history: records, secondRelease: { version, result: failed.operation } }, null, 2));
+    writeFileSync(process.env.LRP_LOCAL_SUMMARY, JSON.stringify({ released: plan.functions, stage: STAGE, statuses, histories, secondRelease: { function: target, version, result: failed.operation } }, null, 2));
   }
   console.log(`\npipeline:local finished in ${elapsed().trim()} s`);
 } finally {
