@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, version as esbuildVersion, type BuildOptions } from 'esbuild';
 import { zipSync } from 'fflate';
+import { DEFAULT_BUILD_SETTINGS, type BuildSettings } from './build-settings';
 import { FunctionEntryError, type FunctionSource } from './functions';
 
 /** Node.js version of the Lambda runtime the bundles target (`nodejs24.x`). */
@@ -22,6 +23,8 @@ export interface BundleOptions {
   readonly outDir?: string;
   /** Rebuild even when nothing changed. @default false */
   readonly force?: boolean;
+  /** Each function's settings (`loadBuildSettings`). @default - DEFAULT_BUILD_SETTINGS for every function */
+  readonly settings?: (fn: FunctionSource) => BuildSettings;
 }
 
 /** What happened to one function. */
@@ -50,11 +53,18 @@ interface Manifest {
 
 const sha256 = (data: Uint8Array | string): string => createHash('sha256').update(data).digest('hex');
 
-/** esbuild options for one function: ESM for Node 24, tree-shaken, minified, external source map. */
-export function esbuildOptions(root: string, fn: FunctionSource): BuildOptions {
+/** The packages the Lambda runtime ships, left out of the bundle of a function with `externalAwsSdk`. */
+export const AWS_SDK_PACKAGES = '@aws-sdk/*';
+
+/**
+ * esbuild options for one function: ESM for Node 24, tree-shaken, minified, external source map; with
+ * `externalAwsSdk`, `@aws-sdk/*` is imported from the runtime instead of bundled.
+ */
+export function esbuildOptions(root: string, fn: FunctionSource, settings: BuildSettings = DEFAULT_BUILD_SETTINGS): BuildOptions {
   return {
     absWorkingDir: root,
     entryPoints: [fn.entry],
+    external: settings.externalAwsSdk ? [AWS_SDK_PACKAGES] : [],
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -140,7 +150,7 @@ export async function bundleFunctions(functions: readonly FunctionSource[], opti
   for (const fn of functions) {
     const started = performance.now();
     const zipPath = join(outDir, `${fn.name}.zip`);
-    const buildOptions = esbuildOptions(options.root, fn);
+    const buildOptions = esbuildOptions(options.root, fn, options.settings?.(fn));
     const optionsHash = sha256(JSON.stringify({ esbuildVersion, buildOptions: { ...buildOptions, absWorkingDir: undefined } }));
     const previous = entries[fn.name];
 

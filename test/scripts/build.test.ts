@@ -1,24 +1,26 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { budgetFailures, loadBuildSettings, type BuildSettings } from '../../scripts/lib/build-settings';
 import { bundleFunctions, formatBuildTable, type BundleResult } from '../../scripts/lib/bundle';
-import { FunctionKind, discoverFunctions, selectFunctions } from '../../scripts/lib/functions';
+import { FunctionKind, discoverFunctions, selectFunctions, type FunctionSource } from '../../scripts/lib/functions';
+import { tempProject } from '../support/temp-project';
 
 const root = join(import.meta.dirname, '..', '..');
-
-/** Size budgets for zipped bundles: sample functions stay tiny; deployment functions carry their SDK clients. */
-export const SIZE_BUDGET_BYTES = { [FunctionKind.APPLICATION]: 64 * 1024, [FunctionKind.DEPLOYMENT]: 1024 * 1024 } as const;
 
 describe('build: every project function', () => {
   const outDir = mkdtempSync(join(tmpdir(), 'lrp-build-'));
   const functions = discoverFunctions(root);
   let first: BundleResult[];
+  // Size budgets: each application function's maxZipKiB in release.config.ts (default 64); deployment functions 1 MiB.
+  let settings: (fn: FunctionSource) => BuildSettings;
 
   beforeAll(async () => {
-    first = await bundleFunctions(functions, { root, outDir });
+    settings = await loadBuildSettings(root);
+    first = await bundleFunctions(functions, { root, outDir, settings });
   }, 120_000);
   afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
@@ -28,14 +30,20 @@ describe('build: every project function', () => {
       const zip = readFileSync(join(outDir, `${result.name}.zip`));
       expect(Object.keys(unzipSync(zip))).toEqual(['index.mjs']);
       expect(result.bytes).toBe(zip.byteLength);
-      expect(result.bytes, `${result.name} zip size`).toBeLessThan(SIZE_BUDGET_BYTES[functions[index]!.kind]);
+      expect(result.bytes, `${result.name} zip size`).toBeLessThanOrEqual(settings(functions[index]!).maxZipKiB * 1024);
     }
+    expect(budgetFailures(functions, first, settings, root)).toEqual([]);
+  });
+
+  it('holds the deployment functions to 1 MiB and the application functions to their configured budget', () => {
+    const budgets = Object.fromEntries(functions.map((fn) => [fn.name, settings(fn).maxZipKiB]));
+    expect(budgets).toMatchObject({ 'orders-api': 64, 'invoice-worker': 64, 'lrp-shift-traffic': 1024, 'lrp-rollback': 1024 });
   });
 
   it('produces bundles whose handler loads and answers', async () => {
     for (const fn of functions.filter((f) => f.kind === FunctionKind.APPLICATION)) {
-      const module = (await import(pathToFileURL(join(outDir, fn.name, 'index.mjs')).href)) as { handler: unknown };
-      expect(typeof module.handler, fn.name).toBe('function');
+      const module = (await import(pathToFileURL(join(outDir, fn.name, 'index.mjs')).href)) as Record<string, unknown>;
+      expect(typeof module[fn.exportName], `${fn.name} exports ${fn.exportName}`).toBe('function');
     }
     const orders = (await import(pathToFileURL(join(outDir, 'orders-api', 'index.mjs')).href)) as {
       handler: (event: unknown) => Promise<{ statusCode: number }>;
@@ -57,13 +65,8 @@ describe('build: every project function', () => {
 });
 
 describe('build: change detection', () => {
-  const project = mkdtempSync(join(tmpdir(), 'lrp-project-'));
-  afterAll(() => rmSync(project, { recursive: true, force: true }));
-
-  const write = (path: string, text: string) => {
-    mkdirSync(join(project, path, '..'), { recursive: true });
-    writeFileSync(join(project, path), text);
-  };
+  const { root: project, write, remove } = tempProject('lrp-project');
+  afterAll(remove);
 
   it('rebuilds exactly the function whose imported module changed', async () => {
     write('functions/a/handler.ts', "import { greet } from './logic';\nexport const handler = async () => greet();\n");
