@@ -1,0 +1,57 @@
+/**
+ * A function's template as CloudFormation deploys it: prepared (see `prepareApplication`), its code uploaded, translated
+ * from SAM into plain CloudFormation offline, and every invoker pointed at `live` (see `pointInvokersAtLive`).
+ */
+import { stringify } from 'yaml';
+import { APPLICATION_BOUNDARY_NAME } from '../lib/application-boundary';
+import type { CfnTemplate } from './application-template';
+import { pointInvokersAtLive } from './live-invokers';
+import { prepareApplication, type DeploymentPreferenceTakeover, type PrepareOptions } from './prepare-application';
+import { translateSam } from './sam-translate';
+
+/** A template ready for CloudFormation, and what was done to it on the way. */
+export interface ReleaseTemplate {
+  readonly template: CfnTemplate;
+  readonly functionLogicalId: string;
+  readonly takeover?: DeploymentPreferenceTakeover;
+  readonly notes: readonly string[];
+}
+
+/** The code location used where nothing is uploaded (synth checks, tests): the translator only needs an S3 URI. */
+export const unuploadedCodeUri = (functionName: string) => `s3://lrp-code-not-uploaded/functions/${functionName}/code.zip`;
+
+/**
+ * Translates a prepared, uploaded template (its `CodeUri` an `s3://` URI), points its invokers at `live`, and bounds
+ * every role it creates — the function's, and those SAM generates for events (ScheduleV2, state machines) — with the
+ * application permissions boundary, without which the CloudFormation role may not create them.
+ */
+export function finishReleaseTemplate(uploaded: CfnTemplate, prepared: { readonly functionLogicalId: string; readonly takeover?: DeploymentPreferenceTakeover; readonly notes: readonly string[] }, functionName: string, region: string): ReleaseTemplate {
+  const rewritten = pointInvokersAtLive(translateSam(uploaded, { region }), prepared.functionLogicalId, functionName);
+  const bounded = boundRoles(rewritten.template);
+  return { template: rewritten.template, functionLogicalId: prepared.functionLogicalId, ...(prepared.takeover ? { takeover: prepared.takeover } : {}), notes: [...prepared.notes, ...rewritten.notes, ...bounded] };
+}
+
+/** Sets the application boundary on every `AWS::IAM::Role` that has none (in place); one note per role. */
+function boundRoles(template: CfnTemplate): string[] {
+  const boundary = { 'Fn::Sub': `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:policy/${APPLICATION_BOUNDARY_NAME}` };
+  return Object.entries(template.Resources)
+    .filter(([, r]) => r.Type === 'AWS::IAM::Role' && r.Properties?.PermissionsBoundary === undefined)
+    .map(([id, r]) => {
+      (r.Properties as Record<string, unknown>).PermissionsBoundary = boundary;
+      return `${id}: PermissionsBoundary set to ${APPLICATION_BOUNDARY_NAME}`;
+    });
+}
+
+/** The template as it would be released, without uploading anything: for synth checks and tests. */
+export function releaseTemplateOf(source: CfnTemplate, options: Omit<PrepareOptions, 'codeUri'> & { readonly region: string; readonly codeUri?: string }): ReleaseTemplate {
+  const prepared = prepareApplication(source, { ...options, codeUri: options.codeUri ?? unuploadedCodeUri(options.functionName) });
+  return finishReleaseTemplate(prepared.template, prepared, options.functionName, options.region);
+}
+
+/**
+ * The template as the packaged YAML file: long-form intrinsics and no anchors, which CloudFormation reads as they are,
+ * and YAML 1.1 quoting, so that `OFF`, `yes` or `on` stay strings for CloudFormation's YAML 1.1 reader.
+ */
+export function packagedYaml(template: CfnTemplate): string {
+  return stringify(template, { version: '1.1', aliasDuplicateObjects: false, lineWidth: 0 });
+}
