@@ -52,13 +52,22 @@ const StageSchema = z.strictObject({
   shiftTraffic: z.boolean().default(false),
 });
 
+/** The strategy of a function that names none, in its configuration or in its template's `DeploymentPreference`. */
+export const DEFAULT_STRATEGY = 'Canary10Percent5Minutes';
+
 /** One function of the application, with how it is released. */
 const FunctionSchema = z.strictObject({
   /** Folder name under `functions/`; each stage deploys it as `<name>-<stage>`. */
   name: name('function name'),
-  /** @default 'Canary10Percent5Minutes' */
-  strategy: StrategySchema.default('Canary10Percent5Minutes'),
-  /** Existing CloudWatch alarms to watch besides the generated ones. @default [] */
+  /**
+   * How `live` moves to a new version. @default - the `Type` of the template's `DeploymentPreference`, else
+   * `Canary10Percent5Minutes` (DEFAULT_STRATEGY)
+   */
+  strategy: StrategySchema.optional(),
+  /**
+   * Existing CloudWatch alarms to watch besides the generated ones; `${Stage}` in a name stands for the stage's name.
+   * The template's `DeploymentPreference.Alarms` are watched too. @default []
+   */
   alarms: z.array(z.string().min(1)).default([]),
   /** @default 10 */
   bakeMinutes: z.number().min(0).max(1440).default(DEFAULT_BAKE_MINUTES),

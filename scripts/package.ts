@@ -1,5 +1,6 @@
-// `npm run package -- --bucket BUCKET [--kms-key-id KEY] [--only NAME ...]`: SAM-package each application function's
-// template into dist/packaged/ (emptied first, so it holds exactly what this run packaged).
+// `npm run package -- --bucket BUCKET [--kms-key-id KEY] [--region REGION] [--only NAME ...]`: package each application
+// function's SAM template into plain CloudFormation in dist/packaged/ (emptied first, so it holds exactly what this run
+// packaged), its code uploaded and every invoker pointed at `live`; says what it changed and what it took over.
 import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FunctionKind, discoverFunctions, selectFunctions } from './lib/functions';
@@ -11,6 +12,7 @@ const { values } = parseArgs({
     bucket: { type: 'string', default: process.env.ARTIFACT_BUCKET },
     prefix: { type: 'string', default: 'functions' },
     'kms-key-id': { type: 'string', default: process.env.ARTIFACT_KEY_ARN },
+    region: { type: 'string' },
     only: { type: 'string', multiple: true, default: [] },
   },
   strict: true,
@@ -21,8 +23,10 @@ try {
   const applications = discoverFunctions(root).filter((fn) => fn.kind === FunctionKind.APPLICATION);
   const functions = selectFunctions(applications, values.only.flatMap((value) => value.split(',')).filter(Boolean));
   const commitSha = resolveCommitSha(root);
-  for (const result of packageFunctions(functions, { root, bucket: values.bucket, prefix: values.prefix, commitSha, ...(values['kms-key-id'] ? { kmsKeyId: values['kms-key-id'] } : {}) })) {
+  const options = { root, bucket: values.bucket, prefix: values.prefix, commitSha, ...(values['kms-key-id'] ? { kmsKeyId: values['kms-key-id'] } : {}), ...(values.region ? { region: values.region } : {}) };
+  for (const result of packageFunctions(functions, options)) {
     console.log(`${result.name}: ${relative(root, result.packagedTemplate)} (${result.tool}, commit ${commitSha})`);
+    for (const note of result.notes) console.log(`  - ${note}`);
   }
 } catch (error) {
   console.error(`package failed: ${error instanceof Error ? error.message : String(error)}`);

@@ -19,10 +19,6 @@ export interface ActionRequirement extends AccessRequest {
 export interface PipelineRequirementOptions {
   /** KMS key of each SNS topic an approval may notify, by the topic's resolved ARN. */
   readonly topicKeys: Readonly<Record<string, string>>;
-  /** Whether the templates the change sets deploy keep a transform (they do until SAM templates are translated before packaging). */
-  readonly templatesHaveTransform: boolean;
-  /** The transform's name, e.g. `Serverless-2016-10-31`. */
-  readonly transform: string;
 }
 
 type Json = Record<string, unknown>;
@@ -95,7 +91,6 @@ export function pipelineActionRequirements(values: TemplateValues, options: Pipe
             const stack = `arn:${partition}:cloudformation:${region}:${account}:stack/${config.StackName}/${UNKNOWN}`;
             if (config.ActionMode === 'CHANGE_SET_REPLACE') {
               need(['cloudformation:CreateChangeSet', 'cloudformation:DescribeChangeSet', 'cloudformation:DeleteChangeSet', 'cloudformation:DescribeStacks'], stack);
-              if (options.templatesHaveTransform) need(['cloudformation:CreateChangeSet'], `arn:${partition}:cloudformation:${region}:aws:transform/${options.transform}`);
               if (config.RoleArn) need(['iam:PassRole'], config.RoleArn, { 'iam:PassedToService': 'cloudformation.amazonaws.com' });
             } else if (config.ActionMode === 'CHANGE_SET_EXECUTE') {
               need(['cloudformation:ExecuteChangeSet', 'cloudformation:DescribeChangeSet', 'cloudformation:DescribeStacks'], stack);

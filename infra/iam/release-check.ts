@@ -14,6 +14,7 @@ import { TemplateValues, type StackContext } from './template-values';
 import { applicationStackName } from '../../deploy-functions/core/names';
 import { APPLICATION_BOUNDARY_NAME } from '../lib/application-boundary';
 import { BOUNDED_ROLE_ACTIONS } from '../lib/deployment-role';
+import { releaseTemplateOf } from '../templates/release-template';
 
 /** Where the release is deployed. */
 export interface ReleaseEnvironment {
@@ -68,13 +69,12 @@ export function toolingAttribute(tooling: SynthesizedStack, env: ReleaseEnvironm
   return values(tooling, env).getAtt(logicalId, attribute);
 }
 
-/** A packaged template as `npm run package` leaves it: every function's code in the artifact bucket under its prefix. */
-export function asPackaged(template: CfnTemplate, functionName: string): CfnTemplate {
-  const copy = structuredClone(template) as { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> };
-  for (const resource of Object.values(copy.Resources)) {
-    if (resource.Type === 'AWS::Serverless::Function' && resource.Properties) resource.Properties.CodeUri = `s3://${CODE_BUCKET_PLACEHOLDER}/functions/${functionName}/0123456789abcdef`;
-  }
-  return copy as unknown as CfnTemplate;
+/**
+ * A function's template as `npm run package` leaves it (prepared, translated, invokers on `live`, roles bounded), its
+ * code in the artifact bucket under the function's prefix; the region only decides SAM's partition-specific ARNs.
+ */
+export function packagedTemplate(template: CfnTemplate, functionName: string, region: string): CfnTemplate {
+  return releaseTemplateOf(template, { functionName, region, codeUri: `s3://${CODE_BUCKET_PLACEHOLDER}/functions/${functionName}/0123456789abcdef` }).template;
 }
 
 /** What a permission line in `deployPermissions` would say for a resource: `${Region}`, `${Account}` and `*` for unknowns. */
@@ -84,7 +84,7 @@ export function suggestedResource(resource: string, env: ReleaseEnvironment): st
 
 /**
  * The CloudFormation role of a function's pipeline against its template in every stage. `translated(stage)` gives the
- * packaged template as CloudFormation deploys it in that stage (SAM resources translated, see `asPackaged`).
+ * packaged template as CloudFormation deploys it in that stage (see `packagedTemplate`).
  */
 export function checkCloudFormationRole(options: {
   readonly env: ReleaseEnvironment;
@@ -155,7 +155,7 @@ function cloudFormationFinding(miss: Requirement & { decision: string }, stackNa
 }
 
 /** Every action role of a pipeline stack against what CodePipeline needs for that action. */
-export function checkActionRoles(options: { readonly env: ReleaseEnvironment; readonly tooling: SynthesizedStack; readonly pipeline: SynthesizedStack; readonly transform: string }): Finding[] {
+export function checkActionRoles(options: { readonly env: ReleaseEnvironment; readonly tooling: SynthesizedStack; readonly pipeline: SynthesizedStack }): Finding[] {
   const { env, tooling, pipeline } = options;
   const toolingValues = values(tooling, env);
   const topicKeys = Object.fromEntries(
@@ -165,7 +165,7 @@ export function checkActionRoles(options: { readonly env: ReleaseEnvironment; re
   );
   const pipelineValues = values(pipeline, env, exportsOf(tooling, env));
   const statementsByRole = new Map<string, ReturnType<typeof statementsOfRole>>();
-  return pipelineActionRequirements(pipelineValues, { topicKeys, templatesHaveTransform: true, transform: options.transform }).flatMap((requirement) => {
+  return pipelineActionRequirements(pipelineValues, { topicKeys }).flatMap((requirement) => {
     let statements = statementsByRole.get(requirement.roleLogicalId);
     if (!statements) statementsByRole.set(requirement.roleLogicalId, (statements = statementsOfRole(pipelineValues, requirement.roleLogicalId)));
     const decision = evaluate(statements, requirement);

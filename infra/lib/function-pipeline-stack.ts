@@ -22,7 +22,6 @@ import { DeploymentFunction, HOTFIX_REASON_VARIABLE, NO_HOTFIX_REASON, type Pipe
 import { PIPELINE_ARTIFACT_PREFIX, deploymentFunctionName, type ToolingStack } from './tooling-stack';
 
 /** The transform SAM templates declare; the packaged templates keep it. */
-export const SAM_TRANSFORM = 'Serverless-2016-10-31';
 
 /** Props of one function's pipeline stack. */
 export interface FunctionPipelineStackProps extends StackProps {
@@ -237,18 +236,10 @@ export class FunctionPipelineStack extends Stack {
   }
 
   /**
-   * The role the pipeline's change-set actions run as. CDK grants what each action does to its stack; the packaged
-   * templates keep `Transform: AWS::Serverless-2016-10-31`, and creating a change set that runs a transform also needs
-   * CreateChangeSet on the transform itself, or every first deploy is denied.
+   * The role the pipeline's change-set actions run as; CDK grants what each action does to its stack. The packaged
+   * templates are plain CloudFormation (translated at build), so no transform needs CreateChangeSet.
    */
   private changeSetActionRole(): iam.Role {
-    const role = this.actionRole('ChangeSetActionRole', 'CodePipeline change-set actions of the application stacks');
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['cloudformation:CreateChangeSet'],
-        resources: [this.formatArn({ service: 'cloudformation', account: 'aws', resource: 'transform', resourceName: SAM_TRANSFORM })],
-      }),
-    );
-    return role;
+    return this.actionRole('ChangeSetActionRole', 'CodePipeline change-set actions of the application stacks');
   }
 }

@@ -1,18 +1,11 @@
 import { Aspects, type App, type Environment } from 'aws-cdk-lib';
 import { ExplicitIamActions } from './explicit-actions';
 import { join } from 'node:path';
-import type { FunctionConfig, ReleaseConfig } from '../config';
-import { SAM_DEFAULT_TIMEOUT_SECONDS, readApplicationTemplate, templateTimeoutSeconds, type CfnTemplate } from '../templates/application-template';
+import type { ReleaseConfig } from '../config';
+import { SAM_DEFAULT_TIMEOUT_SECONDS, readApplicationTemplate, withTemplateSettings, type CfnTemplate } from '../templates/application-template';
 import { FunctionPipelineStack } from './function-pipeline-stack';
 import { planRelease } from './release-plan';
 import { ToolingStack } from './tooling-stack';
-
-/** The function's timeout: the configured one, else its template's, else SAM's default (a function with no template yet). */
-function timeoutOf(fn: FunctionConfig, readTemplate: (name: string) => CfnTemplate | undefined): number {
-  if (fn.timeoutSeconds !== undefined) return fn.timeoutSeconds;
-  const template = readTemplate(fn.name);
-  return template ? templateTimeoutSeconds(template) : SAM_DEFAULT_TIMEOUT_SECONDS;
-}
 
 /** The stacks of a release app: the shared tooling and one pipeline stack per function. */
 export interface ReleaseStacks {
@@ -29,8 +22,10 @@ export interface ReleaseAppOptions {
 const PROJECT_ROOT = join(import.meta.dirname, '..', '..');
 
 /** Adds the tooling stack and one pipeline stack per configured function to `app`. */
-export function buildReleaseApp(app: App, config: ReleaseConfig, env: Environment, options: ReleaseAppOptions = {}): ReleaseStacks {
+export function buildReleaseApp(app: App, configured: ReleaseConfig, env: Environment, options: ReleaseAppOptions = {}): ReleaseStacks {
   const readTemplate = options.readTemplate ?? ((name: string) => readApplicationTemplate(PROJECT_ROOT, name));
+  // Each template's timeout, DeploymentPreference strategy and alarms count as configured.
+  const config = withTemplateSettings(configured, readTemplate);
   const tooling = new ToolingStack(app, 'lrp-tooling', { env, config, description: 'Lambda Release Pipeline: shared tooling (artifacts, deployment functions, ledger, rollback rule)' });
   const pipelines = planRelease(config).map(
     (plan) =>
@@ -39,7 +34,7 @@ export function buildReleaseApp(app: App, config: ReleaseConfig, env: Environmen
         config,
         plan,
         tooling,
-        timeoutSeconds: timeoutOf(plan.function, readTemplate),
+        timeoutSeconds: plan.function.timeoutSeconds ?? SAM_DEFAULT_TIMEOUT_SECONDS,
         description: `Lambda Release Pipeline: release pipeline, alarms and dashboard of ${plan.function.name}`,
       }),
   );

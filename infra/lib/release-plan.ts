@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { describeIssues, type FieldIssue } from '../../deploy-functions/core/issues';
 import { DeployWindowParametersSchema, IntegrationTestParametersSchema, ShiftTrafficParametersSchema } from '../../deploy-functions/core/user-parameters';
-import { invalidConfiguration, type FunctionConfig, type ReleaseConfig } from '../config';
+import { DEFAULT_STRATEGY, invalidConfiguration, type FunctionConfig, type ReleaseConfig } from '../config';
 import { SERVICE_LIMITS, checkActionConfigurationValue } from './limits';
 import { SHIFT_TRAFFIC_ACTION, applicationStackName, stageFunctionName } from '../../deploy-functions/core/names';
 
@@ -139,8 +139,8 @@ function planPipelineCollecting(config: ReleaseConfig, fn: FunctionConfig, issue
             functionName,
             alias: 'live',
             targetAlias: 'candidate',
-            strategy: fn.strategy,
-            alarms: fn.alarms,
+            strategy: fn.strategy ?? DEFAULT_STRATEGY,
+            alarms: fn.alarms.map((alarm) => alarm.replaceAll('${Stage}', stage.name)),
             bakeMinutes: fn.bakeMinutes,
             analysis: fn.analysis,
             // Filled by CodePipeline when the action runs: a stopped execution reverts its deployment, and a hotfix

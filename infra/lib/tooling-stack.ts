@@ -200,7 +200,7 @@ export class ToolingStack extends Stack {
     const rollbackTarget = () => new targets.LambdaFunction(this.functions.rollback, { deadLetterQueue: this.rollbackDeadLetters, retryAttempts: 8, maxEventAge: Duration.hours(2) });
     // Only alarms the releases can care about reach the function: generated names, and the ones the configuration
     // declares (in as many rules as EventBridge's pattern size needs).
-    alarmNameGroups(config.functions.flatMap((fn) => fn.alarms)).forEach((names, index) => {
+    alarmNameGroups([...new Set(config.functions.flatMap((fn) => fn.alarms.flatMap((alarm) => config.stages.map((stage) => alarm.replaceAll('${Stage}', stage.name)))))]).forEach((names, index) => {
       new events.Rule(this, index === 0 ? 'AlarmStateChange' : `AlarmStateChange${index + 1}`, {
         description: 'A generated or declared CloudWatch alarm entering ALARM: the rollback function decides which deployment, if any, it counts against',
         eventPattern: { source: ['aws.cloudwatch'], detailType: ['CloudWatch Alarm State Change'], detail: { state: { value: ['ALARM'] }, alarmName: names } },

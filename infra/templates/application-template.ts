@@ -2,7 +2,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FieldIssue } from '../../deploy-functions/core/issues';
 import type { ReleaseConfig } from '../config';
+import { PredefinedStrategy } from '../../deploy-functions/core/strategies';
 import { parseCfnYaml } from './cfn-yaml';
+import { deploymentPreferenceOf, takenOverAlarmNames } from './deployment-preference';
+import { ApplicationTemplateError, prepareApplication, type TemplateIssue } from './prepare-application';
 
 /** A CloudFormation or SAM template as parsed from YAML or JSON. */
 export interface CfnTemplate {
@@ -14,6 +17,7 @@ export interface CfnTemplate {
 }
 export interface CfnParameter {
   readonly Type?: string;
+  readonly Description?: string;
   readonly Default?: unknown;
   readonly AllowedPattern?: string;
   readonly AllowedValues?: readonly unknown[];
@@ -69,36 +73,91 @@ export function parameterRefusal(parameter: CfnParameter, value: string): string
   return undefined;
 }
 
+/** What a function's template settles about its release: its timeout, and what its `DeploymentPreference` hands over. */
+export interface TemplateReleaseSettings {
+  readonly timeoutSeconds: number;
+  /** The preference's `Type`, a CodeDeploy predefined configuration. @default - none */
+  readonly strategy?: PredefinedStrategy;
+  /** The preference's alarms, by name (`${Stage}` for the stage). */
+  readonly alarms: readonly string[];
+  readonly issues: readonly TemplateIssue[];
+}
+
+const PREDEFINED = new Set<string>(Object.values(PredefinedStrategy));
+
+/** Reads the released function's timeout and its `DeploymentPreference` (strategy, alarms) from its template. */
+export function templateReleaseSettings(template: CfnTemplate): TemplateReleaseSettings {
+  const fn = managedFunctionOf(template);
+  const preference = fn ? deploymentPreferenceOf(template, fn.logicalId) : undefined;
+  const issues: TemplateIssue[] = [];
+  const type = preference?.Type;
+  if (type !== undefined && (typeof type !== 'string' || !PREDEFINED.has(type))) {
+    issues.push({ resource: 'DeploymentPreference.Type', message: `${JSON.stringify(type)} is not a CodeDeploy predefined configuration the pipeline knows (${[...PREDEFINED].join(', ')}); name the function's strategy in release.config.ts (steps may be explicit)` });
+  }
+  const alarms = takenOverAlarmNames(template, Array.isArray(preference?.Alarms) ? preference.Alarms : []);
+  return {
+    timeoutSeconds: templateTimeoutSeconds(template),
+    ...(typeof type === 'string' && PREDEFINED.has(type) ? { strategy: type as PredefinedStrategy } : {}),
+    alarms: alarms.names,
+    issues: [...issues, ...alarms.issues],
+  };
+}
+
 /**
- * What each pipeline's deploy needs of its function's template, checked at synth: the template exists; it declares the
- * `Stage` parameter every change set passes (`Stage=<stage name>`), with constraints every stage name meets, and the
- * `CommitSha` parameter the template configuration passes; every other parameter has a default.
+ * The configuration with what each function's template settles filled in: its timeout, its strategy unless the
+ * configuration names one, and its `DeploymentPreference` alarms besides the configured ones. Functions without a
+ * template are left as they are (`applicationTemplateIssues` reports them).
+ */
+export function withTemplateSettings(config: ReleaseConfig, read: (functionName: string) => CfnTemplate | undefined): ReleaseConfig {
+  return {
+    ...config,
+    functions: config.functions.map((fn) => {
+      const template = read(fn.name);
+      if (!template) return fn;
+      const settings = templateReleaseSettings(template);
+      return {
+        ...fn,
+        timeoutSeconds: fn.timeoutSeconds ?? settings.timeoutSeconds,
+        ...(fn.strategy === undefined && settings.strategy !== undefined ? { strategy: settings.strategy } : {}),
+        alarms: [...new Set([...fn.alarms, ...settings.alarms])],
+      };
+    }),
+  };
+}
+
+/**
+ * What each pipeline's deploy needs of its function's template, checked at synth: the template exists and can be
+ * released as it is (see `prepareApplication`); its `Stage` parameter, if it declares one, accepts every stage name
+ * (every change set passes `Stage=<stage name>`); every other parameter but `CommitSha` has a default; a configured
+ * timeout agrees with the template's; a `DeploymentPreference` names a known strategy and alarms known by name.
  */
 export function applicationTemplateIssues(config: ReleaseConfig, read: (functionName: string) => CfnTemplate | undefined): FieldIssue[] {
   const issues: FieldIssue[] = [];
   config.functions.forEach((fn, index) => {
     const path = applicationTemplatePath(fn.name);
-    const template = read(fn.name);
-    if (!template) {
+    const source = read(fn.name);
+    if (!source) {
       issues.push({ path: ['functions', index, 'name'], message: `no template at ${path}: every configured function needs functions/<name>/template.yaml (see the README, "Adding a function")` });
       return;
     }
-    const stage = template.Parameters?.Stage;
-    if (!stage) {
-      issues.push({ path: ['functions', index, 'name'], message: `${path} has no Stage parameter; every deploy passes Stage=<stage name>, so CloudFormation would refuse the change set. Add \`Stage: {Type: String}\` under Parameters` });
+    let template: CfnTemplate;
+    try {
+      template = prepareApplication(source, { functionName: fn.name, codeUri: `s3://synth-check/${fn.name}.zip` }).template;
+    } catch (error) {
+      if (!(error instanceof ApplicationTemplateError)) throw error;
+      for (const issue of error.issues) issues.push({ path: ['functions', index, 'name'], message: `${path}: ${issue.resource}: ${issue.message}` });
       return;
     }
+    const stage = template.Parameters!.Stage!;
     config.stages.forEach((s, stageIndex) => {
       const refusal = parameterRefusal(stage, s.name);
       if (refusal) issues.push({ path: ['stages', stageIndex, 'name'], message: `stage name "${s.name}" ${refusal} in ${path}'s Stage parameter, so CloudFormation would refuse the change set; rename the stage or widen the parameter` });
     });
-    if (!template.Parameters?.CommitSha) {
-      issues.push({ path: ['functions', index, 'name'], message: `${path} has no CommitSha parameter; every deploy passes the commit that built it (the template configuration), so CloudFormation would refuse the change set. Add \`CommitSha: {Type: String}\` under Parameters and use it, e.g. in the function's description` });
+    const settings = templateReleaseSettings(source);
+    if (fn.timeoutSeconds !== undefined && fn.timeoutSeconds !== settings.timeoutSeconds) {
+      issues.push({ path: ['functions', index, 'timeoutSeconds'], message: `${fn.timeoutSeconds} s disagrees with ${path}, whose function times out after ${settings.timeoutSeconds} s; remove timeoutSeconds (the template's is used) or make them agree` });
     }
-    const timeout = templateTimeoutSeconds(template);
-    if (fn.timeoutSeconds !== undefined && fn.timeoutSeconds !== timeout) {
-      issues.push({ path: ['functions', index, 'timeoutSeconds'], message: `${fn.timeoutSeconds} s disagrees with ${path}, whose function times out after ${timeout} s; remove timeoutSeconds (the template's is used) or make them agree` });
-    }
+    for (const issue of settings.issues) issues.push({ path: ['functions', index, 'name'], message: `${path}: ${issue.resource}: ${issue.message}` });
     for (const [name, parameter] of Object.entries(template.Parameters ?? {})) {
       if (name === 'Stage' || name === 'CommitSha' || parameter.Default !== undefined) continue;
       issues.push({ path: ['functions', index, 'name'], message: `${path}'s parameter ${name} has no Default; the pipeline passes only Stage and CommitSha, so CloudFormation would refuse the change set. Give it a Default (derive per-stage values from Stage with Mappings or Conditions)` });

@@ -1,9 +1,13 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { applicationTemplatePath, readApplicationTemplate, type CfnTemplate } from '../../infra/templates/application-template';
+import { prepareApplication, type DeploymentPreferenceTakeover } from '../../infra/templates/prepare-application';
+import { finishReleaseTemplate, packagedYaml } from '../../infra/templates/release-template';
 import type { FunctionSource } from './functions';
 
-/** The tool that uploads code and rewrites `CodeUri`: the SAM CLI where installed (CodeBuild's standard image), else the AWS CLI. */
+/** The tool that uploads code and rewrites `CodeUri` to it: the SAM CLI where installed (CodeBuild's standard image), else the AWS CLI. */
 export type PackagerTool = 'sam' | 'aws';
 
 /** Options of one packaging run. */
@@ -31,6 +35,8 @@ export interface PackageOptions {
   readonly tool?: PackagerTool;
   /** Extra environment for the packager (endpoints, credentials). @default process.env */
   readonly env?: NodeJS.ProcessEnv;
+  /** Region the SAM translator writes the template for. @default - `AWS_REGION`, else `AWS_DEFAULT_REGION` of `env` */
+  readonly region?: string;
 }
 
 /** What packaging wrote for one function. */
@@ -41,6 +47,10 @@ export interface PackageResult {
   readonly packagedTemplate: string;
   /** A CloudFormation template configuration file carrying the commit parameter and tag. */
   readonly templateConfiguration: string;
+  /** What was done to the template on the way, one sentence each. */
+  readonly notes: readonly string[];
+  /** What was taken over from a CodeDeploy `DeploymentPreference`. @default - the template had none */
+  readonly takeover?: DeploymentPreferenceTakeover;
 }
 
 const onPath = (command: string): boolean => spawnSync(command, ['--version'], { stdio: 'ignore' }).status === 0;
@@ -71,35 +81,67 @@ export const packagedTemplateFile = (name: string) => `${name}.packaged.yaml`;
 /** The template configuration (commit parameter and tag) of a function, relative to the packaging folder. */
 export const templateConfigurationFile = (name: string) => `${name}.template-config.json`;
 
-/** SAM-packages each application function's `template.yaml` into `<outDir>/<name>.packaged.yaml`, and nothing else. */
+/** The region the SAM translator writes for: the option, else `AWS_REGION`, else `AWS_DEFAULT_REGION`. */
+function translationRegion(options: PackageOptions): string {
+  const env = options.env ?? process.env;
+  const region = options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  if (!region) throw new Error('No region to translate SAM templates for: pass --region or set AWS_REGION (CodeBuild sets it)');
+  return region;
+}
+
+/**
+ * Packages each application function's template into `<outDir>/<name>.packaged.yaml`, and nothing else: the template
+ * as its team wrote it is prepared (`prepareApplication`: name, `candidate` alias, code, boundary, parameters, any
+ * `DeploymentPreference` taken over), its code uploaded by the packager, translated from SAM into plain CloudFormation,
+ * and every invoker pointed at `live` (`pointInvokersAtLive`). What CloudFormation deploys is exactly what was checked.
+ */
 export function packageFunctions(functions: readonly FunctionSource[], options: PackageOptions): PackageResult[] {
   const tool = options.tool ?? detectPackager();
+  const region = translationRegion(options);
   const outDir = options.outDir ?? join(options.root, PACKAGED_DIR);
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
-  return functions.map((fn) => {
-    const template = join(options.root, fn.dir, 'template.yaml');
-    if (!existsSync(template)) throw new Error(`${fn.name}: no template at ${join(fn.dir, 'template.yaml')}`);
-    if (!existsSync(join(options.root, 'dist', `${fn.name}.zip`))) throw new Error(`${fn.name}: dist/${fn.name}.zip is missing; run \`npm run build\` first`);
-    const packagedTemplate = join(outDir, packagedTemplateFile(fn.name));
-    const args = [
-      ...(tool === 'aws' ? ['cloudformation'] : []),
-      'package',
-      '--template-file', template,
-      '--s3-bucket', options.bucket,
-      '--s3-prefix', `${options.prefix ?? 'functions'}/${fn.name}`,
-      '--output-template-file', packagedTemplate,
-      ...(options.kmsKeyId ? ['--kms-key-id', options.kmsKeyId] : []),
-    ];
-    const run = spawnSync(tool, args, { cwd: options.root, env: options.env ?? process.env, encoding: 'utf8' });
-    if (run.status !== 0) {
-      throw new Error(`${fn.name}: \`${tool} ${args.join(' ')}\` failed: ${(run.stderr || run.stdout || run.error?.message || '').trim()}`);
-    }
-    const templateConfiguration = join(outDir, templateConfigurationFile(fn.name));
-    writeFileSync(
-      templateConfiguration,
-      `${JSON.stringify({ Parameters: { CommitSha: options.commitSha }, Tags: { 'lrp:commit': options.commitSha } }, null, 2)}\n`,
-    );
-    return { name: fn.name, tool, packagedTemplate, templateConfiguration };
-  });
+  // The intermediate templates (the prepared one, the one the packager uploaded) never reach the build's output.
+  const workDir = mkdtempSync(join(tmpdir(), 'lrp-package-'));
+  try {
+    return functions.map((fn) => packageOne(fn, options, { tool, region, outDir, workDir }));
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+/** Packages one function (see `packageFunctions`). */
+function packageOne(fn: FunctionSource, options: PackageOptions, run: { tool: PackagerTool; region: string; outDir: string; workDir: string }): PackageResult {
+  const { tool, region, outDir, workDir } = run;
+  const source = readApplicationTemplate(options.root, fn.name);
+  if (!source) throw new Error(`${fn.name}: no template at ${applicationTemplatePath(fn.name)}`);
+  const zip = join(options.root, 'dist', `${fn.name}.zip`);
+  if (!existsSync(zip)) throw new Error(`${fn.name}: dist/${fn.name}.zip is missing; run \`npm run build\` first`);
+  const prepared = prepareApplication(source, { functionName: fn.name, codeUri: zip, handler: `index.${fn.exportName}` });
+  const preparedFile = join(workDir, `${fn.name}.prepared.json`);
+  const uploadedFile = join(workDir, `${fn.name}.uploaded.json`);
+  writeFileSync(preparedFile, JSON.stringify(prepared.template, null, 2));
+  const args = [
+    ...(tool === 'aws' ? ['cloudformation'] : []),
+    'package',
+    '--template-file', preparedFile,
+    '--s3-bucket', options.bucket,
+    '--s3-prefix', `${options.prefix ?? 'functions'}/${fn.name}`,
+    '--output-template-file', uploadedFile,
+    '--use-json',
+    ...(options.kmsKeyId ? ['--kms-key-id', options.kmsKeyId] : []),
+  ];
+  const packager = spawnSync(tool, args, { cwd: options.root, env: options.env ?? process.env, encoding: 'utf8' });
+  if (packager.status !== 0) {
+    throw new Error(`${fn.name}: \`${tool} ${args.join(' ')}\` failed: ${(packager.stderr || packager.stdout || packager.error?.message || '').trim()}`);
+  }
+  const released = finishReleaseTemplate(JSON.parse(readFileSync(uploadedFile, 'utf8')) as CfnTemplate, prepared, fn.name, region);
+  const packagedTemplate = join(outDir, packagedTemplateFile(fn.name));
+  writeFileSync(packagedTemplate, packagedYaml(released.template));
+  const templateConfiguration = join(outDir, templateConfigurationFile(fn.name));
+  writeFileSync(
+    templateConfiguration,
+    `${JSON.stringify({ Parameters: { CommitSha: options.commitSha }, Tags: { 'lrp:commit': options.commitSha } }, null, 2)}\n`,
+  );
+  return { name: fn.name, tool, packagedTemplate, templateConfiguration, notes: released.notes, ...(released.takeover ? { takeover: released.takeover } : {}) };
 }

@@ -21,7 +21,9 @@ describe('release configuration', () => {
       ['staging', false, false],
       ['prod', true, true],
     ]);
-    expect(config.functions[0]).toMatchObject({ strategy: 'Canary10Percent5Minutes', bakeMinutes: 10, alarms: [], maxZipKiB: 64, externalAwsSdk: false, alarmThresholds: { errors: 5, throttles: 1, durationP99PercentOfTimeout: 90 } });
+    // No strategy: the template's DeploymentPreference gives it, else the plan's DEFAULT_STRATEGY.
+    expect(config.functions[0]!.strategy).toBeUndefined();
+    expect(config.functions[0]).toMatchObject({ bakeMinutes: 10, alarms: [], maxZipKiB: 64, externalAwsSdk: false, alarmThresholds: { errors: 5, throttles: 1, durationP99PercentOfTimeout: 90 } });
   });
 
   it.each([
@@ -150,7 +152,8 @@ describe('service limits at synth', () => {
 
 describe('application templates at synth', () => {
   const config = resolveReleaseConfig({ ...minimal, stages: [{ name: 'staging' }, { name: 'production-eu-central-1' }] });
-  const template = (parameters: Record<string, unknown> | undefined) => () => ({ Resources: {}, ...(parameters ? { Parameters: parameters } : {}) }) as CfnTemplate;
+  const fn = { Fn: { Type: 'AWS::Serverless::Function', Properties: { Runtime: 'nodejs24.x', Handler: 'app.handler', CodeUri: 'src/' } } };
+  const template = (parameters: Record<string, unknown> | undefined, resources: Record<string, unknown> = fn) => () => ({ Resources: resources, ...(parameters ? { Parameters: parameters } : {}) }) as CfnTemplate;
 
   it('accepts the repository\'s own templates for its stages', () => {
     expect(applicationTemplateIssues(resolveReleaseConfig(sampleConfig), (name) => readApplicationTemplate(root, name))).toEqual([]);
@@ -164,9 +167,10 @@ describe('application templates at synth', () => {
     expect(describeIssues(applicationTemplateIssues(config, template({ Stage: { Type: 'String', MaxLength: 10 }, CommitSha: { Type: 'String' } })))[0]).toMatch(/^stages\.1\.name: .*longer than its MaxLength 10/);
   });
 
-  it('names a function whose template is missing or has no Stage parameter', () => {
+  it('names a function whose template is missing or releases no function, and accepts one without parameters (the packager adds Stage and CommitSha)', () => {
     expect(describeIssues(applicationTemplateIssues(config, () => undefined))).toEqual([expect.stringMatching(/^functions\.0\.name: no template at functions\/orders-api\/template\.yaml/)]);
-    expect(describeIssues(applicationTemplateIssues(config, template(undefined)))).toEqual([expect.stringMatching(/^functions\.0\.name: .*has no Stage parameter/)]);
+    expect(describeIssues(applicationTemplateIssues(config, template(undefined, {})))).toEqual([expect.stringMatching(/^functions\.0\.name: functions\/orders-api\/template\.yaml: Resources: no AWS::Serverless::Function to release/)]);
+    expect(applicationTemplateIssues(config, template(undefined))).toEqual([]);
   });
 
   it('reads the timeout from the template (Globals included), and names a configured one that disagrees', () => {
@@ -179,10 +183,9 @@ describe('application templates at synth', () => {
     expect(describeIssues(applicationTemplateIssues(disagreeing, withTimeouts(undefined, 3)))).toEqual([expect.stringMatching(/^functions\.0\.timeoutSeconds: 5 s disagrees with functions\/orders-api\/template\.yaml, whose function times out after 3 s/)]);
   });
 
-  it('names a template that cannot take the commit, and a parameter the pipeline never passes that has no default', () => {
+  it('names a parameter the pipeline never passes that has no default', () => {
     const issues = describeIssues(applicationTemplateIssues(config, template({ Stage: { Type: 'String' }, TableName: { Type: 'String' }, Memory: { Type: 'Number', Default: 512 } })));
     expect(issues).toEqual([
-      expect.stringMatching(/^functions\.0\.name: functions\/orders-api\/template\.yaml has no CommitSha parameter; .*Add `CommitSha: \{Type: String\}`/),
       expect.stringMatching(/^functions\.0\.name: functions\/orders-api\/template\.yaml's parameter TableName has no Default; the pipeline passes only Stage and CommitSha/),
     ]);
   });

@@ -1,23 +1,27 @@
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { resolveReleaseConfig } from '../../infra/config';
+import { pipelineArtifactFolder, resolveReleaseConfig } from '../../infra/config';
 import { evaluate, type IamStatement } from '../../infra/iam/policy';
 import { TemplateValues } from '../../infra/iam/template-values';
-import type { CfnTemplate } from '../../infra/templates/application-template';
+import { readApplicationTemplate, templateTimeoutSeconds, type CfnTemplate } from '../../infra/templates/application-template';
 import { IAM5_ACKNOWLEDGEMENTS, configuredAcknowledgements, unacknowledged } from '../../infra/lib/nag-acknowledgements';
 import { ShiftTrafficParametersSchema, IntegrationTestParametersSchema, DeployWindowParametersSchema } from '../../deploy-functions/core/user-parameters';
 import { FunctionPipelineStack } from '../../infra/lib/function-pipeline-stack';
 import { planPipeline } from '../../infra/lib/release-plan';
 import { ToolingStack, alarmNameGroups } from '../../infra/lib/tooling-stack';
 import { cfnLint } from '../support/cfn-lint';
-import { cdkContext, sampleConfig, synthRelease, templatesOf } from './support';
+import { PROJECT_ROOT } from '../support/application-checks';
+import { cdkContext, sampleConfig, stackNamesOf, stageFunctionsOf, synthRelease, templatesOf } from './support';
 
 type Json = Record<string, unknown>;
+const config = resolveReleaseConfig(sampleConfig);
+/** A function of the release, for assertions about keys and names any function would do for. */
+const anyFunction = config.functions[0]!.name;
 let outdir: string;
 let release: ReturnType<typeof synthRelease>;
 let tooling: Template;
@@ -39,10 +43,11 @@ const statementsOf = (template: Template) =>
 const asArray = <T>(value: T | T[]) => (Array.isArray(value) ? value : [value]);
 
 describe('GIVEN the repository release configuration', () => {
-  describe('WHEN a function pipeline is synthesized', () => {
+  // One pipeline per configured function: every expectation below is derived from release.config.ts and the templates.
+  describe.each(config.functions.map((fn) => [fn.name, fn] as const))('WHEN the pipeline of %s is synthesized', (name, fn) => {
     it('THEN it is a V2 pipeline with stages and actions in release order', () => {
-      const stages = pipelineOf('orders-api').Stages as { Name: string; Actions: { Name: string; RunOrder: number; ActionTypeId: { Provider: string } }[] }[];
-      expect(pipelineOf('orders-api').PipelineType).toBe('V2');
+      const stages = pipelineOf(name).Stages as { Name: string; Actions: { Name: string; RunOrder: number; ActionTypeId: { Provider: string } }[] }[];
+      expect(pipelineOf(name).PipelineType).toBe('V2');
       expect(stages.map((s) => [s.Name, s.Actions.sort((a, b) => a.RunOrder - b.RunOrder).map((a) => `${a.RunOrder}:${a.Name}:${a.ActionTypeId.Provider}`)])).toEqual([
         ['Source', ['1:Source:CodeStarSourceConnection']],
         ['Build', ['1:BuildTestPackage:CodeBuild']],
@@ -53,31 +58,31 @@ describe('GIVEN the repository release configuration', () => {
     });
 
     it('THEN a push to the release branch triggers it only for its own paths and the shared ones', () => {
-      const [trigger] = pipelineOf('orders-api').Triggers as { GitConfiguration: { Push: { Branches: { Includes: string[] }; FilePaths: { Includes: string[] } }[] } }[];
+      const [trigger] = pipelineOf(name).Triggers as { GitConfiguration: { Push: { Branches: { Includes: string[] }; FilePaths: { Includes: string[] } }[] } }[];
       const [push] = trigger!.GitConfiguration.Push;
-      expect(push!.Branches.Includes).toEqual(['release']);
-      expect(push!.FilePaths.Includes).toEqual(expect.arrayContaining(['functions/orders-api/**', 'package-lock.json', 'buildspecs/**']));
-      expect(push!.FilePaths.Includes.join()).not.toContain('invoice-worker');
+      expect(push!.Branches.Includes).toEqual([config.repository.branch]);
+      expect([...push!.FilePaths.Includes].sort()).toEqual([...new Set([`functions/${name}/**`, ...fn.paths, ...config.sharedPaths])].sort());
+      for (const other of config.functions.filter((f) => f.name !== name)) expect(push!.FilePaths.Includes.join(), other.name).not.toContain(`functions/${other.name}/`);
     });
 
     it('THEN every Lambda action passes UserParameters that the deployment function accepts', () => {
-      const stages = pipelineOf('invoice-worker').Stages as { Actions: { Name: string; Configuration: { UserParameters?: string } }[] }[];
+      const stages = pipelineOf(name).Stages as { Actions: { Name: string; Configuration: { UserParameters?: string } }[] }[];
       const invokes = stages.flatMap((s) => s.Actions).filter((a) => a.Configuration.UserParameters);
       const schemas = { ShiftTraffic: ShiftTrafficParametersSchema, IntegrationTests: IntegrationTestParametersSchema, DeploymentWindow: DeployWindowParametersSchema } as const;
       expect(invokes.map((a) => a.Name)).toEqual(['IntegrationTests', 'DeploymentWindow', 'IntegrationTests', 'ShiftTraffic']);
       for (const action of invokes) expect(schemas[action.Name as keyof typeof schemas].safeParse(JSON.parse(action.Configuration.UserParameters!)).success, action.Name).toBe(true);
       expect(JSON.parse(invokes.at(-1)!.Configuration.UserParameters!)).toMatchObject({
-        functionName: 'invoice-worker-prod',
-        strategy: 'Linear10PercentEvery1Minute',
-        bakeMinutes: 15,
+        functionName: `${name}-prod`,
+        ...(fn.strategy ? { strategy: fn.strategy } : {}),
+        bakeMinutes: fn.bakeMinutes,
         pipelineExecutionId: '#{codepipeline.PipelineExecutionId}',
         hotfixReason: '#{variables.HotfixReason}',
       });
-      expect(pipelineOf('invoice-worker').Variables).toEqual([expect.objectContaining({ Name: 'HotfixReason', DefaultValue: 'none' })]);
+      expect(pipelineOf(name).Variables).toEqual([expect.objectContaining({ Name: 'HotfixReason', DefaultValue: 'none' })]);
     });
 
     it('THEN the change set deploys the packaged template with the commit configuration, as the function\'s own role', () => {
-      pipelines['lrp-pipeline-orders-api']!.hasResourceProperties('AWS::CodePipeline::Pipeline', {
+      pipelines[`lrp-pipeline-${name}`]!.hasResourceProperties('AWS::CodePipeline::Pipeline', {
         Stages: Match.arrayWith([
           Match.objectLike({
             Name: 'Deploy-prod',
@@ -86,9 +91,9 @@ describe('GIVEN the repository release configuration', () => {
                 Name: 'PrepareChanges',
                 Configuration: Match.objectLike({
                   ActionMode: 'CHANGE_SET_REPLACE',
-                  StackName: 'lrp-app-orders-api-prod',
-                  TemplatePath: 'BuildOutput::dist/packaged/orders-api.packaged.yaml',
-                  TemplateConfiguration: 'BuildOutput::dist/packaged/orders-api.template-config.json',
+                  StackName: `lrp-app-${name}-prod`,
+                  TemplatePath: `BuildOutput::dist/packaged/${name}.packaged.yaml`,
+                  TemplateConfiguration: `BuildOutput::dist/packaged/${name}.template-config.json`,
                   Capabilities: 'CAPABILITY_IAM,CAPABILITY_AUTO_EXPAND',
                 }),
               }),
@@ -99,15 +104,15 @@ describe('GIVEN the repository release configuration', () => {
     });
 
     it('THEN the approval message carries the commit and the staging test summary', () => {
-      const stages = pipelineOf('orders-api').Stages as { Actions: { Name: string; Configuration: { CustomData?: string; NotificationArn?: unknown } }[] }[];
+      const stages = pipelineOf(name).Stages as { Actions: { Name: string; Configuration: { CustomData?: string; NotificationArn?: unknown } }[] }[];
       const approve = stages.flatMap((s) => s.Actions).find((a) => a.Name === 'Approve')!;
       expect(approve.Configuration.CustomData).toMatch(/#\{SourceVariables\.CommitId\}.*#\{staging-tests\.passed\} passed, #\{staging-tests\.failed\} failed/);
       expect(approve.Configuration.NotificationArn).toBeDefined();
     });
 
     it('THEN execution results are published to the topic as deployment notices', () => {
-      pipelines['lrp-pipeline-orders-api']!.hasResourceProperties('AWS::CodeStarNotifications::NotificationRule', {
-        Name: 'lrp-orders-api-notices',
+      pipelines[`lrp-pipeline-${name}`]!.hasResourceProperties('AWS::CodeStarNotifications::NotificationRule', {
+        Name: `lrp-${name}-notices`,
         EventTypeIds: ['codepipeline-pipeline-pipeline-execution-failed', 'codepipeline-pipeline-pipeline-execution-succeeded', 'codepipeline-pipeline-pipeline-execution-superseded'],
         Targets: [Match.objectLike({ TargetType: 'SNS' })],
       });
@@ -117,28 +122,34 @@ describe('GIVEN the repository release configuration', () => {
     });
 
     it('THEN the build runs buildspecs/build.yml with caching and a report group for the unit tests', () => {
-      const pipeline = pipelines['lrp-pipeline-orders-api']!;
+      const pipeline = pipelines[`lrp-pipeline-${name}`]!;
       pipeline.hasResourceProperties('AWS::CodeBuild::Project', {
-        Name: 'lrp-orders-api-build',
+        Name: `lrp-${name}-build`,
         Source: Match.objectLike({ BuildSpec: 'buildspecs/build.yml' }),
         Cache: Match.objectLike({ Type: 'S3' }),
-        Environment: Match.objectLike({ Image: 'aws/codebuild/standard:7.0', EnvironmentVariables: Match.arrayWith([{ Name: 'FUNCTION_NAME', Type: 'PLAINTEXT', Value: 'orders-api' }]) }),
+        Environment: Match.objectLike({ Image: 'aws/codebuild/standard:7.0', EnvironmentVariables: Match.arrayWith([{ Name: 'FUNCTION_NAME', Type: 'PLAINTEXT', Value: name }]) }),
       });
-      pipeline.hasResourceProperties('AWS::CodeBuild::ReportGroup', { Name: 'lrp-orders-api-build-unit-tests', Type: 'TEST' });
+      pipeline.hasResourceProperties('AWS::CodeBuild::ReportGroup', { Name: `lrp-${name}-build-unit-tests`, Type: 'TEST' });
     });
 
     it('THEN every stage function has Errors, Throttles and Duration p99 alarms on its live alias, named for the engine', () => {
-      const alarms = Object.values(pipelines['lrp-pipeline-orders-api']!.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties as Json);
+      const alarms = Object.values(pipelines[`lrp-pipeline-${name}`]!.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties as Json);
       expect(alarms.map((a) => a.AlarmName).sort()).toEqual(
-        ['prod', 'staging'].flatMap((stage) => ['duration-p99', 'errors', 'throttles'].map((m) => `lrp/orders-api-${stage}/live/${m}`)).sort(),
+        config.stages.flatMap((stage) => ['duration-p99', 'errors', 'throttles'].map((m) => `lrp/${name}-${stage.name}/live/${m}`)).sort(),
       );
-      const p99 = alarms.find((a) => a.AlarmName === 'lrp/orders-api-prod/live/duration-p99')!;
-      expect(p99).toMatchObject({ ExtendedStatistic: 'p99', Threshold: 4500, Dimensions: expect.arrayContaining([{ Name: 'Resource', Value: 'orders-api-prod:live' }]) });
-      expect(p99.Tags).toEqual(expect.arrayContaining([{ Key: 'lrp:function', Value: 'orders-api-prod' }, { Key: 'lrp:alias', Value: 'live' }]));
+      // p99 at the configured share of the function's timeout (the template's, when the configuration names none).
+      const timeoutSeconds = fn.timeoutSeconds ?? templateTimeoutSeconds(readApplicationTemplate(PROJECT_ROOT, name)!);
+      const p99 = alarms.find((a) => a.AlarmName === `lrp/${name}-prod/live/duration-p99`)!;
+      expect(p99).toMatchObject({
+        ExtendedStatistic: 'p99',
+        Threshold: (timeoutSeconds * 1000 * fn.alarmThresholds.durationP99PercentOfTimeout) / 100,
+        Dimensions: expect.arrayContaining([{ Name: 'Resource', Value: `${name}-prod:live` }]),
+      });
+      expect(p99.Tags).toEqual(expect.arrayContaining([{ Key: 'lrp:function', Value: `${name}-prod` }, { Key: 'lrp:alias', Value: 'live' }]));
     });
 
     it('THEN a dashboard shows per-version invocations and errors, alias traffic, alarms and deployment-function errors', () => {
-      const [dashboard] = Object.values(pipelines['lrp-pipeline-orders-api']!.findResources('AWS::CloudWatch::Dashboard'));
+      const [dashboard] = Object.values(pipelines[`lrp-pipeline-${name}`]!.findResources('AWS::CloudWatch::Dashboard'));
       const body = JSON.stringify(dashboard!.Properties);
       for (const fragment of ['ExecutedVersion', 'alias traffic', 'live alias alarms', 'Deployment function errors', 'lrp-shift-traffic']) expect(body).toContain(fragment);
     });
@@ -167,7 +178,9 @@ describe('GIVEN the repository release configuration', () => {
       const rules = (artifacts!.Properties as { LifecycleConfiguration: { Rules: { Prefix?: string; ExpirationInDays?: number }[] } }).LifecycleConfiguration.Rules;
       const expiringCurrent = rules.filter((rule) => rule.ExpirationInDays !== undefined);
       expect(expiringCurrent.length).toBeGreaterThan(0);
-      for (const rule of expiringCurrent) expect(`functions/orders-api/0123abcd`.startsWith(rule.Prefix ?? ''), JSON.stringify(rule)).toBe(false);
+      for (const rule of expiringCurrent) {
+        for (const fn of config.functions) expect(`functions/${fn.name}/0123abcd`.startsWith(rule.Prefix ?? ''), JSON.stringify(rule)).toBe(false);
+      }
     });
 
     it('THEN function code can only be uploaded encrypted with the artifact key, in one part or many', () => {
@@ -177,7 +190,7 @@ describe('GIVEN the repository release configuration', () => {
         type === 'AWS::KMS::Key' ? { ref: () => 'artifact', attributes: { Arn: () => keyArn } } : type === 'AWS::S3::Bucket' ? { ref: () => 'artifacts', attributes: { Arn: () => 'arn:aws:s3:::artifacts' } } : undefined,
       );
       const policy = values.value(statements) as IamStatement[];
-      const put = (headers: Record<string, string>, key = 'functions/orders-api/0123abcd') =>
+      const put = (headers: Record<string, string>, key = `functions/${anyFunction}/0123abcd`) =>
         evaluate([{ Effect: 'Allow', Action: 's3:PutObject', Resource: '*' }, ...policy], { action: 's3:PutObject', resource: `arn:aws:s3:::artifacts/${key}`, context: { 'aws:SecureTransport': 'true', ...headers } });
       const sse = 's3:x-amz-server-side-encryption';
       expect(put({ [sse]: 'aws:kms', [`${sse}-aws-kms-key-id`]: keyArn })).toBe('ALLOWED');
@@ -186,7 +199,7 @@ describe('GIVEN the repository release configuration', () => {
       expect(put({ [sse]: 'AES256' })).toBe('DENIED');
       expect(put({ [sse]: 'aws:kms' })).toBe('DENIED');
       expect(put({ [sse]: 'aws:kms', [`${sse}-aws-kms-key-id`]: 'arn:aws:kms:eu-central-1:123456789012:key/other' })).toBe('DENIED');
-      expect(put({ [sse]: 'AES256' }, 'lrp-orders-api/Source/abc')).toBe('ALLOWED');
+      expect(put({ [sse]: 'AES256' }, `${pipelineArtifactFolder(anyFunction)}/Source/abc`)).toBe('ALLOWED');
     });
 
     it('THEN the ledger has point-in-time recovery, encryption and TTL, and the topic a KMS key', () => {
@@ -200,7 +213,7 @@ describe('GIVEN the repository release configuration', () => {
     });
 
     it('THEN a generated or declared alarm entering ALARM invokes the rollback function, with retries and a dead-letter queue; no other alarm does', () => {
-      const declared = resolveReleaseConfig(sampleConfig).functions.flatMap((fn) => fn.alarms);
+      const declared = config.functions.flatMap((fn) => fn.alarms);
       tooling.hasResourceProperties('AWS::Events::Rule', {
         EventPattern: { source: ['aws.cloudwatch'], 'detail-type': ['CloudWatch Alarm State Change'], detail: { state: { value: ['ALARM'] }, alarmName: [{ prefix: 'lrp/' }, ...new Set(declared)] } },
         Targets: [Match.objectLike({ DeadLetterConfig: { Arn: Match.anyValue() }, RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 } })],
@@ -245,13 +258,13 @@ describe('GIVEN the repository release configuration', () => {
       expect(rolesAllowedTo('lambda:UpdateAlias')).toEqual(['rollback', 'shifttraffic']);
       expect(rolesAllowedTo('lambda:InvokeFunction')).toEqual(['integrationtest']);
       const update = statementsOf(tooling).filter((s) => asArray(s.Action as string).includes('lambda:UpdateAlias'));
-      const managed = ['invoice-worker-prod', 'invoice-worker-staging', 'orders-api-prod', 'orders-api-staging'].flatMap((f) => {
+      const managed = stageFunctionsOf(config).flatMap((f) => {
         const arn = `arn:aws:lambda:eu-central-1:123456789012:function:${f}`;
         return [arn, `${arn}:*`];
       });
       // Each role, across its statements, may move exactly the managed functions and their aliases.
       const resources = [...new Set(update.flatMap((s) => asArray(s.Resource as string)))].sort();
-      expect(resources).toEqual(managed);
+      expect(resources).toEqual(managed.sort());
     });
   });
 
@@ -281,7 +294,7 @@ describe('GIVEN the repository release configuration', () => {
 
     it('THEN cdk-nag AwsSolutionsChecks reports nothing that is not acknowledged with a reason', () => {
       const report = new AwsSolutionsChecks(release.app).validateScope(release.app);
-      const acknowledgements = [...IAM5_ACKNOWLEDGEMENTS, ...configuredAcknowledgements(resolveReleaseConfig(sampleConfig))];
+      const acknowledgements = [...IAM5_ACKNOWLEDGEMENTS, ...configuredAcknowledgements(config)];
       const open = unacknowledged(report, acknowledgements).map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => (r as { constructPath?: string }).constructPath).join(', ')}`);
       expect(open).toEqual([]);
       for (const a of acknowledgements) expect(a.reason.length).toBeGreaterThan(20);
@@ -289,7 +302,7 @@ describe('GIVEN the repository release configuration', () => {
 
     it('THEN cfn-lint finds no errors and no warnings but CDK\'s own redundant DependsOn (W3005)', () => {
       const templates = readdirSync(outdir).filter((f) => f.endsWith('.template.json')).map((f) => join(outdir, f));
-      expect(templates.length).toBe(3);
+      expect(templates.map((t) => basename(t, '.template.json')).sort()).toEqual(stackNamesOf(config).sort());
       const lint = cfnLint(templates, ['--ignore-checks', 'W3005']);
       if (lint) expect(lint).toEqual({ output: '', status: 0 });
     });
@@ -308,7 +321,6 @@ describe('GIVEN fifty functions', () => {
 
 describe('GIVEN an action whose rendered configuration is longer than CodePipeline accepts', () => {
   it('THEN synth fails naming the stage, the action, the key and the limit', () => {
-    const config = resolveReleaseConfig(sampleConfig);
     const app = new App({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] } });
     const env = { account: '123456789012', region: 'eu-central-1' };
     const tooling = new ToolingStack(app, 'lrp-tooling', { env, config });
@@ -317,7 +329,7 @@ describe('GIVEN an action whose rendered configuration is longer than CodePipeli
       ...stage,
       actions: stage.actions.map((action) => (action.kind === 'invoke' && action.name === 'ShiftTraffic' ? { ...action, userParameters: { ...action.userParameters, commit: 'x'.repeat(1000) } } : action)),
     }));
-    new FunctionPipelineStack(app, 'lrp-pipeline-orders-api', { env, config, plan: { ...plan, stages }, tooling, timeoutSeconds: 5 });
+    new FunctionPipelineStack(app, `lrp-pipeline-${plan.function.name}`, { env, config, plan: { ...plan, stages }, tooling, timeoutSeconds: 5 });
     expect(() => app.synth()).toThrow(/Deploy-prod\/ShiftTraffic UserParameters would be [\d,]+ characters; CodePipeline allows at most 1,000/);
   });
 });

@@ -3,8 +3,10 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import releaseConfig from '../../release.config';
-import { resolveReleaseConfig, type ReleaseConfigInput } from '../../infra/config';
+import { resolveReleaseConfig, type ReleaseConfig, type ReleaseConfigInput } from '../../infra/config';
 import { buildReleaseApp } from '../../infra/lib/release-app';
+import { readApplicationTemplate } from '../../infra/templates/application-template';
+import { stageFunctionName } from '../../deploy-functions/core/names';
 
 const root = join(import.meta.dirname, '..', '..');
 /** cdk.json's context: a test App does not read it by itself. */
@@ -14,18 +16,26 @@ export const cdkContext = (JSON.parse(readFileSync(join(root, 'cdk.json'), 'utf8
 export const sampleConfig: ReleaseConfigInput = releaseConfig;
 
 /**
- * Builds the release app for a configuration. Bundling is skipped (the `npm run synth` test bundles for real) and
- * the built-in template validation is off: cfn-lint checks the templates instead.
+ * Builds the release app for a configuration, reading each function's template under `root` (this repository by
+ * default). Bundling is skipped (the `npm run synth` test bundles for real) and the built-in template validation is
+ * off: cfn-lint checks the templates instead.
  */
-export function synthRelease(input: ReleaseConfigInput = sampleConfig, options: { outdir?: string } = {}) {
+export function synthRelease(input: ReleaseConfigInput = sampleConfig, options: { outdir?: string; root?: string } = {}) {
   const app = new App({
     context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] },
     builtinCloudFormationValidation: false,
     ...(options.outdir ? { outdir: options.outdir } : {}),
   });
-  const stacks = buildReleaseApp(app, resolveReleaseConfig(input), { account: '123456789012', region: 'eu-central-1' });
+  const templateRoot = options.root ?? root;
+  const stacks = buildReleaseApp(app, resolveReleaseConfig(input), { account: '123456789012', region: 'eu-central-1' }, { readTemplate: (name) => readApplicationTemplate(templateRoot, name) });
   return { app, ...stacks };
 }
+
+/** The stacks a configuration synthesizes to: the shared tooling, then one pipeline stack per configured function. */
+export const stackNamesOf = (config: ReleaseConfig): string[] => ['lrp-tooling', ...config.functions.map((fn) => `lrp-pipeline-${fn.name}`)];
+
+/** Every function the release manages, as deployed: each configured function in each stage (`<function>-<stage>`). */
+export const stageFunctionsOf = (config: ReleaseConfig): string[] => config.functions.flatMap((fn) => config.stages.map((stage) => stageFunctionName(fn.name, stage.name)));
 
 /** Templates of a synthesized release app, by stack name. */
 export function templatesOf(stacks: ReturnType<typeof synthRelease>) {

@@ -29,13 +29,17 @@ describe.runIf(requireMoto('packaging test'))('package: SAM templates to S3 (aga
   }, 120_000);
   afterAll(() => moto?.stop());
 
-  it('uploads each zip encrypted with the artifact key and rewrites CodeUri to it, with the commit as a parameter', async () => {
-    const results = packageFunctions(applications, { root, bucket: 'artifacts', commitSha: 'abc1234', kmsKeyId: keyArn, outDir: outDir(), tool: 'aws', env: { ...process.env, ...moto.env } });
+  it('uploads each zip encrypted with the artifact key, and writes plain CloudFormation deploying it, with the commit as a parameter', async () => {
+    const results = packageFunctions(applications, { root, bucket: 'artifacts', commitSha: 'abc1234', kmsKeyId: keyArn, outDir: outDir(), tool: 'aws', env: { ...process.env, ...moto.env }, region: 'eu-central-1' });
     for (const result of results) {
-      const template = parseCfnYaml(readFileSync(result.packagedTemplate, 'utf8')) as { Resources: Record<string, { Type: string; Properties: { CodeUri?: string } }> };
-      const fn = Object.values(template.Resources).find((r) => r.Type === 'AWS::Serverless::Function')!;
-      const match = /^s3:\/\/artifacts\/(functions\/[\w-]+\/\w+)$/.exec(fn.Properties.CodeUri ?? '');
-      expect(match, `${result.name} CodeUri ${fn.Properties.CodeUri}`).not.toBeNull();
+      const template = parseCfnYaml(readFileSync(result.packagedTemplate, 'utf8')) as { Transform?: unknown; Resources: Record<string, { Type: string; Properties: { Code?: { S3Bucket: string; S3Key: string }; Handler?: string; Name?: string } }> };
+      expect(template.Transform, `${result.name}: translated`).toBeUndefined();
+      const fn = Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::Function')!;
+      expect(fn.Properties.Code?.S3Bucket, result.name).toBe('artifacts');
+      const match = /^(functions\/[\w-]+\/\w+)$/.exec(fn.Properties.Code?.S3Key ?? '');
+      expect(match, `${result.name} S3Key ${fn.Properties.Code?.S3Key}`).not.toBeNull();
+      expect(fn.Properties.Handler).toBe(`index.${applications.find((a) => a.name === result.name)!.exportName}`);
+      expect(Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Alias').map((r) => r.Properties.Name).sort()).toEqual(['candidate', 'live']);
       const head = await s3.send(new HeadObjectCommand({ Bucket: 'artifacts', Key: match![1] }));
       expect({ sse: head.ServerSideEncryption, key: head.SSEKMSKeyId }, result.name).toEqual({ sse: 'aws:kms', key: keyArn });
       expect(JSON.parse(readFileSync(result.templateConfiguration, 'utf8'))).toEqual({ Parameters: { CommitSha: 'abc1234' }, Tags: { 'lrp:commit': 'abc1234' } });
@@ -44,7 +48,7 @@ describe.runIf(requireMoto('packaging test'))('package: SAM templates to S3 (aga
 
   it('leaves in its folder exactly the templates of this run, never those of an earlier one', () => {
     const dir = outDir();
-    const env = { ...process.env, ...moto.env };
+    const env = { ...process.env, ...moto.env, AWS_REGION: 'eu-central-1' };
     packageFunctions(applications, { root, bucket: 'artifacts', commitSha: 'abc1234', outDir: dir, tool: 'aws', env });
     expect(readdirSync(dir)).toHaveLength(applications.length * 2);
     const [only] = applications;
@@ -53,9 +57,14 @@ describe.runIf(requireMoto('packaging test'))('package: SAM templates to S3 (aga
   });
 
   it('fails with a clear message when the bucket does not exist', () => {
-    expect(() => packageFunctions(applications.slice(0, 1), { root, bucket: 'missing-bucket', commitSha: 'x', outDir: outDir(), tool: 'aws', env: { ...process.env, ...moto.env } })).toThrow(
+    expect(() => packageFunctions(applications.slice(0, 1), { root, bucket: 'missing-bucket', commitSha: 'x', outDir: outDir(), tool: 'aws', env: { ...process.env, ...moto.env }, region: 'eu-central-1' })).toThrow(
       /aws cloudformation package.*failed/s,
     );
+  });
+
+  it('refuses to translate without a region, saying how to give one', () => {
+    const env = { ...process.env, ...moto.env, AWS_REGION: '', AWS_DEFAULT_REGION: '' };
+    expect(() => packageFunctions(applications.slice(0, 1), { root, bucket: 'artifacts', commitSha: 'x', outDir: outDir(), tool: 'aws', env })).toThrow(/No region to translate SAM templates for: pass --region or set AWS_REGION/);
   });
 
   it('the npm script refuses to run without a bucket', () => {

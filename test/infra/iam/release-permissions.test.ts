@@ -1,10 +1,8 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveReleaseConfig, type ReleaseConfigInput } from '../../../infra/config';
-import { asPackaged, checkActionRoles, checkCloudFormationRole, type SynthesizedStack } from '../../../infra/iam/release-check';
-import { SAM_TRANSFORM } from '../../../infra/lib/function-pipeline-stack';
+import { checkActionRoles, packagedTemplate, checkCloudFormationRole, type SynthesizedStack } from '../../../infra/iam/release-check';
 import { readApplicationTemplate, type CfnTemplate } from '../../../infra/templates/application-template';
-import { translateSam } from '../../../infra/templates/sam-translate';
 import { requireSamTranslator } from '../../support/sam';
 import { sampleConfig, synthRelease, templatesOf } from '../support';
 
@@ -22,12 +20,11 @@ function release(input: ReleaseConfigInput) {
   };
 }
 
-// One translation per function and stage: the same for every configuration these tests synthesize.
+// One packaging per function, as `npm run package` writes it (the same for every stage and every configuration here).
 const translations = new Map<string, CfnTemplate>();
-const translated = (fn: string) => (stage: string) => {
-  const key = `${fn}/${stage}`;
-  if (!translations.has(key)) translations.set(key, translateSam(asPackaged(readApplicationTemplate(root, fn)!, fn), { region: env.region, parameters: { Stage: stage, CommitSha: 'abc' } }));
-  return translations.get(key)!;
+const translated = (fn: string) => () => {
+  if (!translations.has(fn)) translations.set(fn, packagedTemplate(readApplicationTemplate(root, fn)!, fn, env.region));
+  return translations.get(fn)!;
 };
 
 function cloudFormationFindings(input: ReleaseConfigInput, fnName: string) {
@@ -62,7 +59,7 @@ describe.runIf(requireSamTranslator('the permission sufficiency check'))('GIVEN 
 
     it('THEN it covers every resource type of both samples and of the SAM translation', () => {
       const judged = new Set(sample.config.functions.flatMap((fn, fnIndex) => [...checkCloudFormationRole({ env, tooling: sample.tooling, pipeline: sample.pipeline(fn.name), fn, fnIndex, stages: ['prod'], translated: translated(fn.name) }).judgedTypes]));
-      const present = new Set(sample.config.functions.flatMap((fn) => Object.values(translated(fn.name)('prod').Resources).map((r) => r.Type)));
+      const present = new Set(sample.config.functions.flatMap((fn) => Object.values(translated(fn.name)().Resources).map((r) => r.Type)));
       expect([...present].sort()).toEqual([...judged].sort());
       expect([...judged].sort()).toEqual([
         'AWS::ApiGatewayV2::Api', 'AWS::IAM::Role', 'AWS::Lambda::Alias', 'AWS::Lambda::EventSourceMapping', 'AWS::Lambda::Function', 'AWS::Lambda::Permission', 'AWS::Lambda::Version', 'AWS::SQS::Queue',
@@ -99,11 +96,10 @@ describe.runIf(requireSamTranslator('the permission sufficiency check'))('GIVEN 
     }, 60_000);
   });
 
-  describe('WHEN a template\'s function has no permissions boundary', () => {
+  describe('WHEN a packaged template\'s role has no permissions boundary (the packager sets one; here it is edited away)', () => {
     it('THEN the check names the role, the call the boundary condition refuses, and the property to set', () => {
-      const template = structuredClone(readApplicationTemplate(root, 'orders-api')!) as unknown as { Resources: Record<string, { Properties: Record<string, unknown> }> };
-      delete template.Resources.Function!.Properties.PermissionsBoundary;
-      const unbounded = translateSam(asPackaged(template as unknown as CfnTemplate, 'orders-api'), { region: env.region, parameters: { Stage: 'prod', CommitSha: 'abc' } });
+      const unbounded = structuredClone(translated('orders-api')()) as unknown as { Resources: Record<string, { Properties: Record<string, unknown> }> } & CfnTemplate;
+      delete unbounded.Resources.FunctionRole!.Properties.PermissionsBoundary;
       const { findings } = checkCloudFormationRole({ env, tooling: sample.tooling, pipeline: sample.pipeline('orders-api'), fn: sample.config.functions[0]!, fnIndex: 0, stages: ['prod'], translated: () => unbounded });
       expect(findings.map((f) => f.message)).toContainEqual(
         expect.stringMatching(/FunctionRole \(AWS::IAM::Role\) needs iam:CreateRole on arn:aws:iam::\$\{Account\}:role\/lrp-app-orders-api-prod-FunctionRole-\*.*must carry the application permissions boundary: set `PermissionsBoundary: !Sub arn:\$\{AWS::Partition\}:iam::\$\{AWS::AccountId\}:policy\/lrp-app-boundary`/),
@@ -127,12 +123,12 @@ describe.runIf(requireSamTranslator('the permission sufficiency check'))('GIVEN 
   });
 
   describe('WHEN each action role is checked against what CodePipeline needs', () => {
-    it('THEN every action may do what it does: change sets with the SAM transform, encrypted approval notices, invokes, builds, the source', () => {
-      for (const fn of sample.config.functions) expect(checkActionRoles({ env, tooling: sample.tooling, pipeline: sample.pipeline(fn.name), transform: SAM_TRANSFORM }).map((f) => f.message)).toEqual([]);
+    it('THEN every action may do what it does: change sets (of plain CloudFormation), encrypted approval notices, invokes, builds, the source', () => {
+      for (const fn of sample.config.functions) expect(checkActionRoles({ env, tooling: sample.tooling, pipeline: sample.pipeline(fn.name) }).map((f) => f.message)).toEqual([]);
     });
 
     it.each([
-      ['cloudformation:CreateChangeSet', /transform\/Serverless-2016-10-31/, /Deploy-prod\/PrepareChanges: role ChangeSetActionRole\w+ needs cloudformation:CreateChangeSet on arn:aws:cloudformation:\$\{Region\}:aws:transform\/Serverless-2016-10-31/],
+      ['cloudformation:CreateChangeSet', /:stack\/lrp-app-orders-api-prod\//, /Deploy-prod\/PrepareChanges: role ChangeSetActionRole\w+ needs cloudformation:CreateChangeSet on arn:aws:cloudformation:\$\{Region\}:\$\{Account\}:stack\/lrp-app-orders-api-prod\//],
       ['kms:GenerateDataKey', /TopicKey/, /Approve-prod\/Approve: role \w+ needs kms:GenerateDataKey on arn:aws:kms:\$\{Region\}:\$\{Account\}:key\//],
     ])('THEN without %s it names the action, its role and the resource', (action, resourceMatch, message) => {
       const pipeline = sample.pipeline('orders-api');
@@ -142,7 +138,7 @@ describe.runIf(requireSamTranslator('the permission sufficiency check'))('GIVEN 
         if (resource.Type !== 'AWS::IAM::Policy' || !document) continue;
         for (const st of document.Statement) if (st.Action !== undefined && resourceMatch.test(JSON.stringify(st.Resource))) st.Action = [st.Action].flat().filter((a) => a !== action);
       }
-      const findings = checkActionRoles({ env, tooling: sample.tooling, pipeline: { ...pipeline, template: template as unknown as CfnTemplate }, transform: SAM_TRANSFORM });
+      const findings = checkActionRoles({ env, tooling: sample.tooling, pipeline: { ...pipeline, template: template as unknown as CfnTemplate } });
       expect(findings.map((f) => f.message)).toContainEqual(expect.stringMatching(message));
     });
 
@@ -151,7 +147,7 @@ describe.runIf(requireSamTranslator('the permission sufficiency check'))('GIVEN 
       const renamed = release({ ...sampleConfig, functions: sampleConfig.functions.slice(0, 1), repository: { ...sampleConfig.repository, connectionArn } });
       const fn = renamed.config.functions[0]!.name;
       const pipeline = renamed.pipeline(fn);
-      expect(checkActionRoles({ env, tooling: renamed.tooling, pipeline, transform: SAM_TRANSFORM }).map((f) => f.message)).toEqual([]);
+      expect(checkActionRoles({ env, tooling: renamed.tooling, pipeline }).map((f) => f.message)).toEqual([]);
 
       const template = structuredClone(pipeline.template) as unknown as Json;
       for (const resource of Object.values(template.Resources)) {
@@ -159,7 +155,7 @@ describe.runIf(requireSamTranslator('the permission sufficiency check'))('GIVEN 
         if (resource.Type !== 'AWS::IAM::Policy' || !document) continue;
         for (const st of document.Statement) if (st.Action !== undefined) st.Action = [st.Action].flat().filter((a) => a !== 'codeconnections:UseConnection');
       }
-      const findings = checkActionRoles({ env, tooling: renamed.tooling, pipeline: { ...pipeline, template: template as unknown as CfnTemplate }, transform: SAM_TRANSFORM });
+      const findings = checkActionRoles({ env, tooling: renamed.tooling, pipeline: { ...pipeline, template: template as unknown as CfnTemplate } });
       expect(findings.map((f) => f.message)).toContainEqual(expect.stringContaining(`Source/Source: role SourceActionRole`));
       expect(findings.map((f) => f.message)).toContainEqual(expect.stringContaining('needs codeconnections:UseConnection on arn:aws:codeconnections:${Region}:${Account}:connection/abc-123'));
     }, 60_000);
