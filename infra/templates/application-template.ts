@@ -84,6 +84,7 @@ export interface TemplateReleaseSettings {
 }
 
 const PREDEFINED = new Set<string>(Object.values(PredefinedStrategy));
+const DEPLOYMENT_TYPE = 'DeploymentPreference.Type';
 
 /** Reads the released function's timeout and its `DeploymentPreference` (strategy, alarms) from its template. */
 export function templateReleaseSettings(template: CfnTemplate): TemplateReleaseSettings {
@@ -92,7 +93,7 @@ export function templateReleaseSettings(template: CfnTemplate): TemplateReleaseS
   const issues: TemplateIssue[] = [];
   const type = preference?.Type;
   if (type !== undefined && (typeof type !== 'string' || !PREDEFINED.has(type))) {
-    issues.push({ resource: 'DeploymentPreference.Type', message: `${JSON.stringify(type)} is not a CodeDeploy predefined configuration the pipeline knows (${[...PREDEFINED].join(', ')}); name the function's strategy in release.config.ts (steps may be explicit)` });
+    issues.push({ resource: DEPLOYMENT_TYPE, message: `${JSON.stringify(type)} is not a CodeDeploy predefined configuration the pipeline knows (${[...PREDEFINED].join(', ')}); name the function's strategy in release.config.ts (steps may be explicit)` });
   }
   const alarms = takenOverAlarmNames(template, Array.isArray(preference?.Alarms) ? preference.Alarms : []);
   return {
@@ -157,7 +158,9 @@ export function applicationTemplateIssues(config: ReleaseConfig, read: (function
     if (fn.timeoutSeconds !== undefined && fn.timeoutSeconds !== settings.timeoutSeconds) {
       issues.push({ path: ['functions', index, 'timeoutSeconds'], message: `${fn.timeoutSeconds} s disagrees with ${path}, whose function times out after ${settings.timeoutSeconds} s; remove timeoutSeconds (the template's is used) or make them agree` });
     }
-    for (const issue of settings.issues) issues.push({ path: ['functions', index, 'name'], message: `${path}: ${issue.resource}: ${issue.message}` });
+    // A custom CodeDeploy Type is no issue once the configuration names the strategy itself.
+    const settled = settings.issues.filter((issue) => !(issue.resource === DEPLOYMENT_TYPE && fn.strategy !== undefined));
+    for (const issue of settled) issues.push({ path: ['functions', index, 'name'], message: `${path}: ${issue.resource}: ${issue.message}` });
     for (const [name, parameter] of Object.entries(template.Parameters ?? {})) {
       if (name === 'Stage' || name === 'CommitSha' || parameter.Default !== undefined) continue;
       issues.push({ path: ['functions', index, 'name'], message: `${path}'s parameter ${name} has no Default; the pipeline passes only Stage and CommitSha, so CloudFormation would refuse the change set. Give it a Default (derive per-stage values from Stage with Mappings or Conditions)` });

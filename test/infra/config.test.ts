@@ -3,7 +3,7 @@ import { ReleaseConfigError, resolveReleaseConfig } from '../../infra/config';
 import { join } from 'node:path';
 import { describeIssues } from '../../deploy-functions/core/issues';
 import { planPipeline, planRelease } from '../../infra/lib/release-plan';
-import { applicationTemplateIssues, readApplicationTemplate, templateTimeoutSeconds, type CfnTemplate } from '../../infra/templates/application-template';
+import { applicationTemplateIssues, readApplicationTemplate, templateTimeoutSeconds, withTemplateSettings, type CfnTemplate } from '../../infra/templates/application-template';
 import { sampleConfig } from './support';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -181,6 +181,26 @@ describe('application templates at synth', () => {
     expect(templateTimeoutSeconds(withTimeouts(12, 7)())).toBe(12);
     const disagreeing = resolveReleaseConfig({ ...minimal, functions: [{ name: 'orders-api', timeoutSeconds: 5 }] });
     expect(describeIssues(applicationTemplateIssues(disagreeing, withTimeouts(undefined, 3)))).toEqual([expect.stringMatching(/^functions\.0\.timeoutSeconds: 5 s disagrees with functions\/orders-api\/template\.yaml, whose function times out after 3 s/)]);
+  });
+
+  it('takes a DeploymentPreference\'s Type and alarms as the function\'s settings, the configured strategy winning', () => {
+    const withPreference = (preference: Record<string, unknown>) => () =>
+      ({ Resources: { Fn: { Type: 'AWS::Serverless::Function', Properties: { AutoPublishAlias: 'live', DeploymentPreference: preference } } } }) as CfnTemplate;
+    const preference = withPreference({ Type: 'Linear10PercentEvery2Minutes', Alarms: ['checkout-errors', { 'Fn::Sub': 'latency-${Stage}' }] });
+    const [taken] = withTemplateSettings(config, preference).functions;
+    expect(taken).toMatchObject({ strategy: 'Linear10PercentEvery2Minutes', alarms: ['checkout-errors', 'latency-${Stage}'] });
+    const configured = resolveReleaseConfig({ ...minimal, functions: [{ name: 'orders-api', strategy: 'AllAtOnce', alarms: ['checkout-errors'] }] });
+    expect(withTemplateSettings(configured, preference).functions[0]).toMatchObject({ strategy: 'AllAtOnce', alarms: ['checkout-errors', 'latency-${Stage}'] });
+    expect(applicationTemplateIssues(config, preference)).toEqual([]);
+  });
+
+  it('names a custom CodeDeploy Type, unless the configuration names the strategy itself', () => {
+    const custom = () => ({ Resources: { Fn: { Type: 'AWS::Serverless::Function', Properties: { AutoPublishAlias: 'live', DeploymentPreference: { Type: 'MyCompany5Percent' } } } } }) as CfnTemplate;
+    expect(describeIssues(applicationTemplateIssues(config, custom))).toEqual([
+      expect.stringMatching(/^functions\.0\.name: functions\/orders-api\/template\.yaml: DeploymentPreference\.Type: "MyCompany5Percent" is not a CodeDeploy predefined configuration .*name the function's strategy in release\.config\.ts/),
+    ]);
+    const named = resolveReleaseConfig({ ...minimal, stages: config.stages, functions: [{ name: 'orders-api', strategy: 'Canary10Percent5Minutes' }] });
+    expect(applicationTemplateIssues(named, custom)).toEqual([]);
   });
 
   it('names a parameter the pipeline never passes that has no default', () => {
