@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   // test/fixtures holds other projects' files as they are (a sam-init folder, deliberately loose code): test inputs.
-  { ignores: ['node_modules/**', 'dist/**', 'cdk.out/**', 'reports/**', 'coverage/**', '.moto/**', 'test/fixtures/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'cli/dist/**', 'cdk.out/**', 'reports/**', 'coverage/**', '.moto/**', 'test/fixtures/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,11 +1,11 @@
 // `lrp`: see and steer releases from a terminal. Works against AWS or any endpoint in AWS_ENDPOINT_URL.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { DeploymentError, ErrorCode, InvalidParametersError, asDeploymentError } from '../deploy-functions/core/errors';
 import { DEFAULT_LEDGER_TABLE } from '../deploy-functions/core/ledger';
-import { systemClock, type AliasRef } from '../deploy-functions/core/ports';
-import { CloudWatchAdapter } from '../deploy-functions/aws/cloudwatch';
-import { LambdaAdapter } from '../deploy-functions/aws/lambda';
-import { DynamoDbLedger } from '../deploy-functions/aws/ledger';
+import type { AliasRef } from '../deploy-functions/core/ports';
 import { historyTable, statusTable } from './format';
 import { aliasStatus, history, requestAction, rollback, type OperatorDeps } from './operations';
 import { stageFunctionName } from '../deploy-functions/core/names';
@@ -13,23 +13,43 @@ import { stageFunctionName } from '../deploy-functions/core/names';
 /** Exit codes scripts can rely on. */
 export const ExitCode = { OK: 0, FAILED: 1, USAGE: 2, NOT_FOUND: 3, CREDENTIALS: 4, UNREACHABLE: 5 } as const;
 
+/** The CLI's version: set by the build (`scripts/build-cli.mjs`), else read from package.json (running from source). */
+declare const __LRP_VERSION__: string | undefined;
+export const VERSION: string =
+  typeof __LRP_VERSION__ === 'string' ? __LRP_VERSION__ : (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/**
+ * Builds what a command needs for a ledger table. `needs.operator`: the command records who acted (rollback, promote,
+ * abort), so the caller's identity is worth asking for.
+ */
+export type MakeDeps = (table: string, needs: { readonly operator: boolean }) => OperatorDeps | Promise<OperatorDeps>;
+
 const NOT_FOUND: ReadonlySet<string> = new Set([ErrorCode.FUNCTION_NOT_FOUND, ErrorCode.ALIAS_NOT_FOUND, ErrorCode.VERSION_NOT_FOUND]);
 
+/** A failure as the CLI reports it: exit code, a stable error code for scripts, and a message that says what to do. */
+export interface Explained {
+  readonly exitCode: number;
+  /** `USAGE` for a bad command line, `NO_CREDENTIALS`, else the deployment functions' ErrorCode (`FUNCTION_NOT_FOUND`, `AWS_UNAVAILABLE`, …). */
+  readonly code: string;
+  readonly message: string;
+}
+
 /** Maps a failure to an exit code and a message that says what to do. */
-export function explain(error: unknown): { code: number; message: string } {
+export function explain(error: unknown): Explained {
   const failure = asDeploymentError(error);
   const cause = failure.cause as { name?: string } | undefined;
   if (cause?.name === 'CredentialsProviderError' || /Could not load credentials/i.test(failure.message)) {
-    return { code: ExitCode.CREDENTIALS, message: 'no AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY' };
+    return { exitCode: ExitCode.CREDENTIALS, code: 'NO_CREDENTIALS', message: 'no AWS credentials found: set AWS_PROFILE (or pass --profile), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY' };
   }
-  if (NOT_FOUND.has(failure.code)) return { code: ExitCode.NOT_FOUND, message: failure.message };
-  if (failure.code === ErrorCode.AWS_ACCESS_DENIED) return { code: ExitCode.CREDENTIALS, message: failure.message };
+  const as = (exitCode: number, message = failure.message) => ({ exitCode, code: failure.code, message });
+  if (NOT_FOUND.has(failure.code)) return as(ExitCode.NOT_FOUND);
+  if (failure.code === ErrorCode.AWS_ACCESS_DENIED) return as(ExitCode.CREDENTIALS);
   if (failure.code === ErrorCode.AWS_UNAVAILABLE) {
     const endpoint = process.env.AWS_ENDPOINT_URL ? ` (AWS_ENDPOINT_URL=${process.env.AWS_ENDPOINT_URL})` : '';
-    return { code: ExitCode.UNREACHABLE, message: `cannot reach AWS${endpoint}: ${failure.message}` };
+    return as(ExitCode.UNREACHABLE, `cannot reach AWS${endpoint}: ${failure.message}`);
   }
-  if (failure.code === ErrorCode.INVALID_PARAMETERS) return { code: ExitCode.USAGE, message: failure.message };
-  return { code: ExitCode.FAILED, message: failure.message };
+  if (failure.code === ErrorCode.INVALID_PARAMETERS) return as(ExitCode.USAGE);
+  return as(ExitCode.FAILED);
 }
 
 const FUNCTION_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:([A-Za-z0-9-_]+)(?::([A-Za-z0-9-_$]+))?$/;
@@ -61,25 +81,45 @@ export async function resolveVersion(deps: OperatorDeps, fn: string, value: stri
   return { version: alias.version, resolvedFrom: value };
 }
 
-/** The default functions of `lrp status`: every `<function>-<stage>` of the release configuration. */
-async function configuredFunctions(): Promise<string[]> {
-  const { default: config } = await import('../release.config');
-  const stages = config.stages?.map((s) => s.name) ?? ['staging', 'prod'];
-  return config.functions.flatMap((fn) => stages.map((stage) => stageFunctionName(fn.name, stage)));
+/**
+ * The functions of the release configuration in `cwd` (every `<function>-<stage>`), when there is one and TypeScript
+ * can be loaded (tsx, in a checkout with its devDependencies); otherwise undefined.
+ */
+async function configuredFunctions(cwd = process.cwd()): Promise<string[] | undefined> {
+  const path = join(cwd, 'release.config.ts');
+  if (!existsSync(path)) return undefined;
+  try {
+    const { tsImport } = await import('tsx/esm/api');
+    const loaded = (await tsImport(pathToFileURL(path).href, import.meta.url)) as { default: { stages?: { name: string }[]; functions: { name: string }[] } };
+    const config = loaded.default;
+    const stages = config.stages?.map((s) => s.name) ?? ['staging', 'prod'];
+    return config.functions.flatMap((fn) => stages.map((stage) => stageFunctionName(fn.name, stage)));
+  } catch {
+    return undefined;
+  }
 }
 
 /** Builds the CLI; `deps` is injectable so tests can point it anywhere. */
-export function createProgram(makeDeps: (table: string) => OperatorDeps, out: (text: string) => void = (t) => process.stdout.write(`${t}\n`)): Command {
+export function createProgram(makeDeps: MakeDeps, out: (text: string) => void = (t) => process.stdout.write(`${t}\n`)): Command {
   const program = new Command('lrp')
     .description('See and steer Lambda releases: status, history, rollback, promote, abort')
+    .version(VERSION, '-V, --version', 'print the version')
     .addOption(new Option('--table <name>', 'ledger table').env('LEDGER_TABLE').default(DEFAULT_LEDGER_TABLE))
     .option('--alias <name>', 'alias the pipeline moves', 'live')
-    .option('--json', 'print JSON for scripts', false)
+    .option('--region <region>', 'AWS region (else AWS_REGION, or the profile\'s)')
+    .option('--profile <name>', 'named profile of the shared AWS config and credentials files (else AWS_PROFILE)')
+    .option('--json', 'print JSON for scripts, errors included', false)
     .showHelpAfterError()
-    .exitOverride();
-  const context = () => {
+    .exitOverride()
+    .hook('preAction', () => {
+      // The SDK's standard chain reads these when the clients are made, which is after this point.
+      const { region, profile } = program.opts<{ region?: string; profile?: string }>();
+      if (region !== undefined) process.env.AWS_REGION = region;
+      if (profile !== undefined) process.env.AWS_PROFILE = profile;
+    });
+  const context = async (needs = { operator: false }) => {
     const options = program.opts<{ table: string; alias: string; json: boolean }>();
-    return { deps: makeDeps(options.table), alias: options.alias, json: options.json };
+    return { deps: await makeDeps(options.table, needs), alias: options.alias, json: options.json };
   };
   const print = (json: boolean, data: unknown, text: string) => out(json ? JSON.stringify(data, null, 2) : text);
 
@@ -87,9 +127,14 @@ export function createProgram(makeDeps: (table: string) => OperatorDeps, out: (t
     .command('status [function]')
     .description('live alias version and weights, candidate, deployment in flight with step and time left, alarm states')
     .action(async (named: string | undefined) => {
-      const { deps, alias, json } = context();
+      const { deps, alias, json } = await context();
       const fn = named === undefined ? undefined : functionName(named);
-      const names = fn ? [fn] : await configuredFunctions();
+      let names = fn ? [fn] : await configuredFunctions();
+      if (names === undefined) {
+        // Outside a checkout: what the ledger has seen released.
+        names = ((await deps.knownAliases?.()) ?? []).filter((ref) => ref.alias === alias).map((ref) => ref.functionName);
+        if (!json) out(`no release.config.ts here: the ${names.length} function(s) whose ${alias} alias the ledger knows`);
+      }
       const statuses = [];
       for (const name of names) {
         try {
@@ -99,7 +144,7 @@ export function createProgram(makeDeps: (table: string) => OperatorDeps, out: (t
           if (fn || !NOT_FOUND.has(asDeploymentError(error).code)) throw error;
         }
       }
-      print(json, statuses, statuses.length ? statusTable(statuses) : 'no configured function is deployed yet');
+      print(json, statuses, statuses.length ? statusTable(statuses) : 'no function is deployed yet');
     });
 
   program
@@ -107,7 +152,7 @@ export function createProgram(makeDeps: (table: string) => OperatorDeps, out: (t
     .description('deployments of the function from the ledger, newest first')
     .option('-n, --limit <count>', 'how many', (v) => Number.parseInt(v, 10), 20)
     .action(async (name: string, options: { limit: number }) => {
-      const { deps, alias, json } = context();
+      const { deps, alias, json } = await context();
       const fn = functionName(name);
       await deps.lambda.getAlias(fn, alias);
       const records = await history(deps, { functionName: fn, alias }, options.limit);
@@ -119,7 +164,7 @@ export function createProgram(makeDeps: (table: string) => OperatorDeps, out: (t
     .description('put the alias fully on a version now (default: the last known-good one), stopping a deployment in flight')
     .option('--to <version>', 'version to go back to')
     .action(async (name: string, options: { to?: string }) => {
-      const { deps, alias, json } = context();
+      const { deps, alias, json } = await context({ operator: true });
       const fn = functionName(name);
       const to = options.to === undefined ? undefined : await resolveVersion(deps, fn, options.to);
       const result = await rollback(deps, { functionName: fn, alias }, to?.version);
@@ -135,7 +180,7 @@ export function createProgram(makeDeps: (table: string) => OperatorDeps, out: (t
       .command(`${name} <function>`)
       .description(description)
       .action(async (fn: string) => {
-        const { deps, alias, json } = context();
+        const { deps, alias, json } = await context({ operator: true });
         const ref: AliasRef = { functionName: functionName(fn), alias };
         const result = await requestAction(deps, ref, request);
         print(json, result, `${name} requested for deployment ${result.deploymentId}; its shift-traffic function acts on it within 10 s`);
@@ -144,22 +189,25 @@ export function createProgram(makeDeps: (table: string) => OperatorDeps, out: (t
   return program;
 }
 
-/** Runs the CLI and returns the exit code. */
-export async function run(argv: readonly string[], makeDeps: (table: string) => OperatorDeps, out?: (text: string) => void, err: (text: string) => void = (t) => process.stderr.write(`${t}\n`)): Promise<number> {
+/** Runs the CLI and returns the exit code. Under `--json`, a failure is printed to `out` as `{"error":{"code","message"}}`. */
+export async function run(argv: readonly string[], makeDeps: MakeDeps, out: (text: string) => void = (t) => process.stdout.write(`${t}\n`), err: (text: string) => void = (t) => process.stderr.write(`${t}\n`)): Promise<number> {
+  const json = argv.includes('--json');
   const program = createProgram(makeDeps, out);
-  program.configureOutput({ writeErr: (text) => err(text.trimEnd()) });
+  // Commander's own messages (usage errors) go to stderr, unless --json asked for a JSON error instead.
+  program.configureOutput({ writeOut: (text) => out(text.trimEnd()), writeErr: (text) => (json ? undefined : err(text.trimEnd())) });
+  const fail = (failure: Explained) => {
+    if (json) out(JSON.stringify({ error: { code: failure.code, message: failure.message } }));
+    else err(`lrp: ${failure.message}`);
+    return failure.exitCode;
+  };
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return ExitCode.OK;
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
-    const { code, message } = explain(error instanceof DeploymentError ? error : asDeploymentError(error));
-    err(`lrp: ${message}`);
-    return code;
+    if (error instanceof CommanderError) {
+      if (error.exitCode === 0) return ExitCode.OK;
+      return json ? fail({ exitCode: ExitCode.USAGE, code: 'USAGE', message: error.message.replace(/^error: /, '') }) : ExitCode.USAGE;
+    }
+    return fail(explain(error instanceof DeploymentError ? error : asDeploymentError(error)));
   }
-}
-
-/** The real dependencies: SDK adapters whose clients honour AWS_REGION, credentials and AWS_ENDPOINT_URL. */
-export function awsDeps(table: string): OperatorDeps {
-  return { lambda: new LambdaAdapter(), cloudwatch: new CloudWatchAdapter(), ledger: new DynamoDbLedger(table), clock: systemClock, operator: process.env.USER ?? process.env.USERNAME ?? 'operator' };
 }

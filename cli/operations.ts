@@ -17,6 +17,8 @@ export interface OperatorDeps {
   readonly operator: string;
   /** Where the undo path logs. @default - nowhere */
   readonly logger?: LogPort;
+  /** Every alias the ledger knows, for `lrp status` outside a checkout. @default - none known */
+  readonly knownAliases?: () => Promise<AliasRef[]>;
 }
 
 /** A deployment that is moving traffic, with its progress. */

@@ -90,7 +90,7 @@ try {
   const integrationTest = (await import('../deploy-functions/integration-test/handler')).handler as unknown as PipelineHandler;
   const rollback = (await import('../deploy-functions/rollback/handler')).handler as (event: unknown, context: Context) => Promise<{ action: string }[]>;
   const { aliasStatus, history } = await import('../cli/operations');
-  const { awsDeps } = await import('../cli/main');
+  const { awsDeps } = await import('../cli/aws-deps');
   const { statusTable, historyTable } = await import('../cli/format');
 
   await step('create the artifact bucket and the ledger table', async () => {
@@ -259,7 +259,7 @@ try {
   );
   console.log(`           ${failed.operation === 'PutJobFailureResult' ? 'rolled back' : 'UNEXPECTED SUCCESS'}: ${(failed.input.failureDetails as { message?: string } | undefined)?.message ?? ''}`);
 
-  const deps = awsDeps('lrp-ledger');
+  const deps = await awsDeps('lrp-ledger');
   const statuses = [];
   for (const app of applications) statuses.push(await aliasStatus(deps, { functionName: `${app.name}-${STAGE}`, alias: 'live' }));
   const histories: Record<string, Awaited<ReturnType<typeof history>>> = {};

@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DeploymentError, ErrorCode } from '../core/errors';
 import { DeploymentStatus, type AliasLedgerState, type DeploymentRecord, type InFlightEntry, type JobResult } from '../core/ledger';
 import type { AliasRef, FinishResult, Heartbeat, LedgerPort, OperatorRequestOutcome, UndoResult, WindowOverrideRecord } from '../core/ports';
@@ -131,5 +131,29 @@ export class DynamoDbLedger implements LedgerPort {
   }
   listWindowOverrides(functionName: string, limit: number) {
     return this.table.query<WindowOverrideRecord>({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.override(functionName) }, ScanIndexForward: false, Limit: limit }, 'ledger window overrides');
+  }
+
+  /**
+   * Every alias the ledger holds a state for, sorted. A Scan of the whole table: for an operator listing what exists
+   * (`lrp status` outside a checkout), never on a deployment's path.
+   */
+  async knownAliases(): Promise<AliasRef[]> {
+    const refs: AliasRef[] = [];
+    try {
+      let start: Record<string, unknown> | undefined;
+      do {
+        const output = await this.table.client.send(
+          new ScanCommand({ TableName: this.table.name, FilterExpression: 'sk = :state', ExpressionAttributeValues: { ':state': 'STATE' }, ProjectionExpression: 'pk', ...(start ? { ExclusiveStartKey: start } : {}) }),
+        );
+        for (const item of output.Items ?? []) {
+          const match = /^ALIAS#([^#]+)#([^#]+)$/.exec(String(item.pk));
+          if (match) refs.push({ functionName: match[1]!, alias: match[2]! });
+        }
+        start = output.LastEvaluatedKey;
+      } while (start);
+    } catch (error) {
+      throw translateAwsError(error, 'ledger Scan aliases');
+    }
+    return refs.sort((a, b) => `${a.functionName}#${a.alias}`.localeCompare(`${b.functionName}#${b.alias}`));
   }
 }

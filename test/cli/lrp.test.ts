@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetAliasCommand, UpdateAliasCommand } from '@aws-sdk/client-lambda';
@@ -14,17 +14,19 @@ const FN = 'orders-api-prod';
 const ALARM = `lrp/${FN}/live/errors`;
 let inFlightId: string;
 type Cli = typeof import('../../cli/main');
+type AwsDeps = typeof import('../../cli/aws-deps').awsDeps;
 type Ledger = import('../../deploy-functions/aws/ledger').DynamoDbLedger;
 
 describe.runIf(requireMoto('CLI suite'))('lrp against moto', () => {
   let moto: MotoServer;
   let cli: Cli;
+  let awsDeps: AwsDeps;
   let ledger: Ledger;
   let clients: ReturnType<typeof motoClients>;
   const lrp = async (...argv: string[]) => {
     const out: string[] = [];
     const err: string[] = [];
-    const code = await cli.run(argv, (table) => ({ ...cli.awsDeps(table), operator: 'alice' }), (t) => out.push(t), (t) => err.push(t));
+    const code = await cli.run(argv, async (table) => ({ ...(await awsDeps(table)), operator: 'alice' }), (t) => out.push(t), (t) => err.push(t));
     return { code, out: out.join('\n'), err: err.join('\n') };
   };
   const live = async () => {
@@ -38,6 +40,7 @@ describe.runIf(requireMoto('CLI suite'))('lrp against moto', () => {
     for (const [key, value] of Object.entries({ ...moto.env, LEDGER_TABLE: 'cli-ledger' })) vi.stubEnv(key, value);
     vi.resetModules();
     cli = await import('../../cli/main');
+    ({ awsDeps } = await import('../../cli/aws-deps'));
     const { DynamoDbLedger } = await import('../../deploy-functions/aws/ledger');
     ledger = new DynamoDbLedger('cli-ledger');
   }, 120_000);
@@ -129,14 +132,69 @@ describe.runIf(requireMoto('CLI suite'))('lrp against moto', () => {
     expect(result.err).toMatch(message);
   });
 
-  it('the installed bin explains missing credentials and unreachable endpoints', () => {
-    const bin = join(root, 'cli', 'lrp.mjs');
-    const bare = { PATH: process.env.PATH, HOME: mkdtempSync(join(tmpdir(), 'lrp-home-')), AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true' };
-    const noCredentials = spawnSync('node', [bin, 'status', FN], { env: { ...bare, AWS_ENDPOINT_URL: moto.endpoint }, encoding: 'utf8' });
-    expect(noCredentials.status).toBe(4);
-    expect(noCredentials.stderr).toMatch(/no AWS credentials found/);
-    const unreachable = spawnSync('node', [bin, 'status', FN], { env: { ...bare, ...moto.env, AWS_ENDPOINT_URL: 'http://127.0.0.1:9' }, encoding: 'utf8' });
-    expect(unreachable.status).toBe(5);
-    expect(unreachable.stderr).toMatch(/cannot reach AWS \(AWS_ENDPOINT_URL=http:\/\/127.0.0.1:9\)/);
-  }, 60_000);
+  it.each([
+    [['--json', 'status', 'nope-prod'], 3, { code: 'FUNCTION_NOT_FOUND', message: expect.stringMatching(/function nope-prod does not exist/) }],
+    [['--json', 'frobnicate'], 2, { code: 'USAGE', message: "unknown command 'frobnicate'" }],
+    [['--json', 'rollback', FN, '--to', '$LATEST'], 2, { code: 'INVALID_PARAMETERS', message: expect.stringMatching(/\$LATEST cannot be rolled back to/) }],
+  ])('lrp %j exits %i and prints the error as JSON, nothing on stderr', async (argv, code, error) => {
+    const result = await lrp(...argv);
+    expect(result.code).toBe(code);
+    expect(JSON.parse(result.out)).toEqual({ error });
+    expect(result.err).toBe('');
+  });
+
+  describe('the built bin', () => {
+    const bin = join(root, 'cli', 'dist', 'lrp.mjs');
+    const bare = () => ({ PATH: process.env.PATH, HOME: mkdtempSync(join(tmpdir(), 'lrp-home-')), AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true', LEDGER_TABLE: 'cli-ledger' });
+    const lrpBin = (argv: string[], env: NodeJS.ProcessEnv, cwd = root) => spawnSync('node', [bin, ...argv], { cwd, env, encoding: 'utf8' });
+    beforeAll(() => {
+      const build = spawnSync('node', [join(root, 'scripts', 'build-cli.mjs'), '--quiet'], { encoding: 'utf8' });
+      expect(build.status, build.stderr).toBe(0);
+    }, 60_000);
+
+    it('explains missing credentials and unreachable endpoints', () => {
+      const noCredentials = lrpBin(['status', FN], { ...bare(), AWS_ENDPOINT_URL: moto.endpoint });
+      expect(noCredentials.status).toBe(4);
+      expect(noCredentials.stderr).toMatch(/no AWS credentials found/);
+      const unreachable = lrpBin(['status', FN], { ...bare(), ...moto.env, AWS_ENDPOINT_URL: 'http://127.0.0.1:9' });
+      expect(unreachable.status).toBe(5);
+      expect(unreachable.stderr).toMatch(/cannot reach AWS \(AWS_ENDPOINT_URL=http:\/\/127.0.0.1:9\)/);
+    }, 60_000);
+
+    it('--region and --profile choose where and as whom, over the environment', () => {
+      // moto keeps each region apart: the function exists in us-east-1 only.
+      expect(lrpBin(['status', FN], { ...bare(), ...moto.env }).status).toBe(0);
+      const elsewhere = lrpBin(['--region', 'eu-west-1', 'status', FN], { ...bare(), ...moto.env });
+      expect(elsewhere.status, elsewhere.stderr).toBe(3);
+      const home = mkdtempSync(join(tmpdir(), 'lrp-profile-'));
+      writeFileSync(join(home, 'credentials'), '[ops]\naws_access_key_id = testing\naws_secret_access_key = testing\n');
+      writeFileSync(join(home, 'config'), '[profile ops]\nregion = us-east-1\n');
+      const files = { AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'), AWS_CONFIG_FILE: join(home, 'config'), AWS_ENDPOINT_URL: moto.endpoint };
+      const { AWS_REGION: _region, ...noRegion } = bare();
+      expect(lrpBin(['status', FN], { ...noRegion, ...files }).status).not.toBe(0);
+      const asOps = lrpBin(['--profile', 'ops', 'status', FN], { ...noRegion, ...files });
+      expect(asOps.status, asOps.stderr).toBe(0);
+      expect(asOps.stdout).toMatch(/orders-api-prod:live/);
+    }, 60_000);
+
+    it('records the caller\'s AWS identity as the operator of a rollback', async () => {
+      const rolledBack = lrpBin(['rollback', FN], { ...bare(), ...moto.env, USER: 'mallory' });
+      expect(rolledBack.status, rolledBack.stderr).toBe(0);
+      const record = await ledger.getDeployment({ functionName: FN, alias: 'live' }, inFlightId);
+      expect(record).toMatchObject({ status: 'ROLLED_BACK', rolledBackBy: expect.stringMatching(/^operator:arn:aws:(iam|sts)::\d{12}:/) });
+      expect(record?.rolledBackBy).not.toContain('mallory');
+    }, 60_000);
+
+    it('outside a checkout, status lists the aliases the ledger knows; in one, the configured functions', () => {
+      const elsewhere = mkdtempSync(join(tmpdir(), 'lrp-cwd-'));
+      const outside = lrpBin(['status'], { ...bare(), ...moto.env, LEDGER_TABLE: 'cli-ledger' }, elsewhere);
+      expect(outside.status, outside.stderr).toBe(0);
+      expect(outside.stdout).toMatch(/no release\.config\.ts here: the 1 function\(s\) whose live alias the ledger knows/);
+      expect(outside.stdout).toMatch(/orders-api-prod:live/);
+      const inside = lrpBin(['--json', 'status'], { ...bare(), ...moto.env, LEDGER_TABLE: 'cli-ledger' });
+      expect(inside.status, inside.stderr).toBe(0);
+      // Of the configured <function>-<stage>s, only orders-api-prod exists here; the others are skipped as not deployed.
+      expect((JSON.parse(inside.stdout) as { functionName: string }[]).map((s) => s.functionName)).toEqual([FN]);
+    }, 60_000);
+  });
 });
