@@ -183,6 +183,49 @@ const httpApi: ResourceModel = {
   },
 };
 
+/** Every IAM role a REST API's OpenAPI body has API Gateway assume (integration and authorizer credentials). */
+function bodyCredentials(body: unknown): string[] {
+  if (Array.isArray(body)) return body.flatMap(bodyCredentials);
+  if (body === null || typeof body !== 'object') return [];
+  return Object.entries(body).flatMap(([key, value]) => ((key === 'credentials' || key === 'authorizerCredentials') && typeof value === 'string' ? [value] : bodyCredentials(value)));
+}
+const apiGateway = (r: ModelInput, path: string) => `arn:${r.stack.partition}:apigateway:${r.stack.region}::${path}`;
+const restApiPath = (r: ModelInput, id: unknown) => `/restapis/${str(id) ?? r.unknown('rest api id')}`;
+const restApiTags = (r: ModelInput, action: string) => (['apigateway:PUT', 'apigateway:GET', 'apigateway:DELETE'].includes(action) ? [{ resource: apiGateway(r, `/tags/${r.unknown('arn')}`) }] : []);
+/**
+ * A REST API and its sub-resources: each is created by a POST to its collection, and everything else is aimed at
+ * the resource itself (tags under /tags/<arn>).
+ */
+function restApiResource(collection: (r: ModelInput) => string, id: (r: ModelInput) => string, tagged: boolean): Required<Pick<ResourceModel, 'ref' | 'arn' | 'targets'>> {
+  const arn = (r: ModelInput) => apiGateway(r, `${collection(r)}/${id(r)}`);
+  return {
+    ref: id,
+    arn,
+    targets: (action, r, handler) =>
+      handler === 'create' && action === 'apigateway:POST' ? [{ resource: apiGateway(r, collection(r)) }] : [{ resource: arn(r) }, ...(tagged ? restApiTags(r, action) : [])],
+  };
+}
+const restApiBase = restApiResource(() => '/restapis', (r) => r.unknown('rest api id'), true);
+const restApi: ResourceModel = {
+  ...restApiBase,
+  attributes: { RestApiId: (r) => restApiBase.ref(r), RootResourceId: (r) => r.unknown('root resource id') },
+  targets(action, r, handler) {
+    const location = r.properties.BodyS3Location as { Bucket?: string; Key?: string } | undefined;
+    switch (action) {
+      case 's3:GetObject':
+        return only(location !== undefined, [{ resource: `arn:${r.stack.partition}:s3:::${location?.Bucket ?? r.unknown('bucket')}/${location?.Key ?? r.unknown('key')}` }]);
+      case 'iam:PassRole':
+        // Only roles the body has API Gateway assume are passed; a body in S3 may name any.
+        return [...(location ? [r.unknown('role')] : []), ...bodyCredentials(r.properties.Body)].map((role) => ({ resource: role, context: { 'iam:PassedToService': 'apigateway.amazonaws.com' } }));
+      case 'apigateway:UpdateRestApiPolicy':
+        return only(has(r, 'Policy'), [{ resource: restApiBase.arn(r) }]);
+    }
+    return restApiBase.targets(action, r, handler);
+  },
+};
+const restApiDeployment = restApiResource((r) => `${restApiPath(r, r.properties.RestApiId)}/deployments`, (r) => r.unknown('deployment id'), false);
+const restApiStage = restApiResource((r) => `${restApiPath(r, r.properties.RestApiId)}/stages`, (r) => str(r.properties.StageName) ?? r.unknown('stage name'), true);
+
 const s3Bucket: ResourceModel = {
   ref: (r) => str(r.properties.BucketName) ?? r.generated(63).toLowerCase(),
   arn: (r) => `arn:${r.stack.partition}:s3:::${s3Bucket.ref(r)}`,
@@ -214,6 +257,9 @@ export const RESOURCE_MODELS: Readonly<Record<string, ResourceModel>> = {
   'AWS::IAM::Role': iamRole,
   'AWS::SQS::Queue': sqsQueue,
   'AWS::ApiGatewayV2::Api': httpApi,
+  'AWS::ApiGateway::RestApi': restApi,
+  'AWS::ApiGateway::Deployment': restApiDeployment,
+  'AWS::ApiGateway::Stage': restApiStage,
   'AWS::S3::Bucket': s3Bucket,
   'AWS::KMS::Key': kmsKey,
   'AWS::SNS::Topic': snsTopic,
