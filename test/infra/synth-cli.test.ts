@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import releaseConfig from '../../release.config';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -12,7 +13,8 @@ describe('npm run synth', () => {
     const run = spawnSync('npm', ['run', 'synth'], { cwd: root, env, encoding: 'utf8', timeout: 180_000 });
     // Assert
     expect(run.status, run.stderr).toBe(0);
-    expect(run.stdout).toContain('3 stacks in');
+    // The shared tooling stack, then one pipeline stack per configured function.
+    expect(run.stdout).toContain(`${1 + releaseConfig.functions.length} stacks in`);
     expect(run.stdout).toMatch(/pipeline lrp-orders-api \(V2\)/);
     expect(run.stdout).toMatch(/Deploy-prod\s+PrepareChanges \[CloudFormation\] → Deploy \[CloudFormation\] → IntegrationTests \[Lambda\] → ShiftTraffic \[Lambda\]/);
     expect(`${run.stdout}${run.stderr}`).toMatch(/Bundling asset lrp-tooling\/shift-traffic/);
