@@ -63,5 +63,18 @@ export default defineReleaseConfig({
         },
       ],
     },
+    {
+      // Plain SAM: Globals, AutoPublishAlias: live and Api events; the packager points the REST API at live.
+      name: 'catalog-api',
+      strategy: 'AllAtOnce',
+      deployPermissions: [
+        {
+          actions: ['apigateway:GET', 'apigateway:POST', 'apigateway:PUT', 'apigateway:PATCH', 'apigateway:DELETE'],
+          resources: ['arn:aws:apigateway:${Region}::/restapis', 'arn:aws:apigateway:${Region}::/restapis/*', 'arn:aws:apigateway:${Region}::/tags/*'],
+          reason: 'The template creates the REST API that invokes the live alias: the API, its deployments and its stage.',
+          resourceTypes: ['AWS::ApiGateway::RestApi', 'AWS::ApiGateway::Deployment', 'AWS::ApiGateway::Stage'],
+        },
+      ],
+    },
   ],
 });

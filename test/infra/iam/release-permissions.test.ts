@@ -57,13 +57,14 @@ describe.runIf(requireSamTranslator('the permission sufficiency check'))('GIVEN 
       }
     }, 60_000);
 
-    it('THEN it covers every resource type of both samples and of the SAM translation', () => {
+    it('THEN it covers every resource type of every sample and of the SAM translation: the function\'s own, and each one a deploy permission claims', () => {
       const judged = new Set(sample.config.functions.flatMap((fn, fnIndex) => [...checkCloudFormationRole({ env, tooling: sample.tooling, pipeline: sample.pipeline(fn.name), fn, fnIndex, stages: ['prod'], translated: translated(fn.name) }).judgedTypes]));
       const present = new Set(sample.config.functions.flatMap((fn) => Object.values(translated(fn.name)().Resources).map((r) => r.Type)));
       expect([...present].sort()).toEqual([...judged].sort());
-      expect([...judged].sort()).toEqual([
-        'AWS::ApiGatewayV2::Api', 'AWS::IAM::Role', 'AWS::Lambda::Alias', 'AWS::Lambda::EventSourceMapping', 'AWS::Lambda::Function', 'AWS::Lambda::Permission', 'AWS::Lambda::Version', 'AWS::SQS::Queue',
-      ]);
+      // What the pipeline stack grants for every function by itself, and what the samples' deploy permissions are for.
+      const ownTypes = ['AWS::IAM::Role', 'AWS::Lambda::Alias', 'AWS::Lambda::Function', 'AWS::Lambda::Permission', 'AWS::Lambda::Version'];
+      const claimed = sample.config.functions.flatMap((fn) => fn.deployPermissions.flatMap((p) => p.resourceTypes));
+      expect([...judged].sort()).toEqual([...new Set([...ownTypes, ...claimed])].sort());
     }, 60_000);
   });
 
@@ -76,6 +77,20 @@ describe.runIf(requireSamTranslator('the permission sufficiency check'))('GIVEN 
       const messages = findings.map((f) => f.message);
       expect(messages).toContainEqual(expect.stringContaining(`lrp-app-invoice-worker-prod: ${resource} needs ${action} on ${arn}`));
       expect(messages).toContainEqual(expect.stringContaining(`add to functions.1.deployPermissions (invoice-worker) in release.config.ts: { actions: ['${action}'], resources: ['${arn}']`));
+    }, 60_000);
+  });
+
+  describe('WHEN an API Gateway permission is taken out of the REST API sample\'s deploy permissions', () => {
+    const fnIndex = sampleConfig.functions.findIndex((fn) => fn.name === 'catalog-api');
+    it.each([
+      ['apigateway:POST', 'CatalogApi (AWS::ApiGateway::RestApi)', 'arn:aws:apigateway:${Region}::/restapis'],
+      ['apigateway:PATCH', 'CatalogApiv1Stage (AWS::ApiGateway::Stage)', 'arn:aws:apigateway:${Region}::/restapis/*/stages/v1'],
+      ['apigateway:PUT', 'CatalogApiDeployment', 'arn:aws:apigateway:${Region}::/restapis/*/deployments/*'],
+    ])('THEN without %s the check names %s, the ARN and the configuration line to add', (action, resource, arn) => {
+      const messages = cloudFormationFindings(without('catalog-api', action), 'catalog-api').findings.map((f) => f.message);
+      const named = messages.filter((m) => m.startsWith(`lrp-app-catalog-api-prod: ${resource}`) && m.includes(` needs ${action} on ${arn} `));
+      expect(named, messages.join('\n')).toHaveLength(1);
+      expect(named[0]).toContain(`add to functions.${fnIndex}.deployPermissions (catalog-api) in release.config.ts: { actions: ['${action}'], resources: ['${arn}']`);
     }, 60_000);
   });
 
