@@ -125,6 +125,15 @@ export function typecheckOwn(root: string, { fn, tsconfig }: OwnTypecheck): Type
   return check(root, fn.name, configPath, program, () => false, started);
 }
 
+/** Prints one line for a check, then its diagnostics; true when it found no error. */
+export function reportTypecheck(root: string, result: TypecheckResult): boolean {
+  const verdict = result.errors.length === 0 ? 'ok' : `${result.errors.length} error(s)`;
+  console.log(`typecheck ${result.label}: ${verdict} (${result.config}, ${result.files} files, ${(result.milliseconds / 1000).toFixed(1)} s)`);
+  if (result.warnings.length > 0) console.log(formatDiagnostics(root, result.warnings).trimEnd().replace(/^/gm, '  warning: '));
+  if (result.errors.length > 0) console.error(formatDiagnostics(root, result.errors));
+  return result.errors.length === 0;
+}
+
 /** Diagnostics as tsc prints them, file names relative to the project root. */
 export function formatDiagnostics(root: string, diagnostics: readonly ts.Diagnostic[]): string {
   const host: ts.FormatDiagnosticsHost = { getCanonicalFileName: (file) => file, getCurrentDirectory: () => root, getNewLine: () => '\n' };

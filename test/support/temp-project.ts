@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -9,6 +9,8 @@ export interface TempProject {
   write(path: string, text: string): void;
   /** Copies a file or folder into the project at `path`. */
   copy(from: string, path: string): void;
+  /** Links this repository's node_modules into the project, so that its files resolve our dependencies from anywhere. */
+  linkNodeModules(): void;
   remove(): void;
 }
 
@@ -26,6 +28,7 @@ export function tempProject(prefix: string, parent = tmpdir()): TempProject {
       writeFileSync(join(root, path), text);
     },
     copy: (from, path) => cpSync(from, join(root, path), { recursive: true }),
+    linkNodeModules: () => symlinkSync(join(import.meta.dirname, '..', '..', 'node_modules'), join(root, 'node_modules'), 'dir'),
     remove: () => rmSync(root, { recursive: true, force: true }),
   };
 }
