@@ -1,7 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { JUNIT_REPORT } from '../../scripts/lib/check-function';
 import { FunctionKind, discoverFunctions } from '../../scripts/lib/functions';
 import { gitTrackedOrPresentFiles, globToRegExp } from '../support/files';
 
@@ -24,15 +27,42 @@ describe('buildspecs/build.yml', () => {
 
   it('calls only npm scripts that exist', () => {
     const named = commands.flatMap((command) => [...command.matchAll(/npm run ([\w:-]+)/g)].map((m) => m[1]!));
-    expect(named).toEqual(expect.arrayContaining(['lint', 'typecheck', 'test:ci', 'build', 'package']));
+    expect(named).toEqual(expect.arrayContaining(['lint', 'typecheck', 'test:ci', 'check:function', 'build', 'package']));
     for (const script of named) expect(scripts, `npm run ${script}`).toHaveProperty(script);
   });
 
-  it('reports the JUnit file that test:ci writes', () => {
+  it('reports the JUnit file that test:ci and check:function write', () => {
     const [report] = Object.values(buildspec.reports);
     expect(report!['file-format']).toBe('JUNITXML');
     const junit = /--outputFile\.junit=(\S+)/.exec(scripts['test:ci']!)?.[1];
-    expect(report!.files.map((file) => join(report!['base-directory'], file))).toContain(junit);
+    expect(report!.files.map((file) => join(report!['base-directory'], file))).toEqual([junit]);
+    expect(junit).toBe(JUNIT_REPORT);
+  });
+
+  describe('checks run before the build, by the shell CodeBuild runs them in', () => {
+    /** The npm commands pre_build and build run, with npm replaced by a recorder. */
+    const npmCalls = (env: Record<string, string>) => {
+      const bin = mkdtempSync(join(tmpdir(), 'lrp-buildspec-'));
+      try {
+        writeFileSync(join(bin, 'npm'), `#!/bin/sh\necho "npm $*" >> "${bin}/calls"\n`);
+        chmodSync(join(bin, 'npm'), 0o755);
+        for (const command of [...buildspec.phases.pre_build!.commands, ...buildspec.phases.build!.commands]) {
+          const run = spawnSync('sh', ['-c', command], { env: { PATH: `${bin}:${process.env.PATH}`, ...env }, encoding: 'utf8' });
+          expect(run.status, `${command}: ${run.stderr}`).toBe(0);
+        }
+        return readFileSync(join(bin, 'calls'), 'utf8').trim().split('\n');
+      } finally {
+        rmSync(bin, { recursive: true, force: true });
+      }
+    };
+
+    it("runs one function's own checks when FUNCTION_NAME is set: another function's tests cannot fail its build", () => {
+      expect(npmCalls({ FUNCTION_NAME: 'orders-api' })).toEqual(['npm run check:function -- orders-api', 'npm run build -- --only orders-api']);
+    });
+
+    it('runs lint, typecheck and the whole suite without FUNCTION_NAME', () => {
+      expect(npmCalls({})).toEqual(['npm run lint', 'npm run typecheck', 'npm run test:ci', 'npm run build --']);
+    });
   });
 
   it('ships only what this build packaged, never templates an earlier run left in dist/', () => {
