@@ -8,6 +8,7 @@ import { DEFAULT_LEDGER_TABLE } from '../deploy-functions/core/ledger';
 import type { AliasRef } from '../deploy-functions/core/ports';
 import { historyTable, statusTable } from './format';
 import { aliasStatus, history, requestAction, rollback, type OperatorDeps } from './operations';
+import { WatchOutput, onlyInFlight, watchDeployment } from './watch';
 import { stageFunctionName } from '../deploy-functions/core/names';
 
 /** Exit codes scripts can rely on. */
@@ -100,7 +101,16 @@ async function configuredFunctions(cwd = process.cwd()): Promise<string[] | unde
 }
 
 /** Builds the CLI; `deps` is injectable so tests can point it anywhere. */
-export function createProgram(makeDeps: MakeDeps, out: (text: string) => void = (t) => process.stdout.write(`${t}\n`)): Command {
+/** How a run is wired to its terminal; commands that end with their own exit code set `exitCode`. */
+export interface RunSettings {
+  /** Whether output goes to a terminal (redrawn in place by `status --watch`). @default process.stdout.isTTY */
+  isTty?: boolean;
+  /** How `status --watch` waits between reads. @default setTimeout */
+  sleep?: (ms: number) => Promise<void>;
+  exitCode?: number;
+}
+
+export function createProgram(makeDeps: MakeDeps, out: (text: string) => void = (t) => process.stdout.write(`${t}\n`), settings: RunSettings = {}): Command {
   const program = new Command('lrp')
     .description('See and steer Lambda releases: status, history, rollback, promote, abort')
     .version(VERSION, '-V, --version', 'print the version')
@@ -126,9 +136,20 @@ export function createProgram(makeDeps: MakeDeps, out: (text: string) => void = 
   program
     .command('status [function]')
     .description('live alias version and weights, candidate, deployment in flight with step and time left, alarm states')
-    .action(async (named: string | undefined) => {
+    .option('-w, --watch', 'follow the deployment in flight (or the next one) until it ends: exit 0 on success, 1 on rollback', false)
+    .option('--interval <seconds>', 'seconds between reads with --watch', (v) => Number.parseFloat(v), 2)
+    .action(async (named: string | undefined, options: { watch: boolean; interval: number }) => {
       const { deps, alias, json } = await context();
       const fn = named === undefined ? undefined : functionName(named);
+      if (options.watch) {
+        if (!(options.interval > 0)) throw new InvalidParametersError('--interval: a number of seconds above 0');
+        const ref = fn ? { functionName: fn, alias } : await onlyInFlight(deps, alias);
+        // Make sure it exists before waiting for it.
+        await deps.lambda.getAlias(ref.functionName, ref.alias);
+        const output = json ? WatchOutput.JSON : (settings.isTty ?? process.stdout.isTTY === true) ? WatchOutput.TERMINAL : WatchOutput.LINES;
+        settings.exitCode = await watchDeployment(deps, ref, { output, write: out, intervalMs: options.interval * 1000, ...(settings.sleep ? { sleep: settings.sleep } : {}) });
+        return;
+      }
       let names = fn ? [fn] : await configuredFunctions();
       if (names === undefined) {
         // Outside a checkout: what the ledger has seen released.
@@ -190,9 +211,15 @@ export function createProgram(makeDeps: MakeDeps, out: (text: string) => void = 
 }
 
 /** Runs the CLI and returns the exit code. Under `--json`, a failure is printed to `out` as `{"error":{"code","message"}}`. */
-export async function run(argv: readonly string[], makeDeps: MakeDeps, out: (text: string) => void = (t) => process.stdout.write(`${t}\n`), err: (text: string) => void = (t) => process.stderr.write(`${t}\n`)): Promise<number> {
+export async function run(
+  argv: readonly string[],
+  makeDeps: MakeDeps,
+  out: (text: string) => void = (t) => process.stdout.write(`${t}\n`),
+  err: (text: string) => void = (t) => process.stderr.write(`${t}\n`),
+  settings: RunSettings = {},
+): Promise<number> {
   const json = argv.includes('--json');
-  const program = createProgram(makeDeps, out);
+  const program = createProgram(makeDeps, out, settings);
   // Commander's own messages (usage errors) go to stderr, unless --json asked for a JSON error instead.
   program.configureOutput({ writeOut: (text) => out(text.trimEnd()), writeErr: (text) => (json ? undefined : err(text.trimEnd())) });
   const fail = (failure: Explained) => {
@@ -202,7 +229,7 @@ export async function run(argv: readonly string[], makeDeps: MakeDeps, out: (tex
   };
   try {
     await program.parseAsync([...argv], { from: 'user' });
-    return ExitCode.OK;
+    return settings.exitCode ?? ExitCode.OK;
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.exitCode === 0) return ExitCode.OK;

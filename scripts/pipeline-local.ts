@@ -1,7 +1,7 @@
 // `npm run pipeline:local`: the whole release flow on this machine, against moto (an AWS emulator on loopback),
 // with the real deployment functions' handlers and time-compressed steps:
 //   build → unit tests → package (to the emulator's S3) → deploy (Lambda API: moto has no SAM transform)
-//   → integration tests on `candidate` → canary release 1 of each function
+//   → integration tests on `candidate` → canary release 1 of each function, shown by `lrp status --watch`
 //   → release 2 of the first function, whose alarm goes to ALARM mid-rollout → automatic rollback
 // The functions are every one `release.config.ts` configures that has a folder under functions/ (harness/local-release.ts).
 // It ends with the status table, the ledger history and a timeline of traffic weight with the alarm marked.
@@ -36,15 +36,17 @@ const started = performance.now();
 const elapsed = () => ((performance.now() - started) / 1000).toFixed(1).padStart(5);
 
 /** Runs one step, printing it with its duration; a failing step ends the run with its message. */
-async function step<T>(title: string, work: () => Promise<T> | T): Promise<T> {
-  process.stdout.write(`[${elapsed()} s] ▶ ${title} … `);
+async function step<T>(title: string, work: () => Promise<T> | T, options: { readonly showsOutput?: boolean } = {}): Promise<T> {
+  // A step that prints as it goes (the rollouts, through lrp status --watch) ends its title line first.
+  const indent = options.showsOutput ? '           ' : '';
+  process.stdout.write(`[${elapsed()} s] ▶ ${title} … ${options.showsOutput ? '\n' : ''}`);
   const begin = performance.now();
   try {
     const result = await work();
-    console.log(`✓ ${Math.round(performance.now() - begin)} ms`);
+    console.log(`${indent}✓ ${Math.round(performance.now() - begin)} ms`);
     return result;
   } catch (error) {
-    console.log('✗');
+    console.log(`${indent}✗`);
     throw error;
   }
 }
@@ -91,6 +93,7 @@ try {
   const rollback = (await import('../deploy-functions/rollback/handler')).handler as (event: unknown, context: Context) => Promise<{ action: string }[]>;
   const { aliasStatus, history } = await import('../cli/operations');
   const { awsDeps } = await import('../cli/aws-deps');
+  const { run: runCli } = await import('../cli/main');
   const { statusTable, historyTable } = await import('../cli/format');
 
   await step('create the artifact bucket and the ledger table', async () => {
@@ -201,9 +204,17 @@ try {
     return (result.input.outputVariables as { passed: string }).passed;
   };
 
-  /** Shifts `live` with a time-compressed canary, sampling the alias for the timeline meanwhile. */
+  /** What `lrp status --watch` answered for each rollout: 0 succeeded, 1 rolled back. */
+  const watchExits: { functionName: string; jobId: string; exitCode: number }[] = [];
+  /**
+   * Shifts `live` with a time-compressed canary, shown as it happens by `lrp status --watch` (started first, as the
+   * engineer on call would, one line per change), and sampled for the timeline meanwhile.
+   */
   const shift = async (name: string, jobId: string, during?: () => void) => {
     const functionName = `${name}-${STAGE}`;
+    const watching = runCli(['status', '--watch', '--interval', '0.25', functionName], (table, needs) => awsDeps(table, needs), (line) => console.log(`           │ ${line}`), (line) => console.error(`           │ ${line}`), {
+      isTty: false,
+    });
     const sampler = setInterval(() => {
       void lambda.send(new GetAliasCommand({ FunctionName: functionName, Name: 'live' })).then((a) =>
         samples.push({ t: clock(), fn: functionName, version: a.FunctionVersion!, weights: a.RoutingConfig?.AdditionalVersionWeights ?? {} }),
@@ -227,6 +238,7 @@ try {
       // A little longer, so the timeline shows where traffic settled.
       await new Promise((resolve) => setTimeout(resolve, 600));
       clearInterval(sampler);
+      watchExits.push({ functionName, jobId, exitCode: await watching });
     }
   };
 
@@ -235,7 +247,7 @@ try {
     const version = await step(`release 1 of ${app.name}: publish version, move candidate`, () => publish(app.name, 1));
     const passed = await step(`release 1 of ${app.name}: integration tests on candidate (v${version})`, () => integrationTests(app, `it-1-${app.name}`));
     console.log(`           ${passed} cases passed`);
-    const result = await step(`release 1 of ${app.name}: shift live to v${version} (10 % → 50 % → 100 %, ${STEP_SECONDS} s per step)`, () => shift(app.name, `shift-1-${app.name}`));
+    const result = await step(`release 1 of ${app.name}: shift live to v${version} (10 % → 50 % → 100 %, ${STEP_SECONDS} s per step)`, () => shift(app.name, `shift-1-${app.name}`), { showsOutput: true });
     console.log(`           ${result.operation === 'PutJobSuccessResult' ? 'succeeded' : 'FAILED'}: ${(result.input.executionDetails as { summary?: string } | undefined)?.summary ?? (result.input.failureDetails as { message: string }).message}`);
   }
 
@@ -256,6 +268,7 @@ try {
           );
       }, (STEP_SECONDS / 2) * 1000);
     }),
+    { showsOutput: true },
   );
   console.log(`           ${failed.operation === 'PutJobFailureResult' ? 'rolled back' : 'UNEXPECTED SUCCESS'}: ${(failed.input.failureDetails as { message?: string } | undefined)?.message ?? ''}`);
 
@@ -280,7 +293,7 @@ try {
   }
 
   if (process.env.LRP_LOCAL_SUMMARY) {
-    writeFileSync(process.env.LRP_LOCAL_SUMMARY, JSON.stringify({ released: plan.functions, stage: STAGE, statuses, histories, secondRelease: { function: target, version, result: failed.operation } }, null, 2));
+    writeFileSync(process.env.LRP_LOCAL_SUMMARY, JSON.stringify({ released: plan.functions, stage: STAGE, statuses, histories, secondRelease: { function: target, version, result: failed.operation }, watchExits }, null, 2));
   }
   console.log(`\npipeline:local finished in ${elapsed().trim()} s`);
 } finally {

@@ -26,11 +26,16 @@ describe.runIf(requireMoto('pipeline:local'))('npm run pipeline:local', () => {
       statuses: { functionName: string; live: { version: string; weights: object } }[];
       histories: Record<string, { fromVersion: string; toVersion: string; status: string; reason: string }[]>;
       secondRelease: { function: string; version: string; result: string };
+      watchExits: { functionName: string; exitCode: number }[];
     };
     expect(summary.released).toEqual(plan.functions);
     // Version 1 went live at deploy, release 1 moved live to 2, and the rolled-back release 2 left it there.
     expect(summary.statuses.map((s) => [s.functionName, s.live.version, s.live.weights])).toEqual(plan.functions.map((fn) => [`${fn}-${plan.stage}`, '2', {}]));
     expect(summary.secondRelease).toEqual({ function: plan.alarmTarget, version: '3', result: 'PutJobFailureResult' });
+    // lrp status --watch showed every rollout and ended as it did: 0 for each first release, 1 for the rolled-back one.
+    expect(summary.watchExits.map((w) => [w.functionName, w.exitCode])).toEqual([...plan.functions.map((fn) => [`${fn}-${plan.stage}`, 0]), [target, 1]]);
+    expect(run.stdout).toMatch(new RegExp(`│ \\d\\d:\\d\\d:\\d\\d ${target}:live shifting 10 % on 2`));
+    expect(run.stdout).toMatch(new RegExp(`│ \\d\\d:\\d\\d:\\d\\d ${target}:live rolled back 0 % on 3 .*rolled back to version 2`));
     const transitions = Object.fromEntries(Object.entries(summary.histories).map(([fn, records]) => [fn, records.map((r) => [r.fromVersion, r.toVersion, r.status])]));
     expect(transitions).toEqual(
       Object.fromEntries(
