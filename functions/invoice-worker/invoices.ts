@@ -12,17 +12,9 @@ export type InvoiceOutcome =
   | { readonly status: 'processed'; readonly invoiceId: string; readonly reference: string }
   | { readonly status: 'failed'; readonly reason: string };
 
-/** A message as the worker sees it, stripped of its transport. */
-export interface InvoiceMessage {
-  readonly id: string;
-  readonly body: string;
-}
-
-/** What the worker reports for a batch: the ids of the messages that must be retried. */
-export interface BatchResult {
-  readonly processed: number;
-  readonly failedMessageIds: string[];
-  readonly failures: { readonly id: string; readonly reason: string }[];
+/** A message the worker cannot book: it goes back to the queue, and after its retries to the dead-letter queue. */
+export class InvoiceRejectedError extends Error {
+  override readonly name = 'InvoiceRejectedError';
 }
 
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
@@ -51,18 +43,9 @@ export function bookInvoice(invoice: Invoice): string {
   return `BK-${invoice.invoiceId.slice(4).padStart(12, '0')}`;
 }
 
-/** Processes a batch message by message, so one bad message never fails the others. */
-export function processBatch(messages: readonly InvoiceMessage[], config: InvoiceConfig): BatchResult {
-  const failures: { id: string; reason: string }[] = [];
-  let processed = 0;
-  for (const message of messages) {
-    const parsed = parseInvoice(message.body, config);
-    if (!parsed.ok) {
-      failures.push({ id: message.id, reason: parsed.reason });
-      continue;
-    }
-    bookInvoice(parsed.invoice);
-    processed += 1;
-  }
-  return { processed, failedMessageIds: failures.map((f) => f.id), failures };
+/** Books one message's invoice and answers its reference; throws InvoiceRejectedError naming why it cannot. */
+export function processInvoice(body: string, config: InvoiceConfig): string {
+  const parsed = parseInvoice(body, config);
+  if (!parsed.ok) throw new InvoiceRejectedError(parsed.reason);
+  return bookInvoice(parsed.invoice);
 }

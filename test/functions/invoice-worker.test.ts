@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { invokeHandler, lambdaContext } from '../../harness/lambda-context';
 import { loadInvoiceConfig } from '../../functions/invoice-worker/config';
-import { bookInvoice, parseInvoice, processBatch } from '../../functions/invoice-worker/invoices';
+import { InvoiceRejectedError, bookInvoice, parseInvoice, processInvoice } from '../../functions/invoice-worker/invoices';
 
 const config = { maxAmountCents: 10_000 };
 const invoice = (overrides: Record<string, unknown> = {}) => JSON.stringify({ invoiceId: 'INV-12', customerEmail: 'a@example.com', amountCents: 500, ...overrides });
@@ -32,17 +32,30 @@ describe('invoice-worker: parseInvoice', () => {
   });
 });
 
-describe('invoice-worker: processBatch', () => {
-  it('fails only the bad messages of a batch', () => {
-    const result = processBatch([{ id: 'a', body: invoice() }, { id: 'b', body: '{}' }, { id: 'c', body: invoice({ invoiceId: 'INV-13' }) }], config);
-    expect(result.processed).toBe(2);
-    expect(result.failedMessageIds).toEqual(['b']);
+describe('invoice-worker: processInvoice', () => {
+  it('books a valid invoice and rejects an invalid one, naming why', () => {
+    expect(processInvoice(invoice(), config)).toBe('BK-000000000012');
+    expect(() => processInvoice('{}', config)).toThrow(new InvoiceRejectedError('invoiceId must look like INV-123'));
   });
 
   it('books the same reference for a redelivered invoice', () => {
     const parsed = parseInvoice(invoice(), config);
     expect(parsed.ok && bookInvoice(parsed.invoice)).toBe('BK-000000000012');
+    expect(processInvoice(invoice(), config)).toBe(processInvoice(invoice(), config));
   });
+});
+
+/** An SQS record as Lambda delivers it. */
+const sqsRecord = (messageId: string, body: string) => ({
+  messageId,
+  receiptHandle: `r-${messageId}`,
+  body,
+  attributes: {},
+  messageAttributes: {},
+  md5OfBody: '',
+  eventSource: 'aws:sqs',
+  eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:invoices',
+  awsRegion: 'us-east-1',
 });
 
 describe('invoice-worker: handler', () => {
@@ -52,8 +65,14 @@ describe('invoice-worker: handler', () => {
 
   it('reports partial batch failures by message id', async () => {
     const handler = await load();
-    const response = await invokeHandler(handler, { Records: [{ messageId: 'm-1', body: invoice() }, { messageId: 'm-2', body: 'x' }] } as never, context());
+    const response = await invokeHandler(handler, { Records: [sqsRecord('m-1', invoice()), sqsRecord('m-2', 'x')] } as never, context());
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-2' }] });
+  });
+
+  it('reports a batch whose every message fails as batch item failures, not as a failed invocation', async () => {
+    const handler = await load();
+    const response = await invokeHandler(handler, { Records: [sqsRecord('m-1', 'x'), sqsRecord('m-2', '{}')] } as never, context());
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }, { itemIdentifier: 'm-2' }] });
   });
 
   it('fails loudly on an event that is not an SQS batch', async () => {
