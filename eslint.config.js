@@ -37,7 +37,7 @@ const legacy = legacyLintFolders();
 export default tseslint.config(
   // test/fixtures holds other projects' files as they are (a sam-init folder, deliberately loose code): test inputs.
   {
-    ignores: ['node_modules/**', 'dist/**', 'cdk.out/**', 'reports/**', 'coverage/**', '.moto/**', 'cli/dist/**', 'test/fixtures/**', ...legacy.flatMap((folder) => TEST_PATTERNS.map((p) => `${folder}/${p}`))],
+    ignores: ['node_modules/**', 'dist/**', 'cdk.out/**', 'reports/**', 'coverage/**', '.moto/**', '.lrp/**', 'cli/dist/**', 'test/fixtures/**', ...legacy.flatMap((folder) => TEST_PATTERNS.map((p) => `${folder}/${p}`))],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

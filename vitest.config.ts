@@ -6,6 +6,8 @@ export default defineConfig({
     // Fixtures are other projects' files (a sam-init folder carries its jest tests): inputs of our tests, never run.
     exclude: [...configDefaults.exclude, 'test/fixtures/**'],
     environment: 'node',
+    // moto, cfn-lint and the AWS CLI from the machine, else from the project's pinned environment (harness/python-tools.ts).
+    globalSetup: ['./test/support/global-setup.ts'],
     reporters: ['default', './test/support/summary-reporter.ts'],
     // Two cores: keep forks bounded so CDK synth tests and moto-backed suites do not starve each other.
     pool: 'forks',

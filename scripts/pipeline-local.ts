@@ -18,6 +18,7 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import { parseCfnYaml } from '../infra/templates/cfn-yaml';
 import { startCodePipelineRecorder, type PipelineHandler } from '../harness/codepipeline-recorder';
 import { startMoto } from '../harness/moto';
+import { PythonToolsSource, ensurePythonTools } from '../harness/python-tools';
 import { alarmEvent } from '../harness/events';
 import { generatedAlarmTags } from '../harness/moto-fixtures';
 import { invokeHandler, lambdaContext } from '../harness/lambda-context';
@@ -64,6 +65,11 @@ await step(`build ${applications.length} functions (esbuild, zip)`, () => bundle
 await step('unit tests of the functions (vitest)', () => {
   const run = spawnSync('npx', ['vitest', 'run', 'test/functions', '--reporter=dot'], { cwd: root, encoding: 'utf8', env: { ...process.env, CI: '' } });
   if (run.status !== 0) throw new Error(`unit tests failed:\n${run.stdout}${run.stderr}`);
+});
+await step('Python tools: moto, cfn-lint, the AWS CLI (the machine\'s, else pinned in .lrp/python)', () => {
+  const tools = ensurePythonTools({ root });
+  if (tools.source === PythonToolsSource.MISSING) throw new Error('moto, cfn-lint or the AWS CLI is missing and LRP_PYTHON_BOOTSTRAP=0: install them (pip install "moto[server]" cfn-lint awscli)');
+  return tools;
 });
 const moto = await step('start the AWS emulator (moto) on loopback', () => startMoto({ lambdaSimple: true }));
 const recorder = await startCodePipelineRecorder();
