@@ -135,7 +135,8 @@ function claimedTypeFindings(fn: FunctionConfig, fnIndex: number, templates: rea
   return fn.deployPermissions.flatMap((permission, index) =>
     permission.resourceTypes.flatMap((type) => {
       const field = `functions.${fnIndex}.deployPermissions.${index}.resourceTypes`;
-      if (!data.types[type] || !RESOURCE_MODELS[type]) return [{ where: field, message: `${field}: the check knows nothing of ${type}'s handlers (add it with npm run refresh:handler-permissions -- --add ${type}, and a model in infra/iam/resource-models.ts)` }];
+      if (!data.types[type]) return [{ where: field, message: `${field}: the check knows nothing of ${type}'s handlers (add it with npm run refresh:handler-permissions -- --add ${type}, and a model in infra/iam/resource-models.ts)` }];
+      if (!RESOURCE_MODELS[type]) return [{ where: field, message: `${field}: ${type}'s handlers are recorded, but the check cannot place their calls: add a model of where each is aimed in infra/iam/resource-models.ts` }];
       if (!present.has(type)) return [{ where: field, message: `${field}: ${fn.name}'s template has no ${type} any more; remove the permission (or the claim)` }];
       return [];
     }),

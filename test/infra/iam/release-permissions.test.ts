@@ -109,6 +109,13 @@ describe.runIf(requireSamTranslator('the permission sufficiency check'))('GIVEN 
       const { findings } = cloudFormationFindings(claiming(['AWS::Kinesis::Stream']), 'invoice-worker');
       expect(findings.map((f) => f.message)).toEqual([expect.stringMatching(/^functions\.1\.deployPermissions\.0\.resourceTypes: the check knows nothing of AWS::Kinesis::Stream's handlers \(add it with npm run refresh:handler-permissions -- --add AWS::Kinesis::Stream/)]);
     }, 60_000);
+
+    it('THEN a type whose handlers are recorded but not modelled asks for the model, not for a refresh that would not help', () => {
+      const { findings } = cloudFormationFindings(claiming(['AWS::CodeDeploy::Application']), 'invoice-worker');
+      expect(findings.map((f) => f.message)).toEqual([
+        "functions.1.deployPermissions.0.resourceTypes: AWS::CodeDeploy::Application's handlers are recorded, but the check cannot place their calls: add a model of where each is aimed in infra/iam/resource-models.ts",
+      ]);
+    }, 60_000);
   });
 
   describe('WHEN a packaged template\'s role has no permissions boundary (the packager sets one; here it is edited away)', () => {
