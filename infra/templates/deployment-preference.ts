@@ -5,6 +5,7 @@
  */
 import type { CfnTemplate } from './application-template';
 import type { TemplateIssue } from './prepare-application';
+import { referencesIn } from './references';
 
 /** What a `DeploymentPreference` amounted to, and what the release pipeline takes over from it. */
 export interface DeploymentPreferenceTakeover {
@@ -26,8 +27,11 @@ export function deploymentPreferenceOf(template: CfnTemplate, functionLogicalId:
   return (own ?? global) as Record<string, unknown> | undefined;
 }
 
-/** Reads the `DeploymentPreference` and removes it from the function and `Globals` (the template is changed in place). */
-export function takeOverDeploymentPreference(template: CfnTemplate, functionLogicalId: string, notes: string[]): DeploymentPreferenceTakeover | undefined {
+/**
+ * Reads the `DeploymentPreference` and removes it from the function and `Globals` (the template is changed in place),
+ * with its hook functions and what exists only for them; anything else referencing a hook is an issue.
+ */
+export function takeOverDeploymentPreference(template: CfnTemplate, functionLogicalId: string, notes: string[], issues: TemplateIssue[] = []): DeploymentPreferenceTakeover | undefined {
   const preference = deploymentPreferenceOf(template, functionLogicalId);
   delete (template as Resources).Resources[functionLogicalId]?.Properties?.DeploymentPreference;
   delete (template as Globals).Globals?.Function?.DeploymentPreference;
@@ -40,6 +44,7 @@ export function takeOverDeploymentPreference(template: CfnTemplate, functionLogi
     if (typeof ref === 'string' && ref !== functionLogicalId && template.Resources[ref]?.Type === 'AWS::Serverless::Function') {
       delete (template as Resources).Resources[ref];
       notes.push(`${ref}: hook function removed with the DeploymentPreference`);
+      removeHookDependants(template, ref, notes, issues);
     }
   }
   const takeover: DeploymentPreferenceTakeover = {
@@ -52,6 +57,39 @@ export function takeOverDeploymentPreference(template: CfnTemplate, functionLogi
       (hooks.length ? `; hooks are not supported, move their checks to integration cases (functions/<name>/integration/): ${hooks.join(', ')}` : ''),
   );
   return takeover;
+}
+
+/** Resource types that exist only for the function they name (its logs, alarms, permissions, settings). */
+const HOOK_BELONGINGS = new Set(['AWS::Logs::LogGroup', 'AWS::Logs::SubscriptionFilter', 'AWS::CloudWatch::Alarm', 'AWS::Lambda::Permission', 'AWS::Lambda::EventInvokeConfig', 'AWS::Lambda::Url', 'AWS::Lambda::Version', 'AWS::Lambda::Alias']);
+
+/** Removes what references a removed hook and exists only for it (and outputs naming it); the rest is an issue. */
+function removeHookDependants(template: CfnTemplate, hook: string, notes: string[], issues: TemplateIssue[]): void {
+  const resources = (template as Resources).Resources;
+  const removed = new Set([hook]);
+  const referencesRemoved = (value: unknown) => referencesIn(value).some((r) => removed.has(r.logicalId));
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const [id, resource] of Object.entries(resources)) {
+      if (!referencesRemoved(resource) || !HOOK_BELONGINGS.has(resource.Type)) continue;
+      delete resources[id];
+      removed.add(id);
+      notes.push(`${id}: removed with the hook function ${hook}`);
+      changed = true;
+    }
+  }
+  for (const [id, resource] of Object.entries(resources)) {
+    const dependsOn = (resource as { DependsOn?: unknown }).DependsOn;
+    if (referencesRemoved(resource)) issues.push({ resource: id, message: `references the DeploymentPreference hook ${hook}, which is removed with the preference (hooks are not supported): remove ${id} too, or what it uses of ${hook}` });
+    else if (dependsOn !== undefined && [dependsOn].flat().some((d) => removed.has(String(d)))) {
+      (resource as { DependsOn?: unknown }).DependsOn = [dependsOn].flat().filter((d) => !removed.has(String(d)));
+    }
+  }
+  const outputs = (template as { Outputs?: Record<string, unknown> }).Outputs ?? {};
+  for (const [name, output] of Object.entries(outputs)) {
+    if (!referencesRemoved(output)) continue;
+    delete outputs[name];
+    notes.push(`Outputs.${name}: removed with the hook function ${hook}`);
+  }
 }
 
 const describe = (value: unknown): string => {

@@ -6,6 +6,7 @@
  */
 import type { CfnTemplate } from './application-template';
 import { takeOverDeploymentPreference, type DeploymentPreferenceTakeover } from './deployment-preference';
+import { opaquePartIssues } from './opaque-parts';
 import { referencesIn } from './references';
 
 export type { DeploymentPreferenceTakeover } from './deployment-preference';
@@ -41,6 +42,8 @@ export interface PreparedApplication {
   /** Logical id of the released function. */
   readonly functionLogicalId: string;
   readonly takeover?: DeploymentPreferenceTakeover;
+  /** The template's own `AutoPublishAlias` before it became `candidate` (e.g. `prod`). @default - none */
+  readonly publishedAlias?: string;
   /** One sentence per change, for the packager's report. */
   readonly notes: readonly string[];
 }
@@ -59,10 +62,11 @@ type Resource = { Type: string; Properties?: Record<string, unknown>; Metadata?:
 
 const stageName = (functionName: string) => `${functionName}-\${Stage}`;
 
-/** Whether a `FunctionName` value is `!Sub <name>-${Stage}`. */
+/** Whether a `FunctionName` value is `!Sub <name>-${Stage}` (a variables map may not set `Stage`). */
 function namesStageFunction(value: unknown, functionName: string): boolean {
   const sub = (value as { 'Fn::Sub'?: unknown } | null)?.['Fn::Sub'];
-  return sub === stageName(functionName) || (Array.isArray(sub) && sub[0] === stageName(functionName));
+  const variables = Array.isArray(sub) ? (sub[1] as Record<string, unknown> | undefined) : undefined;
+  return sub === stageName(functionName) || (Array.isArray(sub) && sub[0] === stageName(functionName) && !(variables && 'Stage' in variables));
 }
 
 /** The bundle's handler for a template's `Handler` (`app.lambdaHandler` → `index.lambdaHandler`): the bundle keeps the export. */
@@ -82,6 +86,12 @@ export function prepareApplication(source: CfnTemplate, options: PrepareOptions)
     throw new ApplicationTemplateError(options.functionName, [{ resource: 'Transform', message: `${transforms.join(', ')}: only ${SAM_TRANSFORM} is supported (the packager translates it before CloudFormation sees the template); expand what the other transforms do in the template itself` }]);
   }
   const functions = Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::Serverless::Function');
+  const globalAlias = template.Globals?.Function?.AutoPublishAlias;
+  if (globalAlias !== undefined && functions.length > 1) {
+    throw new ApplicationTemplateError(options.functionName, [
+      { resource: 'Globals.Function.AutoPublishAlias', message: `publishes an alias for all ${functions.length} functions (${functions.map(([id]) => id).join(', ')}); one released function per template for now: move AutoPublishAlias from Globals to the function to release, and the others to folders of their own` },
+    ]);
+  }
   const published = functions.filter(([, r]) => r.Properties?.AutoPublishAlias !== undefined);
   if (published.length > 1) {
     throw new ApplicationTemplateError(options.functionName, [
@@ -91,12 +101,18 @@ export function prepareApplication(source: CfnTemplate, options: PrepareOptions)
   const [chosen] = published.length === 1 ? published : functions.length === 1 ? functions : [];
   if (!chosen) {
     throw new ApplicationTemplateError(options.functionName, [
-      { resource: 'Resources', message: functions.length === 0 ? 'no AWS::Serverless::Function to release' : `${functions.length} functions and none with AutoPublishAlias: mark the one to release with AutoPublishAlias: ${CANDIDATE_ALIAS}` },
+      functions.length === 0 ? noServerlessFunction(template.Resources) : { resource: 'Resources', message: `${functions.length} functions and none with AutoPublishAlias: mark the one to release with AutoPublishAlias: ${CANDIDATE_ALIAS}` },
     ]);
   }
   const [logicalId, fn] = chosen;
   const properties = (fn.Properties ??= {});
-  const takeover = takeOverDeploymentPreference(template, logicalId, notes);
+  const takeover = takeOverDeploymentPreference(template, logicalId, notes, issues);
+  issues.push(...opaquePartIssues(template));
+  // The constant live alias is added under this id after translation: a resource of the team's own would vanish.
+  const taken = template.Resources[LIVE_ALIAS_ID];
+  if (taken && !(taken.Type === 'AWS::Lambda::Alias' && taken.Properties?.Name === LIVE_ALIAS)) {
+    issues.push({ resource: LIVE_ALIAS_ID, message: `the logical id ${LIVE_ALIAS_ID} is the packager's (it adds the constant live alias under it), so this ${taken.Type} would be replaced: rename it` });
+  }
 
   // Only the released function is built; another function's local source would be uploaded as it is, unbuilt.
   for (const [id, resource] of Object.entries(template.Resources)) {
@@ -116,9 +132,17 @@ export function prepareApplication(source: CfnTemplate, options: PrepareOptions)
   }
 
   // Every deploy moves `candidate`; `live` is the deployment functions' (added constant after translation).
+  const alias = properties.AutoPublishAlias ?? globalAlias;
+  const publishedAlias = typeof alias === 'string' ? alias : undefined;
   if (properties.AutoPublishAlias !== CANDIDATE_ALIAS) {
     notes.push(`${logicalId}: AutoPublishAlias ${properties.AutoPublishAlias === undefined ? 'added' : `${JSON.stringify(properties.AutoPublishAlias)} →`} ${CANDIDATE_ALIAS}; live is moved by the deployment functions`);
     properties.AutoPublishAlias = CANDIDATE_ALIAS;
+  }
+  // SAM's version hash covers code, Environment and MemorySize only: without this, a new Timeout or layer version
+  // publishes no version, so candidate and live stay on the old configuration.
+  if (properties.AutoPublishAliasAllProperties !== true) {
+    if (properties.AutoPublishAliasAllProperties !== undefined || template.Globals?.Function?.AutoPublishAliasAllProperties !== undefined) notes.push(`${logicalId}: AutoPublishAliasAllProperties set to true: every change of the function publishes a version`);
+    properties.AutoPublishAliasAllProperties = true;
   }
   if (properties.VersionDescription === undefined) properties.VersionDescription = { 'Fn::Sub': 'commit ${CommitSha}' };
 
@@ -155,5 +179,15 @@ export function prepareApplication(source: CfnTemplate, options: PrepareOptions)
     }
   }
   if (issues.length > 0) throw new ApplicationTemplateError(options.functionName, issues);
-  return { template, functionLogicalId: logicalId, ...(takeover ? { takeover } : {}), notes };
+  return { template, functionLogicalId: logicalId, ...(takeover ? { takeover } : {}), ...(publishedAlias !== undefined ? { publishedAlias } : {}), notes };
+}
+
+/** The refusal of a template without a SAM function, naming the functions it has (plain or already packaged). */
+function noServerlessFunction(resources: Record<string, Resource>): TemplateIssue {
+  const plain = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function').map(([id]) => id);
+  if (plain.length === 0) return { resource: 'Resources', message: 'no AWS::Serverless::Function to release: declare the function as AWS::Serverless::Function (Transform: AWS::Serverless-2016-10-31)' };
+  return {
+    resource: `${plain.join(', ')} (AWS::Lambda::Function)`,
+    message: `the packager releases an AWS::Serverless::Function (it publishes the version and candidate alias, and points invokers at live); declare ${plain.join(', ')} as AWS::Serverless::Function with Transform: ${SAM_TRANSFORM} (CodeUri, Handler, Runtime). If this is a packaged template (the output of sam package or npm run package), bring the source template instead`,
+  };
 }
