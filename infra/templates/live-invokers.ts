@@ -10,7 +10,9 @@ import { ApplicationTemplateError, CANDIDATE_ALIAS, LIVE_ALIAS, LIVE_ALIAS_ID, t
 
 /** The description of the constant `live` alias (the samples' hand-wired one carries the same). */
 export const LIVE_ALIAS_DESCRIPTION = 'Owned by the Lambda Release Pipeline deployment functions; do not change in this template.';
-import { referencesIn, replaceReferences, type Reference } from './references';
+import { LiteralNameMode, rewriteLiteralNames } from './literal-names';
+import { QualifierVerdict, qualifierVerdict } from './qualifiers';
+import { referencesIn, replaceReferences, type Reference, type Replacement } from './references';
 
 /** Resource types whose references to the function are invocations: rewritten to `live`. */
 export const INVOKER_TYPES = new Set([
@@ -27,7 +29,6 @@ export const INVOKER_TYPES = new Set([
   'AWS::SNS::Subscription',
   'AWS::SNS::Topic',
   'AWS::S3::Bucket',
-  'AWS::Logs::SubscriptionFilter',
   'AWS::IoT::TopicRule',
   'AWS::Cognito::UserPool',
   'AWS::AppSync::DataSource',
@@ -37,10 +38,15 @@ export const INVOKER_TYPES = new Set([
   'AWS::IAM::Policy',
   'AWS::IAM::ManagedPolicy',
 ]);
+/** Resource types of which only some properties invoke the function; the others may name it (they observe it). */
+const INVOKING_PROPERTIES: Readonly<Record<string, readonly string[]>> = {
+  'AWS::Logs::SubscriptionFilter': ['DestinationArn'],
+  'AWS::CloudWatch::Alarm': ['AlarmActions', 'OKActions', 'InsufficientDataActions'],
+};
 /** Settings of one qualifier (`Qualifier: <alias name>`): they follow traffic, from `candidate` to `live`. */
 const QUALIFIED_SETTINGS = new Set(['AWS::Lambda::EventInvokeConfig', 'AWS::Lambda::Url']);
-/** Resource types that may name the function without invoking it (its logs, its alarms). */
-const OBSERVER_TYPES = new Set(['AWS::Logs::LogGroup', 'AWS::CloudWatch::Alarm', 'AWS::CloudWatch::Dashboard']);
+/** Resource types that may name the function without invoking it (its logs, its dashboards). */
+const OBSERVER_TYPES = new Set(['AWS::Logs::LogGroup', 'AWS::CloudWatch::Dashboard']);
 
 type Resource = { Type: string; Properties?: Record<string, unknown>; [key: string]: unknown };
 
@@ -50,9 +56,15 @@ export interface RewrittenApplication {
   readonly notes: readonly string[];
 }
 
+/** What the template published before the packager renamed it. */
+export interface PointInvokersOptions {
+  /** The template's own `AutoPublishAlias` (e.g. `prod`): written after the function, it meant live. @default - none */
+  readonly publishedAlias?: string;
+}
+
 /** Points every invoker of the translated function at a constant `live` alias; throws naming anything left over. */
-export function pointInvokersAtLive(translated: CfnTemplate, functionLogicalId: string, functionName: string): RewrittenApplication {
-  const template = structuredClone(translated) as CfnTemplate & { Resources: Record<string, Resource>; Transform?: unknown };
+export function pointInvokersAtLive(translated: CfnTemplate, functionLogicalId: string, functionName: string, options: PointInvokersOptions = {}): RewrittenApplication {
+  const template = structuredClone(translated) as CfnTemplate & { Resources: Record<string, Resource>; Transform?: unknown; Outputs?: Record<string, { Value?: unknown }> };
   const resources = template.Resources;
   const notes: string[] = [];
   const fn = resources[functionLogicalId];
@@ -63,6 +75,7 @@ export function pointInvokersAtLive(translated: CfnTemplate, functionLogicalId: 
   const candidate = aliases.find(([, r]) => r.Properties?.Name === CANDIDATE_ALIAS)?.[0];
   let live = aliases.find(([, r]) => r.Properties?.Name === LIVE_ALIAS)?.[0];
   if (!live) {
+    if (resources[LIVE_ALIAS_ID]) throw new ApplicationTemplateError(functionName, [{ resource: LIVE_ALIAS_ID, message: `the logical id ${LIVE_ALIAS_ID} is the packager's (the constant live alias): rename this ${resources[LIVE_ALIAS_ID].Type}` }]);
     live = LIVE_ALIAS_ID;
     resources[live] = {
       Type: 'AWS::Lambda::Alias',
@@ -79,52 +92,98 @@ export function pointInvokersAtLive(translated: CfnTemplate, functionLogicalId: 
     notes.push(`${live}: the constant live alias added (the deployment functions move it)`);
   }
   const own = new Set([functionLogicalId, ...versions, ...aliases.map(([id]) => id), live]);
+  const { publishedAlias } = options;
+  const literal = { functionName, live, ...(publishedAlias !== undefined ? { publishedAlias } : {}) };
 
-
-  // Every invocation of the function, a version or the candidate targets live (the alias ARN).
+  // Every invocation of the function, a version or the candidate targets live: the alias ARN where the value is the
+  // target, `${Function}:live` (its name, qualified) inside a name or ARN being built.
   const targets = new Set([functionLogicalId, ...versions, ...(candidate ? [candidate] : [])]);
-  const toLive = (reference: Reference) => {
-    if (!targets.has(reference.logicalId) || (reference.attribute && reference.attribute !== 'Arn')) return undefined;
-    // `${Function}` in a string is the function's name: `<name>:live` is its live alias by name.
-    const byName = reference.logicalId === functionLogicalId && !reference.attribute;
-    return { value: { Ref: live }, subText: byName ? `\${${functionLogicalId}}:${LIVE_ALIAS}` : `\${${live}}` };
+  const nameOnLive = `\${${functionLogicalId}}:${LIVE_ALIAS}`;
+  const toLive = (problems: string[]) => (reference: Reference): Replacement | undefined => {
+    if (!targets.has(reference.logicalId)) return undefined;
+    const isFunction = reference.logicalId === functionLogicalId;
+    if (isFunction && reference.attribute && reference.attribute !== 'Arn') return undefined;
+    const byName = isFunction && !reference.attribute;
+    const verdict = isFunction ? qualifierVerdict(reference.qualifier, publishedAlias, `\${${functionLogicalId}${reference.attribute ? '.Arn' : ''}}`) : QualifierVerdict.Unqualified;
+    if (typeof verdict === 'object') return void problems.push(verdict.problem);
+    if (verdict === QualifierVerdict.Live && byName) return undefined;
+    const replacesQualifier = verdict !== QualifierVerdict.Unqualified;
+    if (!byName) return { value: { Ref: live }, subText: `\${${live}}`, replacesQualifier };
+    return { value: reference.embedded || replacesQualifier ? { 'Fn::Sub': nameOnLive } : { Ref: live }, subText: nameOnLive, replacesQualifier };
   };
+  const invoking = (value: unknown, problems: string[]) => rewriteLiteralNames(replaceReferences(value, toLive(problems)), LiteralNameMode.Invoke, literal, problems);
+  // What observes the function's alias by name (an alarm's dimensions) follows the renamed alias to live.
+  const renamedToLive = (reference: Reference): Replacement | undefined =>
+    reference.logicalId === functionLogicalId && !reference.attribute && qualifierVerdict(reference.qualifier, publishedAlias, '') === QualifierVerdict.Renamed
+      ? { value: { 'Fn::Sub': nameOnLive }, subText: nameOnLive, replacesQualifier: true }
+      : undefined;
+  const observing = (value: unknown) => rewriteLiteralNames(replaceReferences(value, renamedToLive), LiteralNameMode.Observe, literal, []);
+
   const rewritten = new Set<string>();
+  const needsLive = new Set<string>();
   for (const [id, resource] of Object.entries(resources)) {
-    if (own.has(id) || !QUALIFIED_SETTINGS.has(resource.Type) || resource.Properties?.Qualifier !== CANDIDATE_ALIAS) continue;
-    if (!referencesIn(resource.Properties).some((r) => r.logicalId === functionLogicalId)) continue;
-    resource.Properties.Qualifier = LIVE_ALIAS;
+    if (own.has(id) || !QUALIFIED_SETTINGS.has(resource.Type) || !referencesIn(resource.Properties).some((r) => r.logicalId === functionLogicalId)) continue;
+    const qualifier = resource.Properties?.Qualifier;
+    if (qualifier === LIVE_ALIAS) needsLive.add(id);
+    else if (typeof qualifier === 'string' && qualifierVerdict(qualifier, publishedAlias, '') === QualifierVerdict.Renamed) rewritten.add(id);
+    else if (qualifier === CANDIDATE_ALIAS) rewritten.add(id);
+    else continue;
+    resource.Properties!.Qualifier = LIVE_ALIAS;
     own.add(id);
-    rewritten.add(id);
   }
+  const issues: TemplateIssue[] = [];
   for (const [id, resource] of Object.entries(resources)) {
-    if (own.has(id) || !INVOKER_TYPES.has(resource.Type)) continue;
+    if (own.has(id) || OBSERVER_TYPES.has(resource.Type)) continue;
+    const problems: string[] = [];
     const before = JSON.stringify(resource.Properties);
-    resource.Properties = replaceReferences(resource.Properties, toLive) as Record<string, unknown>;
+    const properties = (resource.Properties ?? {}) as Record<string, unknown>;
+    const partial = INVOKING_PROPERTIES[resource.Type];
+    let invokingValue: unknown = resource;
+    if (INVOKER_TYPES.has(resource.Type)) {
+      resource.Properties = invoking(properties, problems) as Record<string, unknown>;
+      invokingValue = resource.Properties;
+    } else if (partial) {
+      for (const key of Object.keys(properties)) properties[key] = partial.includes(key) ? invoking(properties[key], problems) : observing(properties[key]);
+      invokingValue = partial.map((key) => properties[key]);
+    } else {
+      rewriteLiteralNames(resource, LiteralNameMode.Check, literal, problems);
+    }
     if (JSON.stringify(resource.Properties) !== before) rewritten.add(id);
+    // Whatever still reaches the function, a version or candidate, but by the live alias, would invoke new code directly.
+    const leftover = referencesIn(invokingValue).find((r) => targets.has(r.logicalId) && !(r.logicalId === functionLogicalId && qualifierVerdict(r.qualifier, undefined, '') === QualifierVerdict.Live));
+    const label = `${id} (${resource.Type})`;
+    if (problems.length > 0) for (const problem of new Set(problems)) issues.push({ resource: label, message: problem });
+    else if (leftover) {
+      issues.push({ resource: label, message: `references ${leftover.logicalId}${leftover.attribute ? `.${leftover.attribute}` : ''}, which the release pipeline cannot point at the live alias: reference !Ref ${live} instead (or use an Events: entry on the function)` });
+    }
   }
-  // What waited for the candidate alias now waits for live.
-  for (const id of rewritten) {
+  // What waited for the candidate alias now waits for live; settings of live wait for it.
+  for (const id of [...rewritten, ...needsLive]) {
     const resource = resources[id]!;
     const dependsOn = typeof resource.DependsOn === 'string' ? [resource.DependsOn] : Array.isArray(resource.DependsOn) ? (resource.DependsOn as string[]) : undefined;
     if (candidate && dependsOn?.includes(candidate)) resource.DependsOn = [...new Set(dependsOn.map((d) => (d === candidate ? live : d)))];
     else if (resource.Properties?.Qualifier === LIVE_ALIAS && !referencesIn(resource).some((r) => r.logicalId === live)) resource.DependsOn = [...new Set([...(dependsOn ?? []), live])];
   }
   if (rewritten.size > 0) notes.push(`pointed at the live alias: ${[...rewritten].sort().join(', ')}`);
-
-  // Whatever still reaches the function outside its own resources, its logs and alarms, would invoke new code directly.
-  const issues: TemplateIssue[] = [];
-  for (const [id, resource] of Object.entries(resources)) {
-    if (own.has(id) || OBSERVER_TYPES.has(resource.Type)) continue;
-    const leftover = referencesIn(resource).find((r) => targets.has(r.logicalId));
-    if (leftover) {
-      issues.push({ resource: `${id} (${resource.Type})`, message: `references ${leftover.logicalId}${leftover.attribute ? `.${leftover.attribute}` : ''}, which the release pipeline cannot point at the live alias: reference !Ref ${live} instead (or use an Events: entry on the function)` });
-    }
-  }
-  if (candidate && Object.entries(resources).some(([id, r]) => id !== candidate && !own.has(id) && referencesIn(r).some((ref) => ref.logicalId === candidate))) {
-    issues.push({ resource: candidate, message: `the ${CANDIDATE_ALIAS} alias has an invoker left; nothing may invoke it` });
-  }
+  issues.push(...outputIssues(template, { candidate, versions, live, notes }));
   if (issues.length > 0) throw new ApplicationTemplateError(functionName, issues);
   delete template.Transform;
   return { template, notes };
+}
+
+/**
+ * Outputs hand values to other stacks: an output of the published alias is pointed at live (it meant the alias taking
+ * traffic); an output of a version is refused, since each deploy publishes a version that serves no traffic yet.
+ */
+function outputIssues(template: { Outputs?: Record<string, { Value?: unknown }> }, family: { candidate?: string; versions: readonly string[]; live: string; notes: string[] }): TemplateIssue[] {
+  const issues: TemplateIssue[] = [];
+  for (const [name, output] of Object.entries(template.Outputs ?? {})) {
+    const before = JSON.stringify(output);
+    template.Outputs![name] = replaceReferences(output, (r) => (r.logicalId === family.candidate ? { value: { Ref: family.live }, subText: `\${${family.live}}` } : undefined)) as { Value?: unknown };
+    if (JSON.stringify(template.Outputs![name]) !== before) family.notes.push(`Outputs.${name}: pointed at the live alias`);
+    if (referencesIn(output).some((r) => family.versions.includes(r.logicalId))) {
+      issues.push({ resource: `Outputs.${name}`, message: `exports a published version of the function: every deploy publishes a new one, which serves no traffic until the deployment functions move live to it; export !Ref ${family.live} (the alias taking traffic) instead, or remove the output` });
+    }
+  }
+  return issues;
 }

@@ -6,7 +6,7 @@ import { stringify } from 'yaml';
 import { APPLICATION_BOUNDARY_NAME } from '../lib/application-boundary';
 import type { CfnTemplate } from './application-template';
 import { pointInvokersAtLive } from './live-invokers';
-import { prepareApplication, type DeploymentPreferenceTakeover, type PrepareOptions } from './prepare-application';
+import { prepareApplication, type DeploymentPreferenceTakeover, type PreparedApplication, type PrepareOptions } from './prepare-application';
 import { translateSam } from './sam-translate';
 
 /** A template ready for CloudFormation, and what was done to it on the way. */
@@ -25,8 +25,8 @@ export const unuploadedCodeUri = (functionName: string) => `s3://lrp-code-not-up
  * every role it creates — the function's, and those SAM generates for events (ScheduleV2, state machines) — with the
  * application permissions boundary, without which the CloudFormation role may not create them.
  */
-export function finishReleaseTemplate(uploaded: CfnTemplate, prepared: { readonly functionLogicalId: string; readonly takeover?: DeploymentPreferenceTakeover; readonly notes: readonly string[] }, functionName: string, region: string): ReleaseTemplate {
-  const rewritten = pointInvokersAtLive(translateSam(uploaded, { region }), prepared.functionLogicalId, functionName);
+export function finishReleaseTemplate(uploaded: CfnTemplate, prepared: Pick<PreparedApplication, 'functionLogicalId' | 'takeover' | 'publishedAlias' | 'notes'>, functionName: string, region: string): ReleaseTemplate {
+  const rewritten = pointInvokersAtLive(translateSam(uploaded, { region }), prepared.functionLogicalId, functionName, prepared.publishedAlias !== undefined ? { publishedAlias: prepared.publishedAlias } : {});
   const bounded = boundRoles(rewritten.template);
   return { template: rewritten.template, functionLogicalId: prepared.functionLogicalId, ...(prepared.takeover ? { takeover: prepared.takeover } : {}), notes: [...prepared.notes, ...rewritten.notes, ...bounded] };
 }
