@@ -2,7 +2,7 @@
  * A function's template as CloudFormation deploys it: prepared (see `prepareApplication`), its code uploaded, translated
  * from SAM into plain CloudFormation offline, and every invoker pointed at `live` (see `pointInvokersAtLive`).
  */
-import { stringify } from 'yaml';
+import { Document, visit } from 'yaml';
 import { APPLICATION_BOUNDARY_NAME } from '../lib/application-boundary';
 import type { CfnTemplate } from './application-template';
 import { pointInvokersAtLive } from './live-invokers';
@@ -48,10 +48,20 @@ export function releaseTemplateOf(source: CfnTemplate, options: Omit<PrepareOpti
   return finishReleaseTemplate(prepared.template, prepared, options.functionName, options.region);
 }
 
+/** YAML 1.1 scalars with a tag of their own (merge `<<`, value `=`), which the yaml library writes plain. */
+const YAML11_TAGGED = new Set(['<<', '=']);
+
 /**
  * The template as the packaged YAML file: long-form intrinsics and no anchors, which CloudFormation reads as they are,
- * and YAML 1.1 quoting, so that `OFF`, `yes` or `on` stay strings for CloudFormation's YAML 1.1 reader.
+ * and YAML 1.1 quoting, so that `OFF`, `yes`, `on`, `<<` or `=` stay strings for CloudFormation's YAML 1.1 reader.
  */
 export function packagedYaml(template: CfnTemplate): string {
-  return stringify(template, { version: '1.1', aliasDuplicateObjects: false, lineWidth: 0 });
+  // Without the merge tag, `<<` is an ordinary string to the writer, which then quotes it as told.
+  const document = new Document(template, { version: '1.1', aliasDuplicateObjects: false, customTags: (tags) => tags.filter((tag) => (tag as { tag?: string }).tag !== 'tag:yaml.org,2002:merge') });
+  visit(document, {
+    Scalar: (_, node) => {
+      if (typeof node.value === 'string' && YAML11_TAGGED.has(node.value)) node.type = 'QUOTE_DOUBLE';
+    },
+  });
+  return document.toString({ lineWidth: 0 });
 }
