@@ -47,6 +47,7 @@ describe.runIf(requireSamTranslator('adding a third function'))('adding a third 
   beforeAll(() => {
     // Arrange: this repository as it stands, its dependencies linked, plus the folder and the entry a team adds.
     copy = tempProject('lrp-function-list');
+    // Every file as it is on disk, as the repository's own npm test sees it.
     cpSync(root, copy.root, { recursive: true, filter: (source) => !NOT_COPIED.has(source.slice(root.length + 1).split('/')[0]!) });
     copy.linkNodeModules();
     copy.copy(samInitFunction, 'functions/hello');
