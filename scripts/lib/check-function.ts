@@ -7,6 +7,8 @@ import { typecheckPlan, type OwnTypecheck } from './typecheck';
 export const JUNIT_REPORT = 'reports/junit.xml';
 /** The template checks of every application function; `LRP_FUNCTION` narrows them to one. */
 export const TEMPLATE_CHECKS = 'test/functions/templates.test.ts';
+/** Whether its pipeline's CloudFormation role can deploy its packaged template, and cfn-lint on it; `LRP_FUNCTION` too. */
+export const RELEASE_READINESS = 'test/functions/release-readiness.test.ts';
 /** What a test runner of a function's own folder (jest, as `sam init` sets up) treats as tests. */
 const OWN_TEST_FILE = /\.(test|spec)\.[cm]?[jt]sx?$/;
 const SKIPPED_FOLDERS = new Set(['node_modules', 'dist', '.aws-sam', 'coverage']);
@@ -20,7 +22,7 @@ export interface FunctionCheckPlan {
   readonly ownTsconfigFolders: readonly string[];
   /** This function checked with its own tsconfig.json, when it has one. */
   readonly ownTypecheck?: OwnTypecheck;
-  /** Vitest files: the template checks, then the function's unit tests when it has them. */
+  /** Vitest files: the template checks, its release readiness, then the function's unit tests when it has them. */
   readonly tests: readonly string[];
   /** Test files inside the function's folder, for its own runner: not run here (see the README, "Adding a function"). */
   readonly notRun: readonly string[];
@@ -54,7 +56,7 @@ export function functionCheckPlan(root: string, name: string): FunctionCheckPlan
     others,
     ownTsconfigFolders: typecheck.excluded,
     ...(typecheck.own[0] ? { ownTypecheck: typecheck.own[0] } : {}),
-    tests: [TEMPLATE_CHECKS, ...unitTestsOf(root, name)],
+    tests: [TEMPLATE_CHECKS, RELEASE_READINESS, ...unitTestsOf(root, name)],
     notRun: testFilesIn(root, fn!.dir),
   };
 }

@@ -6,8 +6,8 @@
 // - test/infra/release-app.test.ts: one pipeline per configured function (stages, triggers, alarms, stack names); the
 //   stack count `npm run synth` prints is the same list, so test/infra/synth-cli.test.ts (a real cdk synth that bundles
 //   the deployment functions, about a minute) is not run again;
-// - test/infra/iam/release-permissions.test.ts: the new template against its pipeline's CloudFormation role, and the
-//   messages that name functions by their index in release.config.ts;
+// - test/infra/iam/release-permissions.test.ts: the messages that name functions by their index in release.config.ts
+//   (the new template against its pipeline's CloudFormation role is check:function's release-readiness test);
 // Left out: test/functions/templates.test.ts (check:function has just run it for hello, and each function's checks are
 // its own), test/scripts/pipeline-local.test.ts (minutes against moto) and test/scripts/build.test.ts (bundles every
 // function again; check:function's typecheck and template checks load the same entry).
