@@ -98,6 +98,9 @@ export interface PipelineJob {
   readonly continuationToken?: string;
   readonly inputArtifacts: readonly PipelineArtifact[];
   readonly artifactCredentials?: ArtifactCredentials;
+  /** The pipeline and stage running the job (GetJobDetails' pipelineContext). */
+  readonly pipelineName?: string;
+  readonly stage?: string;
 }
 
 /** A function alias an alarm guards. */
@@ -140,6 +143,8 @@ export interface UndoResult {
    * then ends FAILED and no version counts as replaced. @default true
    */
   readonly moved?: boolean;
+  /** Names this recording uniquely: a retry that finds it on the record knows the undo is its own. @default - none */
+  readonly undoId?: string;
 }
 
 /** The answer to an operator's request. */
@@ -247,4 +252,9 @@ export interface WindowOverrideRecord {
   readonly reason: string;
   readonly at: number;
   readonly windowReason: string;
+}
+
+/** Publishes a notice to the notices topic (SNS). Throws on failure; callers decide that a notice never fails a rollback. */
+export interface NotifierPort {
+  publish(notice: { readonly subject: string; readonly message: string }): Promise<void>;
 }
