@@ -39,6 +39,8 @@ export class CodePipelineAdapter implements PipelinePort {
         id: jobId,
         userParameters: data?.actionConfiguration?.configuration?.UserParameters,
         continuationToken: data?.continuationToken,
+        ...(data?.pipelineContext?.pipelineName ? { pipelineName: data.pipelineContext.pipelineName } : {}),
+        ...(data?.pipelineContext?.stage?.name ? { stage: data.pipelineContext.stage.name } : {}),
         inputArtifacts: (data?.inputArtifacts ?? []).flatMap((a) => (a.name && a.location?.s3Location?.bucketName && a.location.s3Location.objectKey ? [{ name: a.name, bucketName: a.location.s3Location.bucketName, objectKey: a.location.s3Location.objectKey }] : [])),
         ...(data?.artifactCredentials?.accessKeyId && data.artifactCredentials.secretAccessKey && data.artifactCredentials.sessionToken
           ? { artifactCredentials: { accessKeyId: data.artifactCredentials.accessKeyId, secretAccessKey: data.artifactCredentials.secretAccessKey, sessionToken: data.artifactCredentials.sessionToken } }

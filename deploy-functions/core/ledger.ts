@@ -48,6 +48,9 @@ export interface DeploymentRecord {
   readonly jobId?: string;
   /** The pipeline execution it belongs to: an abandoned or failed action of that execution reverts it. */
   readonly pipelineExecutionId?: string;
+  /** The pipeline and stage that ran it (CodePipeline's job context), for notices and their links. */
+  readonly pipelineName?: string;
+  readonly stage?: string;
   readonly commit?: string;
   readonly fromVersion: string;
   readonly toVersion: string;
@@ -77,6 +80,8 @@ export interface DeploymentRecord {
   /** When and by whom the alias was put back, if it was. */
   readonly rolledBackAt?: number;
   readonly rolledBackBy?: string;
+  /** Which recording of an undo ended it (`UndoResult.undoId`): its notice is sent by that one alone. */
+  readonly undoId?: string;
 }
 
 /** The parts of a deployment its alias's summary repeats. */

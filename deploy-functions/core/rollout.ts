@@ -21,7 +21,7 @@ export type RolloutDecision =
   | { readonly kind: 'SHIFT'; readonly stepIndex: number; readonly percent: number; readonly reason: string }
   | { readonly kind: 'COMPLETE'; readonly reason: string }
   | { readonly kind: 'WAIT'; readonly until: number; readonly reason: string }
-  | { readonly kind: 'ROLLBACK'; readonly code: ErrorCode; readonly reason: string };
+  | { readonly kind: 'ROLLBACK'; readonly code: ErrorCode; readonly reason: string; /** The alarm or metric that failed, if one did. */ readonly source?: string };
 
 /** Consecutive inconclusive checks are tolerated this long; then the rollout is rolled back as unknown health. */
 export const DEFAULT_INCONCLUSIVE_LIMIT_MS = 5 * 60_000;
@@ -56,7 +56,7 @@ export function decide(
   if (options.operatorRequest === 'ABORT') return keep({ kind: 'ROLLBACK', code: ErrorCode.ABORTED, reason: 'aborted by an operator' });
   if (verdict.phase === HealthPhase.FAILED) {
     const code = verdict.source?.startsWith('Errors/') ? ErrorCode.METRIC_BREACHED : ErrorCode.ALARM_BREACHED;
-    return keep({ kind: 'ROLLBACK', code, reason: verdict.reason });
+    return keep({ kind: 'ROLLBACK', code, reason: verdict.reason, ...(verdict.source ? { source: verdict.source } : {}) });
   }
   if (now - cursor.startedAt > MAX_ROLLOUT_MS) {
     return keep({ kind: 'ROLLBACK', code: ErrorCode.TIMED_OUT, reason: `rollout ran longer than ${MAX_ROLLOUT_MS / 3_600_000} h` });

@@ -1,10 +1,13 @@
 import type { Context } from 'aws-lambda';
 import { asDeploymentError } from '../core/errors';
+import { rollbackFailedNotice } from '../core/notices';
 import type { Home } from '../core/event-trust';
 import type { Clock, LogPort, PipelinePort } from '../core/ports';
 import { jobResultOf, outcomeOfResult } from './job-outcome';
 import { runPipelineJob, type FinalOutcome, type JobOutcome, type JobReport, type PipelineJob } from './pipeline-job';
 import { ROLLBACK_ATTEMPTS, withRetries } from './retry';
+import { failureFacts } from './failure-facts';
+import type { Notices } from './notices';
 import { handleRollbackEvent, type RollbackAction, type RollbackDeps } from './rollback';
 import { shiftTraffic, type ShiftTrafficDeps } from './shift-traffic';
 
@@ -21,6 +24,8 @@ export interface PipelineHandlerDeps {
   readonly clock: Clock;
   readonly metrics?: MetricsPort;
   readonly keepResult?: (jobId: string, outcome: FinalOutcome) => Promise<FinalOutcome>;
+  /** Notices posted while the job ran, published (or given up) before the invocation returns. @default - none */
+  readonly notices?: Pick<Notices, 'flush'>;
 }
 
 /**
@@ -33,6 +38,8 @@ export function createPipelineHandler(deps: PipelineHandlerDeps, work: Error | (
       if (work instanceof Error) throw asDeploymentError(work);
       return work(job, context);
     });
+    // After the job's result is reported: a notice never delays it.
+    await deps.notices?.flush();
     deps.metrics?.addMetric(`Job_${report.outcome}`, 'Count', 1);
     deps.metrics?.publishStoredMetrics();
     return report;
@@ -55,7 +62,7 @@ export function createShiftTrafficHandler(handlerDeps: PipelineHandlerDeps, engi
           }
         };
   return createPipelineHandler(
-    { ...handlerDeps, ...(keepResult ? { keepResult } : {}) },
+    { ...handlerDeps, ...(keepResult ? { keepResult } : {}), ...(engineDeps instanceof Error || !engineDeps.notices ? {} : { notices: engineDeps.notices }) },
     engineDeps instanceof Error ? engineDeps : (job, context) => shiftTraffic(job, context.getRemainingTimeInMillis(), context.awsRequestId, engineDeps),
   );
 }
@@ -71,8 +78,11 @@ export function createRollbackHandler(deps: RollbackDeps & { readonly metrics?: 
     } catch (error) {
       deps.logger.error('rollback failed; the event will be retried, then sent to the dead-letter queue', { error: asDeploymentError(error).message });
       deps.metrics?.addMetric('RollbackErrors', 'Count', 1);
+      // The function cannot tell its last attempt: each failed one says it will be retried, then dead-lettered.
+      deps.notices?.post(() => rollbackFailedNotice({ ...failureFacts(event), error: asDeploymentError(error).message, at: deps.clock.now(), ...(deps.notices?.region ? { region: deps.notices.region } : {}) }), { notice: 'ROLLBACK_FAILED' });
       throw error;
     } finally {
+      await deps.notices?.flush();
       deps.metrics?.publishStoredMetrics();
     }
   };

@@ -5,6 +5,7 @@ import { foreignOrigin, untrueAlarmEvent, untrustedGeneratedAlarm, type Home } f
 import { describeIssues } from '../core/issues';
 import { aliasOfGeneratedAlarm } from '../core/names';
 import type { AlarmTagsPort, AliasRef, Clock, CloudWatchPort, LambdaPort, LedgerPort, LogPort, PipelinePort } from '../core/ports';
+import type { Notices } from './notices';
 import { withRetries } from './retry';
 import { onExecutionStateChange, sweepOrphans } from './sweep';
 import { undoDeployment, type UndoOutcome } from './undo';
@@ -27,6 +28,8 @@ export interface RollbackDeps {
   readonly home?: Home;
   /** An in-flight deployment whose invocation sent no heartbeat for this long is reverted by the sweep. @default 900_000 */
   readonly orphanAfterMs?: number;
+  /** Where its rollbacks, and the events it fails on, are announced. @default - not announced */
+  readonly notices?: Notices;
 }
 
 /** What the rollback function did for one alias. */
@@ -138,7 +141,7 @@ async function judgeAndUndo(event: AlarmEvent, deps: RollbackDeps, ref: AliasRef
     return { ...ref, action: 'REFUSED', reason: refused };
   }
   const reason = `${verdict.reason}${state.reason ? `: ${state.reason}` : ''}`;
-  const outcome = await undoDeployment(deps, ref, verdict.deployment, { by: 'rollback-function', code: ErrorCode.ALARM_BREACHED, reason });
+  const outcome = await undoDeployment(deps, ref, verdict.deployment, { by: 'rollback-function', code: ErrorCode.ALARM_BREACHED, reason, alarmName: event.detail.alarmName });
   if (outcome.kind === 'BUSY') throw new Error(`${ref.functionName}:${ref.alias}: ${outcome.reason}; retrying the event`);
   return actionOf(ref, outcome, reason);
 }

@@ -112,7 +112,7 @@ export class Rollout {
       case 'WAIT':
         return undefined;
       case 'ROLLBACK':
-        return this.undo(decision.code, decision.reason);
+        return this.undo(decision.code, decision.reason, decision.code === ErrorCode.ALARM_BREACHED ? decision.source : undefined);
       case 'SHIFT':
       case 'COMPLETE': {
         // Never move forward on a lock we could not just renew: hold the step and look again.
@@ -193,9 +193,9 @@ export class Rollout {
   }
 
   /** Puts the alias back through the one undo path and fails the job with the reason. */
-  private async undo(code: ErrorCode, reason: string): Promise<JobOutcome> {
+  private async undo(code: ErrorCode, reason: string, alarmName?: string): Promise<JobOutcome> {
     const { spec, deploymentId, ref } = this.held;
-    const outcome = await undoDeployment(this.deps, ref, { deploymentId, kind: 'ROLLOUT', status: DeploymentStatus.IN_PROGRESS, fromVersion: spec.fromVersion, toVersion: spec.toVersion, startedAt: 0, watchedAlarms: [] }, { by: SHIFT_TRAFFIC, code, reason, recordBestEffort: true, ...(this.routing ? { observed: this.routing } : {}), ...(this.revisionId ? { knownRevision: this.revisionId } : {}) });
+    const outcome = await undoDeployment(this.deps, ref, { deploymentId, kind: 'ROLLOUT', status: DeploymentStatus.IN_PROGRESS, fromVersion: spec.fromVersion, toVersion: spec.toVersion, startedAt: 0, watchedAlarms: [] }, { by: SHIFT_TRAFFIC, code, reason, recordBestEffort: true, ...(alarmName ? { alarmName } : {}), ...(this.routing ? { observed: this.routing } : {}), ...(this.revisionId ? { knownRevision: this.revisionId } : {}) });
     if (outcome.kind === 'ALREADY_ENDED' && outcome.record) return this.endedElsewhere(outcome.record);
     if (outcome.kind === 'NOT_MOVED') return { kind: 'failed', externalExecutionId: deploymentId, error: new DeploymentError(ErrorCode.ALIAS_CHANGED_EXTERNALLY, `${ref.functionName}:${ref.alias}: ${outcome.reason}`) };
     return { kind: 'failed', externalExecutionId: deploymentId, error: new DeploymentError(code, `${ref.functionName}:${ref.alias} rolled back to version ${spec.fromVersion}: ${reason}`) };

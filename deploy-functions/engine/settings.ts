@@ -1,6 +1,7 @@
 import { InvalidParametersError } from '../core/errors';
 import { DEFAULT_INTEGRATION_TEST_SETTINGS, type IntegrationTestSettings } from './integration-test';
 import type { Clock, CloudWatchPort, LambdaPort, LedgerPort, LogPort } from '../core/ports';
+import type { Notices } from './notices';
 
 /** Timing of the engine. */
 export interface ShiftTrafficSettings {
@@ -39,6 +40,8 @@ export interface ShiftTrafficDeps {
   readonly clock: Clock;
   readonly logger: LogPort;
   readonly settings: ShiftTrafficSettings;
+  /** Where its rollbacks are announced. @default - not announced */
+  readonly notices?: Notices;
 }
 
 /** A number of seconds from an environment variable, in milliseconds; fails naming the variable and its range. */

@@ -81,6 +81,8 @@ export async function startRelease(job: PipelineJob, params: ShiftTrafficParamet
         kind: verdict.deploymentKind,
         jobId: job.id,
         ...(params.pipelineExecutionId ? { pipelineExecutionId: params.pipelineExecutionId } : {}),
+        ...(job.pipelineName ? { pipelineName: job.pipelineName } : {}),
+        ...(job.stage ? { stage: job.stage } : {}),
         ...(commit ? { commit } : {}),
         fromVersion: spec.fromVersion,
         toVersion: spec.toVersion,

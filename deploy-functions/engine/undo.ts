@@ -4,11 +4,13 @@
  * (conditional on the alias revision) and only to the deployment's fromVersion; once it has replaced a version, only a
  * new deployment of that version puts it live again.
  */
+import { randomUUID } from 'node:crypto';
 import { DeploymentError, ErrorCode, asDeploymentError } from '../core/errors';
 import { DeploymentKind, DeploymentStatus, isFinal, newDeploymentId, type DeploymentRecord, type DeploymentSummary } from '../core/ledger';
 import type { AliasRef, Clock, LambdaPort, LedgerPort, LogPort } from '../core/ports';
 import type { AliasRouting } from '../core/types';
 import { describeRouting, moveAlias, routesOnly, sameRouting } from './alias-moves';
+import { noticeRollback, type Notices } from './notices';
 import { ROLLBACK_ATTEMPTS, withRetries } from './retry';
 
 /** What an undo needs from the world. */
@@ -17,6 +19,8 @@ export interface UndoDeps {
   readonly ledger: LedgerPort;
   readonly clock: Clock;
   readonly logger: LogPort;
+  /** Where automatic rollbacks are announced. @default - not announced (the operator CLI) */
+  readonly notices?: Notices;
 }
 
 /** How long an undo fenced first holds the alias: after this, the sweep or a retry may finish it. */
@@ -39,6 +43,8 @@ export interface UndoRequest {
   readonly by: string;
   readonly code: ErrorCode;
   readonly reason: string;
+  /** The alarm that decided the undo, for its notice. @default - none */
+  readonly alarmName?: string;
   /**
    * Take the alias lock (and mark the deployment ROLLING_BACK) before moving, so the running rollout stops: operators,
    * the sweep, stopped executions. The rollback function and the rollout itself move first, for speed. @default false
@@ -65,7 +71,7 @@ export async function undoDeployment(deps: UndoDeps, ref: AliasRef, deployment: 
   if (fromVersion === '$LATEST' && deployment.status === DeploymentStatus.SUCCEEDED) {
     return { kind: 'NOTHING_TO_UNDO', deploymentId: id, reason: `deployment ${id} was the first release of ${ref.functionName}:${ref.alias}: there is no earlier version to go back to` };
   }
-  logger.warn('undoing deployment', { deploymentId: id, by: request.by, code: request.code, reason: request.reason, toVersion: fromVersion });
+  logger.warn('undoing deployment', { deploymentId: id, functionName: ref.functionName, alias: ref.alias, by: request.by, code: request.code, reason: request.reason, toVersion: fromVersion });
   if (request.fenceFirst) {
     const undoer = `${request.by}:${clock.now()}`;
     const fenced = await withRetries(clock, () => ledger.beginUndo(ref, id, undoer, { now: clock.now(), lockUntil: clock.now() + UNDO_LOCK_MS }), { attempts: ROLLBACK_ATTEMPTS });
@@ -75,8 +81,15 @@ export async function undoDeployment(deps: UndoDeps, ref: AliasRef, deployment: 
       return { kind: 'BUSY', reason: `${ref.functionName}:${ref.alias} is held by another deployment or undo; ${id} is ${record.status}` };
     }
   }
-  const record = (result: { moved: boolean; reason: string; code: ErrorCode }) =>
-    withRetries(clock, () => ledger.recordUndo(ref, id, { reason: result.reason, errorCode: result.code, at: clock.now(), by: request.by, moved: result.moved }), { attempts: ROLLBACK_ATTEMPTS });
+  // One id per recording, the same in every retry: a retry that finds the undo recorded with it knows the record is
+  // its own (the first attempt's answer was lost), so the rollback is still announced, and only by this invocation.
+  const undoId = randomUUID();
+  let recordedAt = 0;
+  const record = (result: { moved: boolean; reason: string; code: ErrorCode }) => {
+    recordedAt = clock.now();
+    return withRetries(clock, () => ledger.recordUndo(ref, id, { reason: result.reason, errorCode: result.code, at: clock.now(), by: request.by, moved: result.moved, undoId }), { attempts: ROLLBACK_ATTEMPTS });
+  };
+  const announce = () => noticeRollback(deps, ref, deployment, { by: request.by, code: request.code, reason: request.reason, ...(request.alarmName ? { alarmName: request.alarmName } : {}) }, recordedAt);
 
   if (fromVersion === '$LATEST') {
     await record({ moved: false, code: request.code, reason: `${request.reason}; the first release has no previous version to go back to, so the alias was left on ${toVersion}` });
@@ -96,12 +109,16 @@ export async function undoDeployment(deps: UndoDeps, ref: AliasRef, deployment: 
   const recorded = await record({ moved: true, code: request.code, reason: request.reason }).catch((error: unknown) => {
     if (!request.recordBestEffort) throw error;
     logger.error('the alias is back, but the ledger could not record the undo; the sweep will', { deploymentId: id, error: String(error) });
-    return true;
+    return 'UNRECORDED' as const;
   });
   if (!recorded) {
-    return { kind: 'ALREADY_ENDED', ...(await withRetries(clock, () => ledger.getDeployment(ref, id)).then((r) => (r ? { record: r } : {}))) };
+    const ended = await withRetries(clock, () => ledger.getDeployment(ref, id));
+    if (ended?.status === DeploymentStatus.ROLLED_BACK && ended.undoId === undoId) announce();
+    return { kind: 'ALREADY_ENDED', ...(ended ? { record: ended } : {}) };
   }
-  logger.info('deployment undone', { deploymentId: id, by: request.by, version: fromVersion });
+  logger.info('deployment undone', { deploymentId: id, functionName: ref.functionName, alias: ref.alias, by: request.by, version: fromVersion });
+  // Announced by whoever records it: an unrecorded undo is recorded, and announced, by the sweep.
+  if (recorded === true) announce();
   return { kind: 'UNDONE', deploymentId: id, toVersion: fromVersion };
 }
 

@@ -5,12 +5,16 @@ import { systemClock } from '../core/ports';
 import { LambdaAdapter, lambdaClient } from '../aws/lambda';
 import { DynamoDbLedger, dynamoDbClient } from '../aws/ledger';
 import { createObservability } from '../aws/observability';
+import { SnsNotifier, snsClient } from '../aws/sns';
 import { createRollbackHandler } from '../engine/handlers';
+import { Notices } from '../engine/notices';
 import { seconds } from '../engine/settings';
 import { DEFAULT_ORPHAN_AFTER_MS } from '../engine/sweep';
 
 // Runs once per container; warm invocations reuse clients and observability.
-const { logger, metrics } = createObservability('lrp-rollback', [lambdaClient, dynamoDbClient, cloudWatchClient, codePipelineClient]);
+const { logger, metrics } = createObservability('lrp-rollback', [lambdaClient, dynamoDbClient, cloudWatchClient, codePipelineClient, snsClient]);
+// Rollbacks and failed events are announced on the notices topic (NOTICES_TOPIC_ARN; none when unset).
+const topicArn = process.env.NOTICES_TOPIC_ARN;
 
 /**
  * EventBridge target for alarm state changes (puts a deploying or baking alias back), pipeline action state changes
@@ -26,6 +30,7 @@ export const handler = createRollbackHandler({
   clock: systemClock,
   logger,
   metrics,
+  ...(topicArn ? { notices: new Notices({ notifier: new SnsNotifier(topicArn), logger, metrics, ...(process.env.AWS_REGION ? { region: process.env.AWS_REGION } : {}) }) } : {}),
   // An in-flight deployment silent for this long is an orphan (ORPHAN_AFTER_SECONDS, 1 s to 1 day).
   orphanAfterMs: seconds(process.env, 'ORPHAN_AFTER_SECONDS', DEFAULT_ORPHAN_AFTER_MS, 1, 86_400),
 });

@@ -4,12 +4,16 @@ import { CodePipelineAdapter, codePipelineClient } from '../aws/codepipeline';
 import { LambdaAdapter, lambdaClient } from '../aws/lambda';
 import { DynamoDbLedger, dynamoDbClient } from '../aws/ledger';
 import { createObservability } from '../aws/observability';
+import { SnsNotifier, snsClient } from '../aws/sns';
 import { createShiftTrafficHandler } from '../engine/handlers';
+import { Notices } from '../engine/notices';
 import { shiftTrafficSettingsFromEnv } from '../engine/settings';
 import type { ShiftTrafficDeps } from '../engine/shift-traffic';
 
 // Everything below runs once per container; warm invocations reuse clients, configuration and observability.
-const { logger, metrics } = createObservability('lrp-shift-traffic', [lambdaClient, cloudWatchClient, codePipelineClient, dynamoDbClient]);
+const { logger, metrics } = createObservability('lrp-shift-traffic', [lambdaClient, cloudWatchClient, codePipelineClient, dynamoDbClient, snsClient]);
+// Its rollbacks are announced on the notices topic (NOTICES_TOPIC_ARN; none when unset).
+const topicArn = process.env.NOTICES_TOPIC_ARN;
 
 function engineDeps(): ShiftTrafficDeps | Error {
   try {
@@ -20,6 +24,7 @@ function engineDeps(): ShiftTrafficDeps | Error {
       clock: systemClock,
       logger,
       settings: shiftTrafficSettingsFromEnv(process.env),
+      ...(topicArn ? { notices: new Notices({ notifier: new SnsNotifier(topicArn), logger, metrics, ...(process.env.AWS_REGION ? { region: process.env.AWS_REGION } : {}) }) } : {}),
     };
   } catch (error) {
     return error as Error;

@@ -280,9 +280,12 @@ export class FakePipeline implements PipelinePort {
   }
 
   /** CodePipeline creates the job an event stands for (once: later events of the same job do not change it). */
+  /** The pipeline and stage GetJobDetails reports for the jobs created from now on. @default - none */
+  context: { readonly pipelineName?: string; readonly stage?: string } = {};
+
   createJob(event: unknown): void {
     const job = parsePipelineJob(event);
-    if (!this.jobs.has(job.id)) this.jobs.set(job.id, job);
+    if (!this.jobs.has(job.id)) this.jobs.set(job.id, { ...job, ...this.context });
   }
 
   async executionStatus(_pipelineName: string, executionId: string): Promise<string | undefined> {

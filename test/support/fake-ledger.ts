@@ -227,6 +227,7 @@ export class FakeLedger implements LedgerPort {
     const moved = result.moved ?? true;
     Object.assign(record, { status: moved ? DeploymentStatus.ROLLED_BACK : DeploymentStatus.FAILED, reason: result.reason, errorCode: result.errorCode, rolledBackBy: result.by, endedAt: record.endedAt ?? result.at });
     if (moved) record.rolledBackAt = result.at;
+    if (result.undoId) record.undoId = result.undoId;
     delete record.operatorRequest;
     const state = this.state(ref);
     if (state.lock?.deploymentId === deploymentId) delete state.lock;

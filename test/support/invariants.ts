@@ -88,3 +88,17 @@ export function jobsEndOnce(jobs: readonly string[], abandoned: ReadonlySet<stri
     return [...count, ...late];
   });
 }
+
+/**
+ * (f) Every automatic rollback is announced exactly once: one ROLLED_BACK notice per deployment the pipeline itself
+ * (shift-traffic, the rollback function, the sweep, a stopped execution) put back, none for an operator's, and none
+ * for anything else — however often its events were delivered, replayed or retried.
+ */
+export function rollbacksAnnouncedOnce(records: readonly DeploymentRecord[], notices: readonly { readonly body: { readonly kind: string; readonly deploymentId: string | null; readonly cause: { readonly by: string } } }[]): string[] {
+  const counts = new Map<string, number>();
+  for (const n of notices) if (n.body.kind === 'ROLLED_BACK') counts.set(n.body.deploymentId ?? '?', (counts.get(n.body.deploymentId ?? '?') ?? 0) + 1);
+  const automatic = records.filter((r) => r.status === DeploymentStatus.ROLLED_BACK && !(r.rolledBackBy ?? '').startsWith('operator:'));
+  const missing = automatic.filter((r) => (counts.get(r.deploymentId) ?? 0) !== 1).map((r) => `${r.deploymentId}, rolled back by ${r.rolledBackBy}, was announced ${counts.get(r.deploymentId) ?? 0} times`);
+  const stray = [...counts.keys()].filter((id) => !automatic.some((r) => r.deploymentId === id)).map((id) => `${id} was announced as rolled back, but the ledger says ${records.find((r) => r.deploymentId === id)?.status ?? 'nothing of it'}`);
+  return [...missing, ...stray];
+}

@@ -4,7 +4,9 @@ import type { JobReport } from '../../deploy-functions/engine/pipeline-job';
 import type { RollbackAction } from '../../deploy-functions/engine/rollback';
 import { DEFAULT_SHIFT_TRAFFIC_SETTINGS, type ShiftTrafficSettings } from '../../deploy-functions/engine/shift-traffic';
 import { FakeCloudWatch, FakeLambda, FakePipeline, Faults, MemoryLogger, VirtualClock, actionStateEvent, alarmEvent, fakeContext, pipelineEvent, scheduledEvent, type RecordedResult } from './fake-aws';
+import { Notices } from '../../deploy-functions/engine/notices';
 import { FakeLedger } from './fake-ledger';
+import { FakeNotifier } from './fake-notifier';
 
 /** Options of a simulated world. */
 export interface WorldOptions {
@@ -40,12 +42,15 @@ export function createWorld(options: WorldOptions = {}) {
   const ledger = new FakeLedger(faults);
   const pipeline = new FakePipeline(clock, faults);
   const logger = new MemoryLogger();
+  // The notices topic: both deployment functions announce their rollbacks on it.
+  const notifier = new FakeNotifier();
+  const notices = new Notices({ notifier, logger, region: 'us-east-1' });
   const settings: ShiftTrafficSettings = { ...DEFAULT_SHIFT_TRAFFIC_SETTINGS, ...options.settings };
   const timeoutMs = options.timeoutMs ?? 600_000;
   const gap = options.continuationGapMs ?? 30_000;
-  const shiftHandler = createShiftTrafficHandler({ pipeline, logger, clock }, { lambda, cloudwatch, ledger, clock, logger, settings });
+  const shiftHandler = createShiftTrafficHandler({ pipeline, logger, clock }, { lambda, cloudwatch, ledger, clock, logger, settings, notices });
   const orphanAfterMs = options.orphanAfterMs ?? 900_000;
-  const rollbackHandler = createRollbackHandler({ lambda, ledger, clock, logger, orphanAfterMs, alarms: cloudwatch, pipeline, home: { account: '123456789012', region: 'us-east-1' } });
+  const rollbackHandler = createRollbackHandler({ lambda, ledger, clock, logger, orphanAfterMs, alarms: cloudwatch, pipeline, home: { account: '123456789012', region: 'us-east-1' }, notices });
   const overruns: Overrun[] = [];
   /** Jobs whose execution was stopped before they ended: CodePipeline takes no result for them. */
   const abandoned = new Set<string>();
@@ -191,7 +196,7 @@ export function createWorld(options: WorldOptions = {}) {
     tick();
   };
 
-  return { clock, faults, lambda, cloudwatch, ledger, pipeline, logger, settings, orphanAfterMs, enableFaults, invoke, invokeForged, runJob, startJob, deliver, deliverAlarm, deliverActionState, sweep, scheduleSweeps, sweepWhile, invokeTask, abandoned, timedOut, overruns, deadLetters, rollbackActions };
+  return { clock, faults, lambda, cloudwatch, ledger, pipeline, logger, notifier, settings, orphanAfterMs, enableFaults, invoke, invokeForged, runJob, startJob, deliver, deliverAlarm, deliverActionState, sweep, scheduleSweeps, sweepWhile, invokeTask, abandoned, timedOut, overruns, deadLetters, rollbackActions };
 }
 export type World = ReturnType<typeof createWorld>;
 

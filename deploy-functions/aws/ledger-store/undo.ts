@@ -61,7 +61,7 @@ export async function beginUndo(table: LedgerTable, ref: AliasRef, deploymentId:
 export async function recordUndo(table: LedgerTable, ref: AliasRef, deploymentId: string, result: UndoResult): Promise<boolean> {
   const moved = result.moved ?? true;
   const update = updateItem(keys.deployment(ref, deploymentId), {
-    set: ['#status = :status', 'reason = :reason', 'errorCode = :code', 'rolledBackBy = :by', 'endedAt = if_not_exists(endedAt, :at)', ...(moved ? ['rolledBackAt = :at'] : [])],
+    set: ['#status = :status', 'reason = :reason', 'errorCode = :code', 'rolledBackBy = :by', 'endedAt = if_not_exists(endedAt, :at)', ...(moved ? ['rolledBackAt = :at'] : []), ...(result.undoId ? ['undoId = :undoId'] : [])],
     remove: ['operatorRequest'],
     condition: '#status IN (:running, :undoing, :succeeded)',
     values: {
@@ -70,6 +70,7 @@ export async function recordUndo(table: LedgerTable, ref: AliasRef, deploymentId
       ':code': result.errorCode,
       ':by': result.by,
       ':at': result.at,
+      ...(result.undoId ? { ':undoId': result.undoId } : {}),
       ':running': DeploymentStatus.IN_PROGRESS,
       ':undoing': DeploymentStatus.ROLLING_BACK,
       ':succeeded': DeploymentStatus.SUCCEEDED,

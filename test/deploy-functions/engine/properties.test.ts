@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DeploymentStatus } from '../../../deploy-functions/core/ledger';
-import { attribute, jobsEndOnce, oneRollbackPerEvent, replacedStayReplaced, splitsEnd, writesDoNotInterleave } from '../../support/invariants';
+import { attribute, jobsEndOnce, oneRollbackPerEvent, replacedStayReplaced, rollbacksAnnouncedOnce, splitsEnd, writesDoNotInterleave } from '../../support/invariants';
 import { MIN, REF, SWEEP_PERIOD, play, scenario, type Scenario } from '../../support/scenarios';
 import { GENERATED_ALARM } from '../../support/simulation';
 
@@ -29,7 +29,7 @@ const KNOWN_COUNTEREXAMPLES = [
 ] as unknown as Scenario[];
 
 describe('shift-traffic, rollback function, sweep and operators: invariants over random scenarios', () => {
-  it(`hold for ${RUNS} scenarios with breaches, replays, operators, stopped executions, lapsed locks and ledger outages`, async () => {
+  it(`hold for ${RUNS} scenarios with breaches, replays, operators, stopped executions, lapsed locks and ledger outages, each automatic rollback announced once`, async () => {
     await fc.assert(
       fc.asyncProperty(scenario, async (s) => {
           const { world, jobs, breachAt, records, end } = await play(s);
@@ -42,6 +42,7 @@ describe('shift-traffic, rollback function, sweep and operators: invariants over
             ...writesDoNotInterleave(writes),
             ...oneRollbackPerEvent(world.rollbackActions),
             ...jobsEndOnce(jobs, world.abandoned, (jobId) => world.pipeline.finalResults(jobId), records, writes),
+            ...rollbacksAnnouncedOnce(records, world.notifier.published),
           ];
           expect(violations).toEqual([]);
           expect(world.overruns).toEqual([]);
