@@ -13,7 +13,22 @@ export interface PipelineDashboardProps {
   readonly alarms: readonly cloudwatch.Alarm[];
 }
 
-/** Per stage function: invocations and errors per executed version, alias traffic; the alarms; the deployment functions' errors. */
+/**
+ * The Logs Insights query of a pipeline's deployment timeline: every log line of the deployment functions that names a
+ * deployment of one of its stage functions (`<function>-<stage>`: no function name followed by `-` begins another),
+ * newest first — its start, each step, the job's continuations and end, an undo and its notice.
+ */
+export function deploymentTimelineQuery(fnName: string): string {
+  return [
+    'fields @timestamp, deploymentId, functionName, message, coalesce(code, kind, by, outcome) as status, coalesce(reason, summary, subject) as detail',
+    // Function names are lower-case letters, digits and dashes (the configuration's schema): nothing to escape.
+    `| filter ispresent(deploymentId) and functionName like /^${fnName}-/`,
+    '| sort @timestamp desc',
+    '| limit 500',
+  ].join('\n');
+}
+
+/** Per stage function: invocations and errors per executed version, alias traffic; the alarms; the deployment functions' errors and timeline. */
 export function createPipelineDashboard(scope: Construct, props: PipelineDashboardProps): cloudwatch.Dashboard {
   const { fnName, plan, tooling } = props;
   const widgets: cloudwatch.IWidget[][] = [];
@@ -40,6 +55,16 @@ export function createPipelineDashboard(scope: Construct, props: PipelineDashboa
         new cloudwatch.Metric({ namespace: 'AWS/Lambda', metricName: 'Errors', dimensionsMap: { FunctionName: deploymentFunctionName(name as DeploymentFunction) }, statistic: 'Sum', period: Duration.minutes(1), label: name }),
       ),
       width: 12,
+    }),
+  ]);
+  widgets.push([
+    new cloudwatch.LogQueryWidget({
+      title: `${fnName}: deployment timeline (start, steps, end, status)`,
+      logGroupNames: Object.values(tooling.functions).map((fn) => fn.logGroup.logGroupName),
+      queryString: deploymentTimelineQuery(fnName),
+      view: cloudwatch.LogQueryVisualizationType.TABLE,
+      width: 24,
+      height: 8,
     }),
   ]);
   return new cloudwatch.Dashboard(scope, 'Dashboard', { dashboardName: `lrp-${fnName}`, widgets });

@@ -15,6 +15,7 @@ import type { Construct } from 'constructs';
 import { DEFAULT_LEDGER_TABLE, LEDGER_PARTITIONS } from '../../deploy-functions/core/ledger';
 import type { ReleaseConfig } from '../config';
 import { applicationBoundaryArn, createApplicationBoundary } from './application-boundary';
+import { addDeploymentNotices } from './deployment-notices';
 import { createDeploymentGuard } from './deployment-role';
 import { SERVICE_LIMITS } from './limits';
 import { DeploymentFunction } from './release-plan';
@@ -196,6 +197,14 @@ export class ToolingStack extends Stack {
       rollback: this.deploymentFunction(DeploymentFunction.ROLLBACK, config, { retryAttempts: 2, deadLetterQueue: this.rollbackDeadLetters }),
     };
     this.grantDeploymentPermissions(config);
+    // Rollbacks are announced on the topic; dead letters and function failures raise alarms on it.
+    addDeploymentNotices(this, {
+      topic: this.topic,
+      topicKey: this.topicKey,
+      deadLetters: this.rollbackDeadLetters,
+      functions: Object.values(this.functions),
+      publishers: [this.functions['shift-traffic'], this.functions.rollback],
+    });
 
     const rollbackTarget = () => new targets.LambdaFunction(this.functions.rollback, { deadLetterQueue: this.rollbackDeadLetters, retryAttempts: 8, maxEventAge: Duration.hours(2) });
     // Only alarms the releases can care about reach the function: generated names, and the ones the configuration

@@ -346,3 +346,60 @@ describe('GIVEN more declared alarms than one EventBridge pattern holds', () => 
     }
   });
 });
+
+describe('GIVEN automatic rollbacks must not be silent (notices)', () => {
+  const roleStatementsOf = (functionName: string) => {
+    const [fn] = Object.values(tooling.findResources('AWS::Lambda::Function', { Properties: { FunctionName: functionName } }));
+    const roleId = ((fn!.Properties as Json).Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
+    return Object.values(tooling.findResources('AWS::IAM::Policy'))
+      .filter((p) => ((p.Properties as { Roles: { Ref: string }[] }).Roles ?? []).some((r) => r.Ref === roleId))
+      .flatMap((p) => (p.Properties as { PolicyDocument: { Statement: Json[] } }).PolicyDocument.Statement);
+  };
+  const topicId = () => Object.keys(tooling.findResources('AWS::SNS::Topic'))[0]!;
+  const keyIdOfTopic = () => ((Object.values(tooling.findResources('AWS::SNS::Topic'))[0]!.Properties as Json).KmsMasterKeyId as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
+
+  it.each(['lrp-shift-traffic', 'lrp-rollback'])('THEN %s knows the topic and may publish to it alone, with the data keys of its key', (functionName) => {
+    tooling.hasResourceProperties('AWS::Lambda::Function', { FunctionName: functionName, Environment: { Variables: Match.objectLike({ NOTICES_TOPIC_ARN: { Ref: topicId() } }) } });
+    const statements = roleStatementsOf(functionName);
+    expect(statements).toContainEqual({ Action: ['sns:Publish'], Effect: 'Allow', Resource: { Ref: topicId() } });
+    expect(statements).toContainEqual({ Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [keyIdOfTopic(), 'Arn'] } });
+  });
+
+  it.each(['lrp-integration-test', 'lrp-deploy-window'])('THEN %s, which never rolls back, may not publish', (functionName) => {
+    expect(JSON.stringify(roleStatementsOf(functionName))).not.toContain('sns:Publish');
+  });
+
+  it('THEN an event in the rollback dead-letter queue and any deployment function failure raise an alarm on the topic', () => {
+    tooling.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'lrp-rollback-dead-letters',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [{ Ref: topicId() }],
+    });
+    tooling.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'lrp-deployment-function-errors',
+      Threshold: 1,
+      Metrics: Match.arrayWith([Match.objectLike({ Expression: 'e0 + e1 + e2 + e3' })]),
+      AlarmActions: [{ Ref: topicId() }],
+    });
+  });
+
+  it('THEN CloudWatch, from this account, may publish alarm actions to the KMS-encrypted topic', () => {
+    tooling.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish', Condition: { StringEquals: { 'aws:SourceAccount': Match.anyValue() } } })]) },
+    });
+    tooling.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] })]) },
+    });
+  });
+
+  it.each(config.functions.map((fn) => fn.name))('THEN the dashboard of %s shows its deployments\' timeline from the deployment functions\' logs', (name) => {
+    const [dashboard] = Object.values(pipelines[`lrp-pipeline-${name}`]!.findResources('AWS::CloudWatch::Dashboard'));
+    const body = JSON.stringify(dashboard!.Properties);
+    expect(body).toContain('deployment timeline');
+    expect(body).toContain(`functionName like /^${name}-/`);
+    expect(body).toContain('ispresent(deploymentId)');
+  });
+});
