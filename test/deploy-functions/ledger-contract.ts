@@ -172,6 +172,13 @@ export function ledgerContract(name: string, fresh: () => Promise<LedgerPort>): 
         expect(await ledger.getDeployment(REF, 'd1')).toMatchObject({ status: 'FAILED', errorCode: 'ALIAS_CHANGED_EXTERNALLY' });
         expect((await ledger.getState(REF))?.replacedVersions ?? []).toEqual([]);
       });
+
+      it('keeps the id of the recording that ended an undo, and no later one: its notice is sent by that recorder alone', async () => {
+        await start(deployment('d1', '1', '2', T0));
+        expect(await ledger.recordUndo(REF, 'd1', { reason: 'alarm', errorCode: 'ALARM_BREACHED', at: T0 + MIN, by: 'rollback-function', undoId: 'first' })).toBe(true);
+        expect(await ledger.recordUndo(REF, 'd1', { reason: 'alarm', errorCode: 'ALARM_BREACHED', at: T0 + 2 * MIN, by: 'rollback-function', undoId: 'second' })).toBe(false);
+        expect(await ledger.getDeployment(REF, 'd1')).toMatchObject({ status: 'ROLLED_BACK', undoId: 'first' });
+      });
     });
 
     describe('indexes', () => {
