@@ -27,23 +27,50 @@ export const IntegrationCaseSchema = z.strictObject({
 });
 export type IntegrationCase = z.infer<typeof IntegrationCaseSchema>;
 
+/**
+ * What the files under an integration-test action's `casesPath` are: integration cases (`integration/*.json`, format
+ * above), or events (`events/*.json`, as `sam init` and `sam local invoke` use them) each run as a smoke case.
+ */
+export const CaseFormat = {
+  CASES: 'cases',
+  EVENTS: 'events',
+} as const;
+export type CaseFormat = (typeof CaseFormat)[keyof typeof CaseFormat];
+
 /** The outcome of parsing a case file: the case, or a message naming the file and the field. */
 export type ParsedCase = { ok: true; testCase: IntegrationCase } | { ok: false; error: string };
 
-/** Parses a case file's text; the error names the file and each bad field. */
-export function parseIntegrationCase(file: string, text: string): ParsedCase {
-  let json: unknown;
+/** A file's JSON, or a message naming the file. */
+function parseJson(file: string, text: string): { ok: true; json: unknown } | { ok: false; error: string } {
   try {
-    json = JSON.parse(text);
+    return { ok: true, json: JSON.parse(text) as unknown };
   } catch (error) {
     return { ok: false, error: `${file}: not valid JSON (${(error as Error).message})` };
   }
-  const result = IntegrationCaseSchema.safeParse(json);
+}
+
+/** Parses a case file's text; the error names the file and each bad field. */
+export function parseIntegrationCase(file: string, text: string): ParsedCase {
+  const parsed = parseJson(file, text);
+  if (!parsed.ok) return parsed;
+  const result = IntegrationCaseSchema.safeParse(parsed.json);
   if (!result.success) {
     const fields = describeIssues(result.error.issues);
     return { ok: false, error: `${file}: ${fields.join('; ')}` };
   }
   return { ok: true, testCase: result.data };
+}
+
+/**
+ * Parses an event file (`events/<event>.json`) into a smoke case: the event as it stands, expecting only that the
+ * invocation does not raise and, for a proxy response, that it is no 5xx (see `judgeSmokeCase`).
+ */
+export function parseSmokeCase(file: string, text: string): ParsedCase {
+  const parsed = parseJson(file, text);
+  if (!parsed.ok) return parsed;
+  const event = parsed.json;
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) return { ok: false, error: `${file}: an event must be a JSON object, got ${describe(event)}` };
+  return { ok: true, testCase: IntegrationCaseSchema.parse({ name: `smoke: event ${file.split('/').pop()}`, event }) };
 }
 
 const describe = (value: unknown): string => (value === undefined ? 'nothing' : JSON.stringify(value));
@@ -109,3 +136,20 @@ export function judgeCase(testCase: IntegrationCase, observed: InvocationObserva
   }
   return problems;
 }
+
+/**
+ * Judges a smoke case (an event from `events/`): the invocation must not raise and, when the answer is an API Gateway
+ * or Function URL proxy response (an object with a numeric `statusCode`), its status must be below 500. Nothing else
+ * about the answer is known, so nothing else is judged.
+ */
+export function judgeSmokeCase(testCase: IntegrationCase, observed: InvocationObservation): string[] {
+  const problems = judgeCase(testCase, observed);
+  const statusCode = (observed.payload as { statusCode?: unknown } | null | undefined)?.statusCode;
+  if (observed.functionError === undefined && typeof statusCode === 'number' && statusCode >= 500) {
+    problems.push(`statusCode: expected below 500 (a smoke case accepts any answer but a server error), got ${statusCode}: ${describe(observed.payload)}`);
+  }
+  return problems;
+}
+
+/** The judge for a case of `format`: a smoke case's for events, the case's own expectations otherwise. */
+export const judgeOf = (format: CaseFormat): typeof judgeCase => (format === CaseFormat.EVENTS ? judgeSmokeCase : judgeCase);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CaseFormat } from './cases';
 import { describeIssues } from './issues';
 import { InvalidParametersError } from './errors';
 import { PredefinedStrategy, resolveSteps, type StrategySpec } from './strategies';
@@ -104,6 +105,7 @@ export type ShiftTrafficParameters = z.infer<typeof ShiftTrafficParametersSchema
 /**
  * UserParameters of the integration-test action.
  * @example {"functionName":"orders-api-staging","qualifier":"candidate","casesPath":"functions/orders-api/integration"}
+ * @example {"functionName":"hello-staging","qualifier":"candidate","casesPath":"functions/hello/events","cases":"events"}
  */
 export const IntegrationTestParametersSchema = z.strictObject({
   functionName,
@@ -114,6 +116,11 @@ export const IntegrationTestParametersSchema = z.strictObject({
     .string()
     .regex(/^[\w.-]+(\/[\w.-]+)*$/, 'must be a relative folder such as functions/orders-api/integration')
     .refine((path) => !path.split('/').includes('..'), 'must not contain ..'),
+  /**
+   * What the `*.json` files under `casesPath` are: integration cases, or events (`events/*.json`) run as smoke cases.
+   * @default 'cases'
+   */
+  cases: z.enum([CaseFormat.CASES, CaseFormat.EVENTS]).default(CaseFormat.CASES),
   /** Cases run at once. @default 4 */
   concurrency: z.number().int().min(1).max(16).default(4),
   /** Input artifact holding the cases. @default - the action's first input artifact */

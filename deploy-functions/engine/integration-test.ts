@@ -1,5 +1,5 @@
 import { unzipSync } from 'fflate';
-import { judgeCase, parseIntegrationCase, type IntegrationCase } from '../core/cases';
+import { CaseFormat, judgeOf, parseIntegrationCase, parseSmokeCase, type IntegrationCase } from '../core/cases';
 import { DeploymentError, ErrorCode, InvalidParametersError, asDeploymentError } from '../core/errors';
 import type { ArtifactPort, Clock, InvokePort, LogPort } from '../core/ports';
 import { IntegrationTestParametersSchema, parseUserParameters, type IntegrationTestParameters } from '../core/user-parameters';
@@ -84,8 +84,11 @@ function parsePayload(text: string): unknown {
   }
 }
 
-/** The cases under `casesPath` in an artifact zip, parsed and validated; every bad file is named. */
-export function readCases(zip: Uint8Array, casesPath: string, artifactName: string): { file: string; testCase: IntegrationCase }[] {
+/**
+ * The cases under `casesPath` in an artifact zip, parsed and validated; every bad file is named. With `format` events,
+ * each `*.json` there is an event run as a smoke case.
+ */
+export function readCases(zip: Uint8Array, casesPath: string, artifactName: string, format: CaseFormat = CaseFormat.CASES): { file: string; testCase: IntegrationCase }[] {
   let entries: Record<string, Uint8Array>;
   try {
     entries = unzipSync(zip);
@@ -96,13 +99,15 @@ export function readCases(zip: Uint8Array, casesPath: string, artifactName: stri
   const files = Object.keys(entries)
     .filter((path) => path.startsWith(prefix) && path.endsWith('.json') && !path.slice(prefix.length).includes('/'))
     .sort();
+  const what = format === CaseFormat.EVENTS ? 'events' : 'cases';
   if (files.length === 0) {
     const folders = [...new Set(Object.keys(entries).map((path) => path.split('/').slice(0, -1).join('/')).filter(Boolean))].slice(0, 10);
-    throw new InvalidParametersError(`casesPath: no *.json cases under ${casesPath} in input artifact ${artifactName} (its folders: ${folders.join(', ') || 'none'})`);
+    throw new InvalidParametersError(`casesPath: no *.json ${what} under ${casesPath} in input artifact ${artifactName} (its folders: ${folders.join(', ') || 'none'})`);
   }
-  const parsed = files.map((file) => parseIntegrationCase(file, new TextDecoder().decode(entries[file])));
+  const parse = format === CaseFormat.EVENTS ? parseSmokeCase : parseIntegrationCase;
+  const parsed = files.map((file) => parse(file, new TextDecoder().decode(entries[file])));
   const errors = parsed.flatMap((p) => (p.ok ? [] : [p.error]));
-  if (errors.length > 0) throw new InvalidParametersError(`invalid integration case file(s): ${errors.join(' | ')}`);
+  if (errors.length > 0) throw new InvalidParametersError(`invalid ${format === CaseFormat.EVENTS ? 'event' : 'integration case'} file(s): ${errors.join(' | ')}`);
   return parsed.map((p, i) => ({ file: files[i]!, testCase: (p as { ok: true; testCase: IntegrationCase }).testCase }));
 }
 
@@ -152,7 +157,7 @@ async function runCases(cases: readonly { file: string; testCase: IntegrationCas
     try {
       const result = await withRetries(clock, attempt, { retryOn: [ErrorCode.AWS_THROTTLED] });
       const durationMs = clock.now() - begin;
-      const problems = judgeCase(testCase, { functionError: result.functionError, payload: parsePayload(result.payload), durationMs });
+      const problems = judgeOf(params.cases)(testCase, { functionError: result.functionError, payload: parsePayload(result.payload), durationMs });
       results[index] = { file, name: testCase.name, problems, durationMs };
     } catch (error) {
       const failure = asDeploymentError(error);
@@ -204,8 +209,8 @@ export async function runIntegrationTests(job: PipelineJob, remainingTimeMs: num
   // The read may use part of the safety margin (cases may not): it is quick, and without it nothing can be reported but a timeout.
   const readDeadline = Math.max(deadline, clock.now() + remainingTimeMs - Math.min(settings.safetyMarginMs, ARTIFACT_REPORT_RESERVE_MS));
   const zip = await fetchBefore(readDeadline, deps, () => artifacts.fetch(artifact, job.artifactCredentials, { signal: stop.signal }), stop);
-  const cases = readCases(zip, params.casesPath, artifact.name);
-  logger.info('running integration cases', { cases: cases.length, concurrency: params.concurrency, msUntilDeadline: deadline - clock.now(), safetyMarginMs: settings.safetyMarginMs });
+  const cases = readCases(zip, params.casesPath, artifact.name, params.cases);
+  logger.info('running integration cases', { cases: cases.length, format: params.cases, concurrency: params.concurrency, msUntilDeadline: deadline - clock.now(), safetyMarginMs: settings.safetyMarginMs });
 
   const started = clock.now();
   const { results, unfinished, notRun } = await runCases(cases, params, deadline, { ...deps, settings });
@@ -218,7 +223,7 @@ export async function runIntegrationTests(job: PipelineJob, remainingTimeMs: num
   }
   return {
     kind: 'succeeded',
-    summary: `${results.length} integration case(s) passed against ${params.functionName}:${params.qualifier} in ${milliseconds} ms`,
+    summary: `${results.length} ${params.cases === CaseFormat.EVENTS ? `smoke case(s) (the events under ${params.casesPath})` : 'integration case(s)'} passed against ${params.functionName}:${params.qualifier} in ${milliseconds} ms`,
     outputVariables: { passed: String(results.length), failed: '0', milliseconds: String(milliseconds) },
   };
 }

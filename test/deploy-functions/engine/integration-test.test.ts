@@ -3,16 +3,15 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { InvokePort } from '../../../deploy-functions/core/ports';
 import { createPipelineHandler } from '../../../deploy-functions/engine/handlers';
-import { runIntegrationTests, type IntegrationTestSettings } from '../../../deploy-functions/engine/integration-test';
+import { runIntegrationTests } from '../../../deploy-functions/engine/integration-test';
 import { integrationTestSettingsFromEnv } from '../../../deploy-functions/engine/settings';
-import { deterministicZip } from '../../../scripts/lib/bundle';
 import { FakePipeline, Faults, MemoryLogger, VirtualClock, fakeContext } from '../../support/fake-aws';
+import { artifactZip, runAction, type RunOptions } from './integration-test-runner';
 import { AwsCallError, ErrorCode, ResourceNotFoundError } from '../../../deploy-functions/core/errors';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const casesOf = (fn: string) =>
   Object.fromEntries(readdirSync(join(root, 'functions', fn, 'integration')).map((f) => [`functions/${fn}/integration/${f}`, readFileSync(join(root, 'functions', fn, 'integration', f))]));
-const artifactZip = (files: Record<string, Uint8Array>) => deterministicZip({ 'dist/orders-api.packaged.yaml': new TextEncoder().encode('x'), ...files });
 
 // The sample handlers, loaded once with the configuration their templates give them (the virtual clock cannot wait
 // for module loading inside a run).
@@ -34,41 +33,8 @@ const sampleInvoker = (): InvokePort => ({
   },
 });
 
-/** How a run is set up besides its artifact and invoker. */
-interface RunOptions {
-  /** The action's own Lambda timeout. @default 60000 */
-  readonly lambdaTimeoutMs?: number;
-  /** @default - the engine's defaults */
-  readonly settings?: IntegrationTestSettings;
-}
-
-/** Runs the action on a virtual clock; `invoker` may be built on that clock. The result carries when it was reported. */
-function runner(zip: Uint8Array | undefined, invoker: InvokePort | ((clock: VirtualClock) => InvokePort) = sampleInvoker(), options: RunOptions = {}) {
-  const clock = new VirtualClock();
-  const startedAt = clock.now();
-  const faults = new Faults(1);
-  const pipeline = new FakePipeline(clock, faults);
-  const logger = new MemoryLogger();
-  const artifacts = { fetch: async () => zip ?? new Uint8Array([1, 2, 3]) };
-  const deps = { artifacts, invoker: typeof invoker === 'function' ? invoker(clock) : invoker, clock, logger, settings: options.settings };
-  const handler = createPipelineHandler({ pipeline, logger, clock }, (job, context) => runIntegrationTests(job, context.getRemainingTimeInMillis(), deps));
-  return async (params: unknown, withArtifact = true) => {
-    const event = {
-      'CodePipeline.job': {
-        id: 'job-1',
-        data: {
-          actionConfiguration: { configuration: { UserParameters: typeof params === 'string' ? params : JSON.stringify(params) } },
-          inputArtifacts: withArtifact ? [{ name: 'BuildOutput', location: { s3Location: { bucketName: 'b', objectKey: 'k' } } }] : [],
-          artifactCredentials: { accessKeyId: 'a', secretAccessKey: 's', sessionToken: 't' },
-        },
-      },
-    };
-    pipeline.createJob(event);
-    await clock.drive(handler(event, fakeContext(clock, options.lambdaTimeoutMs ?? 60_000, 'r')));
-    const result = pipeline.finalResults('job-1')[0]!;
-    return { ...result, elapsedMs: result.at - startedAt };
-  };
-}
+/** Runs the action on a virtual clock, invoking the sample handlers unless told otherwise. */
+const runner = (zip: Uint8Array | undefined, invoker: InvokePort | ((clock: VirtualClock) => InvokePort) = sampleInvoker(), options: RunOptions = {}) => runAction(zip, invoker, options);
 
 /** An artifact with one case per entry under functions/x/integration, each expecting `{ statusCode: 200 }`. */
 const syntheticCases = (cases: Record<string, { maxDurationMs?: number }>) =>
