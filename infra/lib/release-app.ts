@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { ReleaseConfig } from '../config';
 import { SAM_DEFAULT_TIMEOUT_SECONDS, readApplicationTemplate, withTemplateSettings, type CfnTemplate } from '../templates/application-template';
 import { FunctionPipelineStack } from './function-pipeline-stack';
+import { caseSourceOf, type CaseSource, type MissingCases } from './case-source';
 import { planRelease } from './release-plan';
 import { ToolingStack } from './tooling-stack';
 
@@ -17,6 +18,8 @@ export interface ReleaseStacks {
 export interface ReleaseAppOptions {
   /** @default - `functions/<name>/template.yaml` under the project root */
   readonly readTemplate?: (functionName: string) => CfnTemplate | undefined;
+  /** @default - what `functions/<name>/` under the project root holds: `integration/*.json` cases, else `events/*.json` */
+  readonly readCases?: (functionName: string) => CaseSource | MissingCases | undefined;
 }
 
 const PROJECT_ROOT = join(import.meta.dirname, '..', '..');
@@ -27,7 +30,8 @@ export function buildReleaseApp(app: App, configured: ReleaseConfig, env: Enviro
   // Each template's timeout, DeploymentPreference strategy and alarms count as configured.
   const config = withTemplateSettings(configured, readTemplate);
   const tooling = new ToolingStack(app, 'lrp-tooling', { env, config, description: 'Lambda Release Pipeline: shared tooling (artifacts, deployment functions, ledger, rollback rule)' });
-  const pipelines = planRelease(config).map(
+  const readCases = options.readCases ?? ((name: string) => caseSourceOf(PROJECT_ROOT, name));
+  const pipelines = planRelease(config, { casesOf: readCases }).map(
     (plan) =>
       new FunctionPipelineStack(app, `lrp-pipeline-${plan.function.name}`, {
         env,

@@ -1,7 +1,9 @@
 import type { z } from 'zod';
 import { describeIssues, type FieldIssue } from '../../deploy-functions/core/issues';
+import { CaseFormat } from '../../deploy-functions/core/cases';
 import { DeployWindowParametersSchema, IntegrationTestParametersSchema, ShiftTrafficParametersSchema } from '../../deploy-functions/core/user-parameters';
 import { DEFAULT_STRATEGY, invalidConfiguration, type FunctionConfig, type ReleaseConfig } from '../config';
+import type { CaseSource, MissingCases } from './case-source';
 import { SERVICE_LIMITS, checkActionConfigurationValue } from './limits';
 import { SHIFT_TRAFFIC_ACTION, applicationStackName, stageFunctionName } from '../../deploy-functions/core/names';
 
@@ -66,24 +68,44 @@ export function triggerPathsOf(config: ReleaseConfig, fn: FunctionConfig): strin
   return [...new Set([`functions/${fn.name}/**`, ...fn.paths, ...config.sharedPaths])];
 }
 
+/** What the plan needs to know of the function folders. */
+export interface PlanOptions {
+  /**
+   * What a function's integration-test action runs (see `caseSourceOf`); a function with nothing to run fails the plan.
+   * @default - the function's integration cases, `functions/<name>/integration`
+   */
+  readonly casesOf?: (functionName: string) => CaseSource | MissingCases | undefined;
+}
+
 /** Plans every configured function's pipeline; fails once, naming every field whose value AWS would refuse. */
-export function planRelease(config: ReleaseConfig): PipelinePlan[] {
+export function planRelease(config: ReleaseConfig, options: PlanOptions = {}): PipelinePlan[] {
   const issues: FieldIssue[] = [];
-  const plans = config.functions.map((fn) => planPipelineCollecting(config, fn, issues));
+  const plans = config.functions.map((fn) => planPipelineCollecting(config, fn, options, issues));
   if (issues.length > 0) throw invalidConfiguration(issues);
   return plans;
 }
 
 /** Plans one function's pipeline: source, build, then for each stage its gates, deploy, tests and traffic shift. */
-export function planPipeline(config: ReleaseConfig, fn: FunctionConfig): PipelinePlan {
+export function planPipeline(config: ReleaseConfig, fn: FunctionConfig, options: PlanOptions = {}): PipelinePlan {
   const issues: FieldIssue[] = [];
-  const plan = planPipelineCollecting(config, fn, issues);
+  const plan = planPipelineCollecting(config, fn, options, issues);
   if (issues.length > 0) throw invalidConfiguration(issues);
   return plan;
 }
 
-function planPipelineCollecting(config: ReleaseConfig, fn: FunctionConfig, issues: FieldIssue[]): PipelinePlan {
+/** The integration-test action's parameters naming what it runs: `cases` only when it is not the default. */
+function casesParameters(fn: FunctionConfig, fnField: string, options: PlanOptions, issues: FieldIssue[]): Record<string, unknown> {
+  const source = options.casesOf?.(fn.name) ?? { casesPath: `functions/${fn.name}/integration`, format: CaseFormat.CASES };
+  if ('missing' in source) {
+    issues.push({ path: [...fnField.split('.'), 'name'], message: source.missing });
+    return { casesPath: `functions/${fn.name}/integration` };
+  }
+  return { casesPath: source.casesPath, ...(source.format === CaseFormat.CASES ? {} : { cases: source.format }) };
+}
+
+function planPipelineCollecting(config: ReleaseConfig, fn: FunctionConfig, options: PlanOptions, issues: FieldIssue[]): PipelinePlan {
   const fnField = `functions.${config.functions.indexOf(fn)}`;
+  const cases = config.stages.some((stage) => stage.integrationTests) ? casesParameters(fn, fnField, options, issues) : {};
   const stages: PlannedStage[] = [
     { name: 'Source', actions: [{ kind: 'source' }] },
     { name: 'Build', actions: [{ kind: 'build' }] },
@@ -121,7 +143,7 @@ function planPipelineCollecting(config: ReleaseConfig, fn: FunctionConfig, issue
         namespace: `${stage.name}-tests`,
         userParameters: checked(
           IntegrationTestParametersSchema,
-          { functionName, qualifier: 'candidate', casesPath: `functions/${fn.name}/integration` },
+          { functionName, qualifier: 'candidate', ...cases },
           { field: `${fnField}.name`, action: `${fn.name} ${stage.name} IntegrationTests`, hint: 'Use a shorter function name.' },
           issues,
         ),

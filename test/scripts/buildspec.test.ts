@@ -1,10 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { JUNIT_REPORT } from '../../scripts/lib/check-function';
+import { CaseFormat } from '../../deploy-functions/core/cases';
+import { CASE_FOLDERS } from '../../infra/lib/case-source';
 import { FunctionKind, discoverFunctions } from '../../scripts/lib/functions';
 import { gitTrackedOrPresentFiles, globToRegExp } from '../support/files';
 
@@ -16,6 +18,7 @@ const buildspec = parse(readFileSync(join(root, 'buildspecs', 'build.yml'), 'utf
   artifacts: { files: string[] };
 };
 const scripts = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+const samInitEventsDir = join(root, 'test', 'fixtures', 'sam-init-project', 'functions', 'hello', 'events');
 const commands = Object.values(buildspec.phases).flatMap((phase) => phase.commands);
 
 describe('buildspecs/build.yml', () => {
@@ -71,13 +74,20 @@ describe('buildspecs/build.yml', () => {
     expect(commands.find((c) => c.startsWith('npm run package'))).toMatch(/--kms-key-id "\$ARTIFACT_KEY_ARN"/);
   });
 
-  it('collects artifacts that exist in the repository or that build and package write', () => {
+  it('collects artifacts that exist in the repository, that build and package write, or that a sam-init folder brings', () => {
     const applications = discoverFunctions(root).filter((fn) => fn.kind === FunctionKind.APPLICATION);
     const produced = applications.flatMap((fn) => [`dist/packaged/${fn.name}.packaged.yaml`, `dist/packaged/${fn.name}.template-config.json`]);
-    const candidates = [...gitTrackedOrPresentFiles(root), ...produced];
+    // No sample function has events/ (each has integration cases); a folder fresh from `sam init` has, as functions/hello.
+    const samInitEvents = readdirSync(samInitEventsDir).map((file) => `functions/hello/events/${file}`);
+    const candidates = [...gitTrackedOrPresentFiles(root), ...produced, ...samInitEvents];
     for (const pattern of buildspec.artifacts.files) {
       const regex = globToRegExp(pattern);
       expect(candidates.some((file) => regex.test(file)), `artifact pattern ${pattern}`).toBe(true);
     }
+  });
+
+  it.each(Object.values(CaseFormat))('ships what the integration-test action reads as %s', (format) => {
+    const file = `functions/hello/${CASE_FOLDERS[format]}/case.json`;
+    expect(buildspec.artifacts.files.some((pattern) => globToRegExp(pattern).test(file)), file).toBe(true);
   });
 });
