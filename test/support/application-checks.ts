@@ -2,12 +2,13 @@
 // packager makes of it (prepared and translated offline, nothing uploaded: what CloudFormation would deploy), and its
 // integration cases run against its handler. Parameterised by the project root, so a test can run them against another
 // project. They hold for any template the packager releases, hand-wired (orders-api) or as `sam init` writes it.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 import { expect, vi } from 'vitest';
-import { judgeCase, parseIntegrationCase } from '../../deploy-functions/core/cases';
+import { CaseFormat, judgeOf, parseIntegrationCase, parseSmokeCase } from '../../deploy-functions/core/cases';
+import { caseFilesOf, caseSourceOf } from '../../infra/lib/case-source';
 import { invokeHandler, lambdaContext } from '../../harness/lambda-context';
 import { managedFunctionOf, readApplicationTemplate, templateTimeoutSeconds, type CfnTemplate } from '../../infra/templates/application-template';
 import { CANDIDATE_ALIAS, LIVE_ALIAS } from '../../infra/templates/prepare-application';
@@ -74,8 +75,6 @@ function familyOf({ template, functionLogicalId }: ReleaseTemplate) {
 /** One check of one application function; it fails through `expect`. */
 export interface ApplicationCheck {
   readonly title: string;
-  /** Why the check does not apply to a function, when it does not (the test is then reported as skipped). */
-  skipReason?(root: string, fn: FunctionSource): string | undefined;
   run(root: string, fn: FunctionSource): void | Promise<void>;
 }
 
@@ -128,15 +127,16 @@ export const APPLICATION_CHECKS: readonly ApplicationCheck[] = [
     },
   },
   {
-    title: 'ships valid integration cases that the handler passes, invoked with a Lambda context',
-    // The pipeline's integration-test action fails a deploy without cases; a folder fresh from `sam init` has none yet.
-    skipReason: (root, { name }) => (existsSync(join(root, 'functions', name, 'integration')) ? undefined : `functions/${name} has no integration/ cases yet`),
+    title: 'ships valid integration cases, or events run as smoke cases, that the handler passes, invoked with a Lambda context',
+    // The pipeline's integration-test action runs what synth points it at: integration/*.json, else events/*.json.
     run: async (root, source) => {
       const { name } = source;
       const { template, settings } = sourceTemplate(root, name);
-      const dir = join(root, 'functions', name, 'integration');
-      const files = readdirSync(dir).filter((file) => file.endsWith('.json'));
-      expect(files.length).toBeGreaterThan(0);
+      const cases = caseSourceOf(root, name);
+      if (cases === undefined) throw new Error(`functions/${name} does not exist`);
+      if ('missing' in cases) throw new Error(cases.missing);
+      const parse = cases.format === CaseFormat.EVENTS ? parseSmokeCase : parseIntegrationCase;
+      const judge = judgeOf(cases.format);
       // Load the handler with the environment the template gives it (literal values only), as Lambda would.
       for (const [key, value] of Object.entries(settings.Environment?.Variables ?? {})) if (typeof value === 'string') vi.stubEnv(key, value);
       vi.resetModules();
@@ -145,13 +145,13 @@ export const APPLICATION_CHECKS: readonly ApplicationCheck[] = [
       const handler = module[exportOf(source)];
       expect(handler, `${source.entry} exports ${exportOf(source)}`).toBeTypeOf('function');
       const timeoutSeconds = templateTimeoutSeconds(template as CfnTemplate);
-      for (const file of files) {
-        const parsed = parseIntegrationCase(file, readFileSync(join(dir, file), 'utf8'));
+      for (const file of caseFilesOf(root, cases)) {
+        const parsed = parse(file, readFileSync(join(root, file), 'utf8'));
         if (!parsed.ok) throw new Error(parsed.error);
         const context = lambdaContext({ functionName: `${name}-local`, qualifier: 'candidate', timeoutSeconds, memoryLimitInMB: Number(settings.MemorySize ?? 128) });
         const started = performance.now();
         const payload = await invokeHandler(handler!, parsed.testCase.event, context);
-        expect(judgeCase(parsed.testCase, { payload, durationMs: performance.now() - started }), `${name}/${file}`).toEqual([]);
+        expect(judge(parsed.testCase, { payload, durationMs: performance.now() - started }), file).toEqual([]);
       }
     },
   },
