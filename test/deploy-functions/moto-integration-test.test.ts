@@ -16,6 +16,9 @@ import { LambdaInvoker } from '../../deploy-functions/aws/lambda';
 const root = join(import.meta.dirname, '..', '..');
 const FN = 'orders-api-staging';
 const CASES = 'functions/orders-api/integration';
+/** Events as `sam init` writes them, for a function without integration cases (run as smoke cases). */
+const EVENTS = 'functions/hello/events';
+const samInitEvent = join(root, 'test', 'fixtures', 'sam-init-project', EVENTS, 'event.json');
 type Handler = (event: unknown, context: unknown) => Promise<{ outcome: string }>;
 
 describe.runIf(requireMoto('integration-test and deploy-window suite'))('integration-test action and deploy-window gate against moto', () => {
@@ -30,12 +33,12 @@ describe.runIf(requireMoto('integration-test and deploy-window suite'))('integra
   const queueAnswers = (results: unknown[]) =>
     fetch(`${moto.endpoint}/moto-api/static/lambda-simple/response`, { method: 'POST', body: JSON.stringify({ results: results.map((r) => JSON.stringify(r)), region: 'us-east-1' }) });
   /** The event CodePipeline sends for a job it created (the recorder then answers GetJobDetails for it). */
-  const event = (jobId: string) => {
+  const event = (jobId: string, parameters: Record<string, unknown> = {}) => {
     const made = {
     'CodePipeline.job': {
       id: jobId,
       data: {
-        actionConfiguration: { configuration: { UserParameters: JSON.stringify({ functionName: FN, qualifier: 'candidate', casesPath: CASES, concurrency: 1 }) } },
+        actionConfiguration: { configuration: { UserParameters: JSON.stringify({ functionName: FN, qualifier: 'candidate', casesPath: CASES, concurrency: 1, ...parameters }) } },
         inputArtifacts: [{ name: 'BuildOutput', location: { s3Location: { bucketName: 'pipeline-artifacts', objectKey: 'build/output.zip' } } }],
         artifactCredentials: { accessKeyId: 'test', secretAccessKey: 'test', sessionToken: 'test' },
       },
@@ -51,7 +54,7 @@ describe.runIf(requireMoto('integration-test and deploy-window suite'))('integra
     await createSampleFunction(moto, FN, []);
     const s3 = new S3Client({ endpoint: moto.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
     await s3.send(new CreateBucketCommand({ Bucket: 'pipeline-artifacts' }));
-    const zip = deterministicZip(Object.fromEntries(caseFiles.map((f) => [`${CASES}/${f}`, readFileSync(join(root, CASES, f))])));
+    const zip = deterministicZip({ ...Object.fromEntries(caseFiles.map((f) => [`${CASES}/${f}`, readFileSync(join(root, CASES, f))])), [`${EVENTS}/event.json`]: readFileSync(samInitEvent) });
     await s3.send(new PutObjectCommand({ Bucket: 'pipeline-artifacts', Key: 'build/output.zip', Body: zip }));
     for (const [key, value] of Object.entries({ ...moto.env, AWS_ENDPOINT_URL_CODEPIPELINE: recorder.endpoint, S3_FORCE_PATH_STYLE: 'true', TAX_RATE_PERCENT: '20', LEDGER_TABLE: 'ledger' })) vi.stubEnv(key, value);
     await createLedgerTable(moto, 'ledger');
@@ -80,6 +83,19 @@ describe.runIf(requireMoto('integration-test and deploy-window suite'))('integra
     const [call] = recorder.calls.filter((c) => c.input.jobId === 'job-fail');
     expect(call!.operation).toBe('PutJobFailureResult');
     expect((call!.input.failureDetails as { message: string }).message).toMatch(new RegExp(`^\\[TEST_CASE_FAILED\\] ${cases.length} of ${cases.length} integration case\\(s\\) failed:[\\s\\S]*statusCode: expected 201, got 500`));
+  }, 60_000);
+
+  it('runs the events of a folder without integration cases as smoke cases: a 5xx answer fails naming the event file, a 200 passes', async () => {
+    const smoke = { casesPath: EVENTS, cases: 'events' };
+    await queueAnswers([{ statusCode: 502, body: 'bad gateway' }]);
+    await handler(event('job-smoke-5xx', smoke), { awsRequestId: 'r4', getRemainingTimeInMillis: () => 60_000 });
+    expect(recorder.calls.find((c) => c.input.jobId === 'job-smoke-5xx')).toMatchObject({
+      operation: 'PutJobFailureResult',
+      input: { failureDetails: { message: expect.stringContaining(`- ${EVENTS}/event.json (smoke: event event.json):\n    statusCode: expected below 500`) } },
+    });
+    await queueAnswers([{ statusCode: 200, body: '{"message":"hello world"}' }]);
+    await handler(event('job-smoke-ok', smoke), { awsRequestId: 'r5', getRemainingTimeInMillis: () => 60_000 });
+    expect(recorder.calls.find((c) => c.input.jobId === 'job-smoke-ok')).toMatchObject({ operation: 'PutJobSuccessResult', input: { outputVariables: { passed: '1', failed: '0' } } });
   }, 60_000);
 
   it('reports before its Lambda timeout: with less time left than the safety margin it starts no case and names them all', async () => {
