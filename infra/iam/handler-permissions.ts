@@ -27,8 +27,17 @@ export interface HandlerPermissionsData {
 /** Where the data lives in the repository. */
 export const HANDLER_PERMISSIONS_FILE = join(import.meta.dirname, 'handler-permissions.json');
 
+/**
+ * An IAM action as the project writes it: the service prefix in lower case. IAM matches actions in any case, but the
+ * registry spells a few with an upper-case prefix (`S3:GetBucketWebsite`), which the configuration would refuse.
+ */
+export function normaliseAction(action: string): string {
+  const colon = action.indexOf(':');
+  return colon < 0 ? action : `${action.slice(0, colon).toLowerCase()}${action.slice(colon)}`;
+}
+
 let cached: HandlerPermissionsData | undefined;
-/** The recorded handler permissions (read once). */
+/** The recorded handler permissions (read once), spelled as the registry spells them: see `normaliseAction`. */
 export function handlerPermissions(): HandlerPermissionsData {
   cached ??= JSON.parse(readFileSync(HANDLER_PERMISSIONS_FILE, 'utf8')) as HandlerPermissionsData;
   return cached;

@@ -3,7 +3,7 @@
  * resources of a template? cdk-nag and cfn-lint only flag too much permission, never too little.
  */
 import type { CfnTemplate } from '../templates/application-template';
-import { HANDLERS, handlerPermissions, type Handler, type HandlerPermissionsData } from './handler-permissions';
+import { HANDLERS, handlerPermissions, normaliseAction, type Handler, type HandlerPermissionsData } from './handler-permissions';
 import { evaluate, type AccessRequest, type IamStatement } from './policy';
 import { RESOURCE_MODELS, type ResourceModel } from './resource-models';
 import { TemplateValues, type StackContext } from './template-values';
@@ -64,7 +64,7 @@ export function requirementsOf(template: CfnTemplate, stack: StackContext, optio
     const input = values.input(logicalId);
     const tagging = (options.tagged ?? true) && permissions.tagging?.taggable ? (permissions.tagging.permissions ?? []) : [];
     for (const handler of HANDLERS) {
-      const actions = [...(permissions[handler] ?? []), ...(handler === 'create' || handler === 'update' ? tagging : [])];
+      const actions = [...(permissions[handler] ?? []), ...(handler === 'create' || handler === 'update' ? tagging : [])].map(normaliseAction);
       for (const action of actions) {
         for (const target of model.targets?.(action, input, handler) ?? [{ resource: model.arn(input) }]) {
           const key = JSON.stringify([logicalId, action.toLowerCase(), target.resource, target.context ?? {}]);

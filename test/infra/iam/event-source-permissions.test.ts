@@ -23,9 +23,6 @@ const KNOWN_GAPS: Readonly<Record<string, readonly RegExp[]>> = {
   kinesis: [/^lrp-app-kinesis-(staging|prod): Stream \(AWS::Kinesis::Stream\) cannot be judged: no handler permissions recorded for AWS::Kinesis::Stream: npm run refresh:handler-permissions -- --add AWS::Kinesis::Stream$/],
   // The schedule passes the role SAM generates for it to EventBridge Scheduler. The CloudFormation role passes the
   // stack's roles only to Lambda, and deploy permissions may not grant IAM writes.
-  // The registry writes this read handler permission with an upper-case service prefix, which the suggestion repeats
-  // and the configuration refuses ("a single service:Action"); IAM itself matches actions in any case.
-  s3: [/^lrp-app-s3-(staging|prod): Bucket \(AWS::S3::Bucket\) needs S3:GetBucketWebsite on arn:aws:s3:::lrp-app-s3-\1-bucket-\* for its read handler; /],
   'schedule-v2': [/^lrp-app-schedule-v2-(staging|prod): HandlerHourly \(AWS::Scheduler::Schedule\) needs iam:PassRole on arn:aws:iam::\$\{Account\}:role\/lrp-app-schedule-v2-\1-HandlerHourlyRole-\* with \{"iam:PassedToService":"scheduler\.amazonaws\.com"\} for its create\/update handlers; /],
 };
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { normaliseAction } from '../../../infra/iam/handler-permissions';
 import { UNKNOWN, evaluate, globMatches, globMightMatch, type IamStatement } from '../../../infra/iam/policy';
 
 const allow = (Action: string | string[], Resource: string | string[], Condition?: IamStatement['Condition']): IamStatement => ({ Effect: 'Allow', Action, Resource, ...(Condition ? { Condition } : {}) });
@@ -41,6 +42,13 @@ describe('evaluate', () => {
 
   it('allows what an Allow statement names, actions case-insensitively', () => {
     expect(evaluate([allow('SQS:getqueueurl', 'arn:aws:sqs:*:*:invoices-*')], request)).toBe('ALLOWED');
+  });
+
+  it('matches the registry\'s upper-case service prefixes in Allow, NotAction and Deny alike', () => {
+    const website = { action: 'S3:GetBucketWebsite', resource: 'arn:aws:s3:::b' };
+    expect(evaluate([allow('s3:GetBucketWebsite', 'arn:aws:s3:::b')], website)).toBe('ALLOWED');
+    expect(evaluate([{ Effect: 'Allow', NotAction: 's3:getbucketwebsite', Resource: '*' }], website)).toBe('NOT_ALLOWED');
+    expect(evaluate([allow('s3:*', '*'), { Effect: 'Deny', Action: 's3:GetBucketWebsite', Resource: '*' }], website)).toBe('DENIED');
   });
 
   it('does not allow an action no statement names', () => {
@@ -99,5 +107,16 @@ describe('evaluate', () => {
   it('reads NotAction and NotResource', () => {
     expect(evaluate([{ Effect: 'Allow', NotAction: 'iam:*', Resource: '*' }], request)).toBe('ALLOWED');
     expect(evaluate([{ Effect: 'Allow', Action: '*', NotResource: 'arn:aws:sqs:*:*:invoices-*' }], request)).toBe('NOT_ALLOWED');
+  });
+});
+
+describe('normaliseAction', () => {
+  it.each([
+    ['S3:GetBucketWebsite', 's3:GetBucketWebsite'],
+    ['s3:GetBucketWebsite', 's3:GetBucketWebsite'],
+    ['Lambda:TagResource', 'lambda:TagResource'],
+    ['*', '*'],
+  ])('writes %s as %s: the service prefix in lower case, the action as the registry spells it', (action, expected) => {
+    expect(normaliseAction(action)).toBe(expected);
   });
 });
