@@ -4,10 +4,10 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { loadInvoiceConfig } from './config';
 import { InvoiceRejectedError, processInvoice } from './invoices';
 
-// Created once per container: warm invocations reuse the configuration, the logger and the batch processor.
+// Created once per container: warm invocations reuse the configuration and the logger. The batch processor is not:
+// it holds one batch's records and failures, so invocations sharing an environment must not share it.
 const config = loadInvoiceConfig();
 const logger = new Logger({ serviceName: 'invoice-worker' });
-const processor = new BatchProcessor(EventType.SQS);
 
 /** One message: booked, or rejected (thrown, so Powertools reports it as a batch item failure to retry). */
 const recordHandler = (record: SQSRecord): string => {
@@ -29,6 +29,7 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
     // Not an SQS batch: nothing can be retried message by message, so fail the invocation loudly.
     throw new TypeError('Event is not an SQS batch: Records is missing');
   }
+  const processor = new BatchProcessor(EventType.SQS);
   const response = await processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false });
   logger.info('batch processed', { received: event.Records.length, failed: response.batchItemFailures.length });
   return response;

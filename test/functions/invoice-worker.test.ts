@@ -75,6 +75,16 @@ describe('invoice-worker: handler', () => {
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }, { itemIdentifier: 'm-2' }] });
   });
 
+  it('keeps concurrent batches apart: one batch\'s failures never appear in another\'s answer', async () => {
+    const handler = await load();
+    const [bad, good] = await Promise.all([
+      invokeHandler(handler, { Records: [sqsRecord('b-1', 'x'), sqsRecord('b-2', '{}')] } as never, context()),
+      invokeHandler(handler, { Records: [sqsRecord('g-1', invoice()), sqsRecord('g-2', invoice({ invoiceId: 'INV-13' }))] } as never, context()),
+    ]);
+    expect(bad).toEqual({ batchItemFailures: [{ itemIdentifier: 'b-1' }, { itemIdentifier: 'b-2' }] });
+    expect(good).toEqual({ batchItemFailures: [] });
+  });
+
   it('fails loudly on an event that is not an SQS batch', async () => {
     const handler = await load();
     await expect(invokeHandler(handler, {} as never, context())).rejects.toThrow(/Records/);

@@ -7,6 +7,8 @@ import { runIntegrationTests } from '../../../deploy-functions/engine/integratio
 import { integrationTestSettingsFromEnv } from '../../../deploy-functions/engine/settings';
 import { FakePipeline, Faults, MemoryLogger, VirtualClock, fakeContext } from '../../support/fake-aws';
 import { artifactZip, runAction, type RunOptions } from './integration-test-runner';
+import { invokeHandler, lambdaContext } from '../../../harness/lambda-context';
+import type { Context } from 'aws-lambda';
 import { AwsCallError, ErrorCode, ResourceNotFoundError } from '../../../deploy-functions/core/errors';
 
 const root = join(import.meta.dirname, '..', '..', '..');
@@ -16,7 +18,7 @@ const casesOf = (fn: string) =>
 // The sample handlers, loaded once with the configuration their templates give them (the virtual clock cannot wait
 // for module loading inside a run).
 process.env.TAX_RATE_PERCENT = '20';
-const sampleHandlers: Record<string, (event: unknown) => Promise<unknown>> = {
+const sampleHandlers: Record<string, (event: unknown, context: Context) => Promise<unknown>> = {
   'orders-api': (await import('../../../functions/orders-api/handler')).handler as never,
   'invoice-worker': (await import('../../../functions/invoice-worker/handler')).handler as never,
 };
@@ -26,7 +28,8 @@ const sampleInvoker = (): InvokePort => ({
   invoke: async (functionName, _qualifier, payload) => {
     const handler = sampleHandlers[functionName.replace(/-(staging|prod)$/, '')]!;
     try {
-      return { payload: JSON.stringify(await handler(JSON.parse(payload))) };
+      // With a context, as Lambda invokes every handler.
+      return { payload: JSON.stringify(await invokeHandler(handler, JSON.parse(payload), lambdaContext({ functionName, timeoutSeconds: 30 }))) };
     } catch (error) {
       return { functionError: 'Unhandled', payload: JSON.stringify({ errorType: (error as Error).name, errorMessage: (error as Error).message }) };
     }
