@@ -65,6 +65,15 @@ export const INVOKING_SERVICES = [
   'logs.amazonaws.com', 'cognito-idp.amazonaws.com', 'iot.amazonaws.com', 'secretsmanager.amazonaws.com', 'states.amazonaws.com',
 ];
 
+/**
+ * The services CloudFormation may pass the stack's own roles to: Lambda (the function's role) and those SAM's event
+ * sources and integrations hand a role (`ScheduleV2` to Scheduler, a rule target's `RoleArn` to EventBridge, an API
+ * integration's credentials to API Gateway). Every such role carries the application boundary, which denies a session
+ * outside a function's code all but LAMBDA_SERVICE_CALLS (invoke, send, publish, put events): a service acting with the
+ * role can do no more than the function could. Services that run code of their own (EC2, ECS, CodeBuild …) stay out.
+ */
+export const ROLE_PASSED_TO_SERVICES = ['lambda.amazonaws.com', 'scheduler.amazonaws.com', 'events.amazonaws.com', 'apigateway.amazonaws.com'];
+
 /** Lambda calls the Function, Version and Alias handlers make (registry schemas), on the stage functions only. */
 const FUNCTION_ACTIONS = [
   'lambda:CreateFunction', 'lambda:DeleteFunction', 'lambda:GetFunction', 'lambda:GetFunctionConfiguration', 'lambda:UpdateFunctionCode', 'lambda:UpdateFunctionConfiguration',
@@ -84,7 +93,8 @@ export const BOUNDED_ROLE_ACTIONS = ['iam:CreateRole', 'iam:PutRolePolicy', 'iam
  * The role CloudFormation deploys one function's stacks with. It names exactly that function's resources in each
  * stage (`<function>-<stage>`, roles `lrp-app-<function>-<stage>-…`), so no pattern of one function matches another's.
  * Roles are created and changed only with the application boundary attached, never lose it, and are passed only to
- * Lambda. A push to the release branch can therefore give a function at most what the boundary allows.
+ * Lambda and the event-source services of ROLE_PASSED_TO_SERVICES. A push to the release branch can therefore give a
+ * function, or a service acting for it, at most what the boundary allows.
  */
 export function createDeploymentRole(scope: Construct, id: string, props: DeploymentRoleProps): iam.Role {
   const stack = Stack.of(scope);
@@ -103,7 +113,7 @@ export function createDeploymentRole(scope: Construct, id: string, props: Deploy
   const roles = stages.map((stage) => stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: `${applicationStackName(fn.name, stage)}-*` }));
   role.addToPolicy(new iam.PolicyStatement({ actions: ROLE_ACTIONS, resources: roles }));
   role.addToPolicy(new iam.PolicyStatement({ actions: BOUNDED_ROLE_ACTIONS, resources: roles, conditions: { StringEquals: { 'iam:PermissionsBoundary': boundaryArn } } }));
-  role.addToPolicy(new iam.PolicyStatement({ actions: ['iam:PassRole'], resources: roles, conditions: { StringEquals: { 'iam:PassedToService': 'lambda.amazonaws.com' } } }));
+  role.addToPolicy(new iam.PolicyStatement({ actions: ['iam:PassRole'], resources: roles, conditions: { StringEquals: { 'iam:PassedToService': ROLE_PASSED_TO_SERVICES } } }));
 
   // Whatever the configuration's deploy permissions grant: the boundary stays, the release pipeline stays out of reach.
   role.addManagedPolicy(iam.ManagedPolicy.fromManagedPolicyName(scope, `${id}Guard`, DEPLOYMENT_GUARD_NAME));

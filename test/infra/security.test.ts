@@ -5,7 +5,7 @@ import { rolesOf, toolingAttribute, type SynthesizedStack } from '../../infra/ia
 import { RESOURCE_MODELS } from '../../infra/iam/resource-models';
 import { TemplateValues } from '../../infra/iam/template-values';
 import type { CfnTemplate } from '../../infra/templates/application-template';
-import { BOUNDED_ROLE_ACTIONS } from '../../infra/lib/deployment-role';
+import { BOUNDED_ROLE_ACTIONS, ROLE_PASSED_TO_SERVICES } from '../../infra/lib/deployment-role';
 import { sampleConfig, synthRelease, templatesOf } from './support';
 
 const env = { partition: 'aws', region: 'eu-central-1', account: '123456789012' };
@@ -57,7 +57,7 @@ describe('GIVEN two functions whose names share a prefix (orders, orders2)', () 
         { action: 'lambda:UpdateFunctionCode', resource: functionArn(`${other}-${stage}`) },
         { action: 'lambda:UpdateAlias', resource: `${functionArn(`${other}-${stage}`)}:live` },
         { action: 'iam:PutRolePolicy', resource: roleArn(`lrp-app-${other}-${stage}-FunctionRole-ABC`), context: { 'iam:PermissionsBoundary': `arn:aws:iam::${env.account}:policy/lrp-app-boundary` } },
-        { action: 'iam:PassRole', resource: roleArn(`lrp-app-${other}-${stage}-FunctionRole-ABC`), context: { 'iam:PassedToService': 'lambda.amazonaws.com' } },
+        ...ROLE_PASSED_TO_SERVICES.map((service) => ({ action: 'iam:PassRole', resource: roleArn(`lrp-app-${other}-${stage}-FunctionRole-ABC`), context: { 'iam:PassedToService': service } })),
         { action: 'cloudformation:ExecuteChangeSet', resource: `arn:aws:cloudformation:${env.region}:${env.account}:stack/lrp-app-${other}-${stage}/abc` },
       ]).concat([
         // `orders-legacy`, a function the release does not manage: a `<function>-*` pattern would reach it.
@@ -124,7 +124,7 @@ describe('GIVEN the repository release configuration', () => {
   it('THEN no iam:PassRole on a wildcard resource lacks an iam:PassedToService condition', () => {
     const passRoles = statements.filter((st) => st.Effect === 'Allow' && actionsOf(st).includes('iam:PassRole') && JSON.stringify(st.Resource).includes('*'));
     expect(passRoles.length).toBeGreaterThan(0);
-    for (const st of passRoles) expect(st.Condition?.StringEquals?.['iam:PassedToService'], JSON.stringify(st)).toBe('lambda.amazonaws.com');
+    for (const st of passRoles) expect(st.Condition?.StringEquals?.['iam:PassedToService'], JSON.stringify(st)).toEqual(ROLE_PASSED_TO_SERVICES);
   });
 
   it('THEN no build role reads or writes an object outside its own pipeline\'s artifacts, code and cache', () => {

@@ -21,9 +21,6 @@ const KNOWN_GAPS: Readonly<Record<string, readonly RegExp[]>> = {
   // The stream's registry schema is not recorded: `npm run refresh:handler-permissions -- --add AWS::Kinesis::Stream`
   // needs CloudFormation's schema zip, which this environment cannot download.
   kinesis: [/^lrp-app-kinesis-(staging|prod): Stream \(AWS::Kinesis::Stream\) cannot be judged: no handler permissions recorded for AWS::Kinesis::Stream: npm run refresh:handler-permissions -- --add AWS::Kinesis::Stream$/],
-  // The schedule passes the role SAM generates for it to EventBridge Scheduler. The CloudFormation role passes the
-  // stack's roles only to Lambda, and deploy permissions may not grant IAM writes.
-  'schedule-v2': [/^lrp-app-schedule-v2-(staging|prod): HandlerHourly \(AWS::Scheduler::Schedule\) needs iam:PassRole on arn:aws:iam::\$\{Account\}:role\/lrp-app-schedule-v2-\1-HandlerHourlyRole-\* with \{"iam:PassedToService":"scheduler\.amazonaws\.com"\} for its create\/update handlers; /],
 };
 
 /** A finding that names the resource, its type, the action, the ARN, the handlers and what to do. */
