@@ -5,11 +5,12 @@
  */
 import type { FunctionConfig } from '../config';
 import type { CfnTemplate } from '../templates/application-template';
-import { handlerPermissions } from './handler-permissions';
+import { handlerPermissions, normaliseAction } from './handler-permissions';
 import { pipelineActionRequirements } from './pipeline-requirements';
 import { UNKNOWN, evaluate, type IamStatement } from './policy';
 import { RESOURCE_MODELS } from './resource-models';
 import { missingPermissions, namedManagedPolicies, requirementsOf, statementsOfRole, type Requirement } from './sufficiency';
+import { formatPermission, suggestedPermission } from './suggestion';
 import { TemplateValues, type StackContext } from './template-values';
 import { applicationStackName } from '../../deploy-functions/core/names';
 import { APPLICATION_BOUNDARY_NAME } from '../lib/application-boundary';
@@ -105,6 +106,7 @@ export function checkCloudFormationRole(options: {
   const codeKey = variables.find((v) => v.Name === 'ARTIFACT_KEY_ARN')?.Value;
   const findings: Finding[] = [];
   const judgedTypes = new Set<string>();
+  const byStage = new Map<string, { stackName: string; requirements: Requirement[]; statements: IamStatement[] }>();
   for (const stage of options.stages) {
     const stackName = applicationStackName(fn.name, stage);
     const roleArn = actions.find((a) => a.Configuration?.StackName === stackName && a.Configuration.RoleArn)?.Configuration?.RoleArn as { 'Fn::GetAtt': [string, string] } | undefined;
@@ -122,7 +124,12 @@ export function checkCloudFormationRole(options: {
     // Lambda reads the SSE-KMS code object with the caller's (CloudFormation's) credentials.
     const extra: Requirement[] =
       codeKey === undefined ? [] : requirements.filter((r) => r.action === 's3:GetObject' && r.resource.includes(`:::${bucket}/`)).map((r) => ({ ...r, action: 'kms:Decrypt', resource: codeKey, context: {} }));
-    for (const miss of missingPermissions([...requirements, ...extra], statements)) findings.push(cloudFormationFinding(miss, stackName, fn, fnIndex, env, pipeline.stackName));
+    byStage.set(stage, { stackName, requirements: [...requirements, ...extra], statements });
+  }
+  // Each suggestion looks at every stage's needs, so that one line serves them all where it can.
+  const needs = new Map([...byStage].map(([stage, checked]) => [stage, checked.requirements]));
+  for (const [stage, { stackName, requirements, statements }] of byStage) {
+    for (const miss of missingPermissions(requirements, statements)) findings.push(cloudFormationFinding(miss, { stackName, stage, needs }, fn, fnIndex, env, pipeline.stackName));
   }
   findings.push(...claimedTypeFindings(fn, fnIndex, options.stages.map((stage) => options.translated(stage))));
   return { findings, judgedTypes };
@@ -143,15 +150,25 @@ function claimedTypeFindings(fn: FunctionConfig, fnIndex: number, templates: rea
   );
 }
 
-function cloudFormationFinding(miss: Requirement & { decision: string }, stackName: string, fn: FunctionConfig, fnIndex: number, env: ReleaseEnvironment, pipelineStack: string): Finding {
-  const need = `${stackName}: ${miss.logicalId} (${miss.type}) needs ${miss.action} on ${suggestedResource(miss.resource, env)}${miss.context && Object.keys(miss.context).length ? ` with ${JSON.stringify(miss.context)}` : ''} for its ${miss.handlers.join('/')} handler${miss.handlers.length > 1 ? 's' : ''}`;
+function cloudFormationFinding(
+  miss: Requirement & { decision: string },
+  where: { readonly stackName: string; readonly stage: string; readonly needs: ReadonlyMap<string, readonly Requirement[]> },
+  fn: FunctionConfig,
+  fnIndex: number,
+  env: ReleaseEnvironment,
+  pipelineStack: string,
+): Finding {
+  const { stackName } = where;
+  const action = normaliseAction(miss.action);
+  const context = miss.context && Object.keys(miss.context).length ? ` with ${JSON.stringify(Object.fromEntries(Object.entries(miss.context).map(([k, v]) => [k, suggestedResource(v, env)])))}` : '';
+  const need = `${stackName}: ${miss.logicalId} (${miss.type}) needs ${action} on ${suggestedResource(miss.resource, env)}${context} for its ${miss.handlers.join('/')} handler${miss.handlers.length > 1 ? 's' : ''}`;
   const verb = miss.decision === 'DENIED' ? 'explicitly denies it' : 'does not allow it';
-  const unbounded = miss.type === 'AWS::IAM::Role' && BOUNDED_ROLE_ACTIONS.includes(miss.action);
+  const unbounded = miss.type === 'AWS::IAM::Role' && BOUNDED_ROLE_ACTIONS.includes(action);
   const fix = unbounded
     ? `the role must carry the application permissions boundary: set \`PermissionsBoundary: !Sub arn:\${AWS::Partition}:iam::\${AWS::AccountId}:policy/${APPLICATION_BOUNDARY_NAME}\` on ${miss.logicalId} (for a SAM function, on the function or in Globals)`
     : BUILT_IN_TYPES.has(miss.type)
     ? `the CloudFormation role that infra/lib/deployment-role.ts builds for every function should grant it`
-    : `add to functions.${fnIndex}.deployPermissions (${fn.name}) in release.config.ts: { actions: ['${miss.action}'], resources: ['${suggestedResource(miss.resource, env)}'], reason: '…' }`;
+    : `add to functions.${fnIndex}.deployPermissions (${fn.name}) in release.config.ts: ${formatPermission(suggestedPermission({ ...miss, action }, where.stage, where.needs, env))}`;
   return { where: `${stackName}/${miss.logicalId}`, message: `${need}; the CloudFormation role of ${pipelineStack} ${verb}: ${fix}` };
 }
 

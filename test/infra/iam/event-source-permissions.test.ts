@@ -1,6 +1,7 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { runInNewContext } from 'node:vm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveReleaseConfig, type ReleaseConfigInput } from '../../../infra/config';
 import { checkCloudFormationRole, packagedTemplate, type Finding } from '../../../infra/iam/release-check';
@@ -10,6 +11,8 @@ import { sampleConfig, synthRelease, templatesOf } from '../support';
 
 const fixtures = join(import.meta.dirname, '..', '..', 'fixtures', 'sam-events');
 const env = { partition: 'aws', region: 'eu-central-1', account: '123456789012' };
+/** The sample release's stages, in which every fixture is checked. */
+const STAGES = resolveReleaseConfig(sampleConfig).stages.map((s) => s.name);
 /** One fixture per SAM event type; each is released as a function of the same name. */
 const EVENT_FIXTURES = readdirSync(fixtures).map((file) => basename(file, '.yaml')).sort();
 
@@ -25,7 +28,16 @@ const KNOWN_GAPS: Readonly<Record<string, readonly RegExp[]>> = {
 
 /** A finding that names the resource, its type, the action, the ARN, the handlers and what to do. */
 const CONCRETE = /^lrp-app-[\w-]+: \w+ \(AWS::\w+::\w+\) needs [\w-]+:[\w.]+ on \S+( with \{.*\})? for its [a-z/]+ handlers?; the CloudFormation role of lrp-pipeline-[\w-]+ (does not allow it|explicitly denies it): /;
-const SUGGESTION = /^lrp-app-[\w-]+: \w+ \((AWS::\w+::\w+)\).*: add to functions\.0\.deployPermissions \([\w-]+\) in release\.config\.ts: \{ actions: \['([^']+)'\], resources: \['([^']+)'\], reason: '…' \}$/;
+const SUGGESTION = /^lrp-app-[\w-]+: \w+ \((AWS::\w+::\w+)\).*: add to functions\.0\.deployPermissions \([\w-]+\) in release\.config\.ts: (\{ actions: \['[^']+'\], resources: \['[^']+'\](, conditions: \{.*\})?, reason: '…' \})$/;
+type DeployPermission = NonNullable<ReleaseConfigInput['functions'][number]['deployPermissions']>[number];
+
+/** The line a finding suggests, read as release.config.ts would read it; undefined for a finding without one. */
+function suggestionOf(message: string): DeployPermission | undefined {
+  const [, type, line] = SUGGESTION.exec(message) ?? [];
+  if (!type || !line) return undefined;
+  const permission = runInNewContext(`(${line})`) as DeployPermission;
+  return { ...permission, reason: 'Suggested by the permission check.', resourceTypes: [type] };
+}
 
 /** A copy of the repository's layout with the fixture as the one function's template. */
 function functionRoot(fixture: string): string {
@@ -80,12 +92,18 @@ describe.runIf(requireSamTranslator('the event source permission check'))('GIVEN
       expect(open.filter((m) => !CONCRETE.test(m) || !SUGGESTION.test(m))).toEqual([]);
     });
 
+    it('THEN every stage is suggested the same lines, naming ${Stage}, ${Partition}, ${Region} and ${Account} rather than their values', () => {
+      const linesOf = (stage: string) => [...new Set(findings.filter((f) => f.message.startsWith(`lrp-app-${fixture}-${stage}: `) && !isGap(fixture, f.message)).flatMap((f) => (SUGGESTION.exec(f.message)?.[2] ?? [])))].sort();
+      const [first, ...others] = STAGES.map(linesOf);
+      for (const lines of others) expect(lines).toEqual(first);
+      const literal = new RegExp(`${env.account}|${env.region}|arn:${env.partition}:|-(${STAGES.join('|')})\\b`);
+      expect(first!.filter((line) => literal.test(line))).toEqual([]);
+    });
+
     it('THEN adding exactly the suggested deploy permissions leaves nothing missing but the known gaps', () => {
-      // A gap's suggestion is one the configuration refuses: it is left out.
-      const suggested = findings.filter((f) => !isGap(fixture, f.message)).flatMap((f) => {
-        const [, type, action, resource] = SUGGESTION.exec(f.message) ?? [];
-        return type ? [{ actions: [action!], resources: [resource!], reason: 'Suggested by the permission check.', resourceTypes: [type] }] : [];
-      });
+      // A gap's suggestion is one the configuration refuses: it is left out. One stage's lines serve every stage.
+      const last = STAGES[STAGES.length - 1]!;
+      const suggested = findings.filter((f) => f.message.startsWith(`lrp-app-${fixture}-${last}: `) && !isGap(fixture, f.message)).flatMap((f) => suggestionOf(f.message) ?? []);
       const after = check(fixture, root, configFor(fixture, suggested), translated).map((f) => f.message);
       expect(after.filter((m) => !isGap(fixture, m))).toEqual([]);
       // Each known gap is still there: when one is fixed, its entry must go.

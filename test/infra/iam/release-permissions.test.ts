@@ -64,13 +64,23 @@ describe.runIf(requireSamTranslator('the permission sufficiency check'))('GIVEN 
 
   describe('WHEN a permission the handlers need is taken out of a function\'s deploy permissions', () => {
     it.each([
-      ['lambda:TagResource', 'QueueEventSource (AWS::Lambda::EventSourceMapping)', "arn:aws:lambda:${Region}:${Account}:event-source-mapping:*"],
-      ['sqs:GetQueueUrl', 'Queue (AWS::SQS::Queue)', "arn:aws:sqs:${Region}:${Account}:invoices-prod"],
-    ])('THEN the check names the resource, %s and the configuration line to add', (action, resource, arn) => {
+      ['lambda:TagResource', 'QueueEventSource (AWS::Lambda::EventSourceMapping)', 'arn:aws:lambda:${Region}:${Account}:event-source-mapping:*', 'arn:${Partition}:lambda:${Region}:${Account}:event-source-mapping:*'],
+      // The queue is named after the stage: one line, naming ${Stage}, serves every stage.
+      ['sqs:GetQueueUrl', 'Queue (AWS::SQS::Queue)', 'arn:aws:sqs:${Region}:${Account}:invoices-prod', 'arn:${Partition}:sqs:${Region}:${Account}:invoices-${Stage}'],
+    ])('THEN the check names the resource, %s and the configuration line to add', (action, resource, arn, suggested) => {
       const { findings } = cloudFormationFindings(without('invoice-worker', action), 'invoice-worker');
       const messages = findings.map((f) => f.message);
       expect(messages).toContainEqual(expect.stringContaining(`lrp-app-invoice-worker-prod: ${resource} needs ${action} on ${arn}`));
-      expect(messages).toContainEqual(expect.stringContaining(`add to functions.1.deployPermissions (invoice-worker) in release.config.ts: { actions: ['${action}'], resources: ['${arn}']`));
+      expect(messages).toContainEqual(expect.stringContaining(`add to functions.1.deployPermissions (invoice-worker) in release.config.ts: { actions: ['${action}'], resources: ['${suggested}']`));
+    }, 60_000);
+  });
+
+  describe('WHEN a permission the configuration narrows with a condition is taken out', () => {
+    it('THEN the line to add carries the condition the finding shows, written for every stage', () => {
+      const messages = cloudFormationFindings(without('invoice-worker', 'lambda:CreateEventSourceMapping'), 'invoice-worker').findings.map((f) => f.message);
+      const line = "{ actions: ['lambda:CreateEventSourceMapping'], resources: ['*'], conditions: { ArnLike: { 'lambda:FunctionArn': 'arn:${Partition}:lambda:${Region}:${Account}:function:invoice-worker-${Stage}:live' } }, reason: '…' }";
+      expect(messages).toContainEqual(expect.stringMatching(/^lrp-app-invoice-worker-prod: QueueEventSource \(AWS::Lambda::EventSourceMapping\) needs lambda:CreateEventSourceMapping on \* with \{"lambda:FunctionArn":"arn:aws:lambda:\$\{Region\}:\$\{Account\}:function:invoice-worker-prod:live"\}/));
+      expect(messages).toContainEqual(expect.stringContaining(`add to functions.1.deployPermissions (invoice-worker) in release.config.ts: ${line}`));
     }, 60_000);
   });
 
@@ -84,7 +94,7 @@ describe.runIf(requireSamTranslator('the permission sufficiency check'))('GIVEN 
       const messages = cloudFormationFindings(without('catalog-api', action), 'catalog-api').findings.map((f) => f.message);
       const named = messages.filter((m) => m.startsWith(`lrp-app-catalog-api-prod: ${resource}`) && m.includes(` needs ${action} on ${arn} `));
       expect(named, messages.join('\n')).toHaveLength(1);
-      expect(named[0]).toContain(`add to functions.${fnIndex}.deployPermissions (catalog-api) in release.config.ts: { actions: ['${action}'], resources: ['${arn}']`);
+      expect(named[0]).toContain(`add to functions.${fnIndex}.deployPermissions (catalog-api) in release.config.ts: { actions: ['${action}'], resources: ['${arn.replace('arn:aws:', 'arn:${Partition}:')}']`);
     }, 60_000);
   });
 
