@@ -4,6 +4,7 @@ import { AnalysisSchema, DEFAULT_BAKE_MINUTES, StrategySchema } from '../deploy-
 import { WindowPolicySchema } from '../deploy-functions/core/window';
 import { applicationStackName, stageFunctionName } from '../deploy-functions/core/names';
 import { UNKNOWN, globMatches } from './iam/policy';
+import { STAR_ONLY_ACTIONS, isStarOnlyAction } from './iam/star-only-actions';
 import { DEFAULT_APPLICATION_BOUNDARY } from './lib/application-boundary';
 import { SERVICE_LIMITS } from './lib/limits';
 
@@ -194,9 +195,11 @@ export const ReleaseConfigSchema = z
 
 /**
  * Deploy permissions that would reach another function's stage functions, roles or stacks (each pipeline's roles are
- * scoped to its own function; a `*` in the wrong place undoes that). Statements with conditions are left to them.
+ * scoped to its own function; a `*` in the wrong place undoes that). Statements with conditions are left to them. A
+ * `*` resource is accepted for actions IAM authorises on nothing narrower that only read or change what the stack
+ * itself created (STAR_ONLY_ACTIONS): for them a `*` reaches no more than a name would.
  */
-function reachOfDeployPermissions(config: { functions: readonly { name: string; deployPermissions: readonly { resources: readonly string[]; conditions?: unknown }[] }[]; stages: readonly { name: string }[] }): FieldIssue[] {
+function reachOfDeployPermissions(config: { functions: readonly { name: string; deployPermissions: readonly { actions: readonly string[]; resources: readonly string[]; conditions?: unknown }[] }[]; stages: readonly { name: string }[] }): FieldIssue[] {
   const fill = (text: string) => text.replaceAll('${Partition}', 'aws').replaceAll('${Region}', 'r').replaceAll('${Account}', '1');
   return config.functions.flatMap((fn, fnIndex) =>
     fn.deployPermissions.flatMap((permission, index) => {
@@ -208,12 +211,18 @@ function reachOfDeployPermissions(config: { functions: readonly { name: string; 
           return [`arn:aws:lambda:r:1:function:${deployed}`, `arn:aws:iam::1:role/${applicationStackName(other.name, stage.name)}-${UNKNOWN}`, `arn:aws:cloudformation:r:1:stack/${applicationStackName(other.name, stage.name)}/${UNKNOWN}`];
         }),
       );
+      const notStarOnly = permission.actions.filter((action) => !isStarOnlyAction(action));
       return permission.resources.flatMap((resource, resourceIndex) => {
+        if (resource === '*' && notStarOnly.length === 0) return [];
         const pattern = fill(resource);
         const reached = probes.find((probe) => config.stages.some((stage) => globMatches(pattern.replaceAll('${Stage}', stage.name), probe)));
-        return reached
-          ? [{ path: ['functions', fnIndex, 'deployPermissions', index, 'resources', resourceIndex], message: `"${resource}" reaches another function's resources (${reached.replace(UNKNOWN, '…').replace('arn:aws:', '').replace(':r:1:', ':')}): name ${fn.name}'s own (use \${Stage}), or narrow it with a condition` }]
-          : [];
+        if (!reached) return [];
+        const where = reached.replace(UNKNOWN, '…').replace('arn:aws:', '').replace(':r:1:', ':');
+        const star =
+          resource === '*'
+            ? `; "*" alone is accepted only for actions IAM authorises on nothing narrower that read or list, or change only what the stack created (${Object.keys(STAR_ONLY_ACTIONS).join(', ')}), not for ${notStarOnly.join(', ')}: give those their own permission with ${fn.name}'s ARNs`
+            : '';
+        return [{ path: ['functions', fnIndex, 'deployPermissions', index, 'resources', resourceIndex], message: `"${resource}" reaches another function's resources (${where}): name ${fn.name}'s own (use \${Stage}), or narrow it with a condition${star}` }];
       });
     }),
   );

@@ -39,18 +39,26 @@ function suggestionOf(message: string): DeployPermission | undefined {
   return { ...permission, reason: 'Suggested by the permission check.', resourceTypes: [type] };
 }
 
-/** A copy of the repository's layout with the fixture as the one function's template. */
+/**
+ * A second function released alongside each fixture: the configuration refuses deploy permissions that would reach
+ * another function's resources, so the suggested lines must be ones it accepts when the account is shared.
+ */
+const NEIGHBOUR = { name: 'neighbour', template: 'sqs' };
+
+/** A copy of the repository's layout with the fixture's template, and the neighbour's. */
 function functionRoot(fixture: string): string {
   const root = mkdtempSync(join(tmpdir(), `lrp-events-${fixture}-`));
-  mkdirSync(join(root, 'functions', fixture), { recursive: true });
-  copyFileSync(join(fixtures, `${fixture}.yaml`), join(root, 'functions', fixture, 'template.yaml'));
+  for (const [name, template] of [[fixture, fixture], [NEIGHBOUR.name, NEIGHBOUR.template]] as const) {
+    mkdirSync(join(root, 'functions', name), { recursive: true });
+    copyFileSync(join(fixtures, `${template}.yaml`), join(root, 'functions', name, 'template.yaml'));
+  }
   return root;
 }
 
-/** The sample release with one function, the fixture, and the given deploy permissions. */
-const configFor = (fixture: string, deployPermissions: NonNullable<ReleaseConfigInput['functions'][number]['deployPermissions']> = []): ReleaseConfigInput => ({
+/** The sample release with the fixture as its first function, with the given deploy permissions, and the neighbour. */
+const configFor = (fixture: string, deployPermissions: DeployPermission[] = []): ReleaseConfigInput => ({
   ...sampleConfig,
-  functions: [{ name: fixture, deployPermissions }],
+  functions: [{ name: fixture, deployPermissions }, { name: NEIGHBOUR.name }],
 });
 
 /** The CloudFormation role of the fixture's pipeline against its packaged template, in every stage. */
