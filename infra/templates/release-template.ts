@@ -4,6 +4,7 @@
  */
 import { Document, visit } from 'yaml';
 import { APPLICATION_BOUNDARY_NAME } from '../lib/application-boundary';
+import { rehashApiDeployments } from './api-deployments';
 import type { CfnTemplate } from './application-template';
 import { pointInvokersAtLive } from './live-invokers';
 import { prepareApplication, type DeploymentPreferenceTakeover, type PreparedApplication, type PrepareOptions } from './prepare-application';
@@ -23,12 +24,14 @@ export const unuploadedCodeUri = (functionName: string) => `s3://lrp-code-not-up
 /**
  * Translates a prepared, uploaded template (its `CodeUri` an `s3://` URI), points its invokers at `live`, and bounds
  * every role it creates — the function's, and those SAM generates for events (ScheduleV2, state machines) — with the
- * application permissions boundary, without which the CloudFormation role may not create them.
+ * application permissions boundary, without which the CloudFormation role may not create them. REST API deployments
+ * are renamed from the rewritten body, so a stage serves what was rewritten (see `rehashApiDeployments`).
  */
 export function finishReleaseTemplate(uploaded: CfnTemplate, prepared: Pick<PreparedApplication, 'functionLogicalId' | 'takeover' | 'publishedAlias' | 'notes'>, functionName: string, region: string): ReleaseTemplate {
   const rewritten = pointInvokersAtLive(translateSam(uploaded, { region }), prepared.functionLogicalId, functionName, prepared.publishedAlias !== undefined ? { publishedAlias: prepared.publishedAlias } : {});
+  const redeployed = rehashApiDeployments(rewritten.template);
   const bounded = boundRoles(rewritten.template);
-  return { template: rewritten.template, functionLogicalId: prepared.functionLogicalId, ...(prepared.takeover ? { takeover: prepared.takeover } : {}), notes: [...prepared.notes, ...rewritten.notes, ...bounded] };
+  return { template: rewritten.template, functionLogicalId: prepared.functionLogicalId, ...(prepared.takeover ? { takeover: prepared.takeover } : {}), notes: [...prepared.notes, ...rewritten.notes, ...redeployed, ...bounded] };
 }
 
 /** Sets the application boundary on every `AWS::IAM::Role` that has none (in place); one note per role. */
