@@ -34,7 +34,7 @@ const RepositorySchema = z.strictObject({
 /** The deployment-window gate of a stage (see the README): a policy inline or in SSM, and an optional override parameter. */
 const WindowGateSchema = z
   .strictObject({
-    policy: WindowPolicySchema.optional(),
+    policy: z.optional(WindowPolicySchema),
     policyParameter: z.string().min(1).optional(),
     overrideParameter: z.string().min(1).optional(),
   })
@@ -64,7 +64,7 @@ const FunctionSchema = z.strictObject({
    * How `live` moves to a new version. @default - the `Type` of the template's `DeploymentPreference`, else
    * `Canary10Percent5Minutes` (DEFAULT_STRATEGY)
    */
-  strategy: StrategySchema.optional(),
+  strategy: z.optional(StrategySchema),
   /**
    * Existing CloudWatch alarms to watch besides the generated ones; `${Stage}` in a name stands for the stage's name.
    * The template's `DeploymentPreference.Alarms` are watched too. @default []

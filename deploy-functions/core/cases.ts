@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from './zod';
 import { describeIssues } from './issues';
 
 /**
@@ -7,23 +7,24 @@ import { describeIssues } from './issues';
  */
 export const IntegrationCaseSchema = z.strictObject({
   /** What the case proves, in plain words. */
-  name: z.string().min(1),
+  name: z.string().check(z.minLength(1)),
   /** The event the function is invoked with, verbatim. */
-  event: z.unknown().refine((value) => value !== undefined, 'is required'),
-  expect: z
-    .strictObject({
+  event: z.unknown().check(z.refine((value) => value !== undefined, 'is required')),
+  expect: z._default(
+    z.strictObject({
       /** `false` (the default): the invocation must not raise. `true`: it must. A string: it must raise that error type. */
-      functionError: z.union([z.boolean(), z.string().min(1)]).default(false),
+      functionError: z._default(z.union([z.boolean(), z.string().check(z.minLength(1))]), false),
       /** HTTP-style `statusCode` of the response payload. */
-      statusCode: z.number().int().min(100).max(599).optional(),
+      statusCode: z.optional(z.number().check(z.int(), z.gte(100), z.lte(599))),
       /** Subset the whole response payload must match. */
-      payload: z.unknown().optional(),
+      payload: z.optional(z.unknown()),
       /** Subset the response's `body` must match; a JSON-string body is parsed first. */
-      body: z.unknown().optional(),
+      body: z.optional(z.unknown()),
       /** Longest acceptable invocation time, client side. @default 10000 */
-      maxDurationMs: z.number().int().positive().max(900_000).default(10_000),
-    })
-    .default({ functionError: false, maxDurationMs: 10_000 }),
+      maxDurationMs: z._default(z.number().check(z.int(), z.gt(0), z.lte(900_000)), 10_000),
+    }),
+    { functionError: false, maxDurationMs: 10_000 },
+  ),
 });
 export type IntegrationCase = z.infer<typeof IntegrationCaseSchema>;
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from './zod';
 import { CaseFormat } from './cases';
 import { describeIssues } from './issues';
 import { InvalidParametersError } from './errors';
@@ -6,7 +6,7 @@ import { PredefinedStrategy, resolveSteps, type StrategySpec } from './strategie
 import { WindowPolicySchema } from './window';
 
 /** Parses an action's UserParameters string against a schema; the error names every bad field. */
-export function parseUserParameters<T extends z.ZodType>(schema: T, raw: string | undefined): z.infer<T> {
+export function parseUserParameters<T extends z.ZodMiniType>(schema: T, raw: string | undefined): z.infer<T> {
   if (raw === undefined || raw.trim() === '') throw new InvalidParametersError('UserParameters: missing; the action needs a JSON object');
   let json: unknown;
   try {
@@ -22,20 +22,18 @@ export function parseUserParameters<T extends z.ZodType>(schema: T, raw: string 
   return result.data;
 }
 
-const functionName = z.string().regex(/^[a-zA-Z0-9-_]{1,64}$/, 'must be a Lambda function name (letters, digits, - and _; at most 64)');
-const aliasName = z
-  .string()
-  .regex(/^(?!^[0-9]+$)[a-zA-Z0-9-_]{1,128}$/, 'must be an alias name')
-  .refine((value) => value !== '$LATEST', 'cannot be $LATEST');
-const versionNumber = z.string().regex(/^[0-9]+$/, 'must be a published version number ($LATEST cannot be shifted to)');
+const functionName = z.string().check(z.regex(/^[a-zA-Z0-9-_]{1,64}$/, 'must be a Lambda function name (letters, digits, - and _; at most 64)'));
+const aliasName = z.string().check(
+  z.regex(/^(?!^[0-9]+$)[a-zA-Z0-9-_]{1,128}$/, 'must be an alias name'),
+  z.refine((value) => value !== '$LATEST', 'cannot be $LATEST'),
+);
+const versionNumber = z.string().check(z.regex(/^[0-9]+$/, 'must be a published version number ($LATEST cannot be shifted to)'));
 
 /** A rollout strategy: a CodeDeploy predefined name or explicit steps. */
 export const StrategySchema = z.union([
   z.enum(Object.values(PredefinedStrategy) as [PredefinedStrategy, ...PredefinedStrategy[]]),
   z.strictObject({
-    steps: z
-      .array(z.strictObject({ percent: z.number().gt(0).lt(100), minutes: z.number().min(0) }))
-      .max(50, 'at most 50 steps'),
+    steps: z.array(z.strictObject({ percent: z.number().check(z.gt(0), z.lt(100)), minutes: z.number().check(z.gte(0)) })).check(z.maxLength(50, 'at most 50 steps')),
   }),
 ]);
 
@@ -45,16 +43,17 @@ export const DEFAULT_ANALYSIS = { maxErrorRateRatio: 2, minInvocations: 50, erro
 export const DEFAULT_BAKE_MINUTES = 10;
 
 /** The per-version analysis options, each with its default; shared by UserParameters and the release configuration. */
-export const AnalysisSchema = z
-  .strictObject({
+export const AnalysisSchema = z._default(
+  z.strictObject({
     /** The new version fails when its error rate exceeds this multiple of the old one's. @default 2 */
-    maxErrorRateRatio: z.number().min(1).default(DEFAULT_ANALYSIS.maxErrorRateRatio),
+    maxErrorRateRatio: z._default(z.number().check(z.gte(1)), DEFAULT_ANALYSIS.maxErrorRateRatio),
     /** No verdict from metrics until the new version served this many invocations. @default 50 */
-    minInvocations: z.number().int().min(1).default(DEFAULT_ANALYSIS.minInvocations),
+    minInvocations: z._default(z.number().check(z.int(), z.gte(1)), DEFAULT_ANALYSIS.minInvocations),
     /** Error rates at or below this fraction never fail, whatever the ratio. @default 0.01 */
-    errorRateFloor: z.number().min(0).max(1).default(DEFAULT_ANALYSIS.errorRateFloor),
-  })
-  .default({ ...DEFAULT_ANALYSIS });
+    errorRateFloor: z._default(z.number().check(z.gte(0), z.lte(1)), DEFAULT_ANALYSIS.errorRateFloor),
+  }),
+  () => ({ ...DEFAULT_ANALYSIS }),
+);
 
 /**
  * UserParameters of the shift-traffic action.
@@ -64,42 +63,44 @@ export const ShiftTrafficParametersSchema = z
   .strictObject({
     functionName,
     /** Alias to move. @default 'live' */
-    alias: aliasName.default('live'),
+    alias: z._default(aliasName, 'live'),
     /** Version to move to; exactly one of targetVersion / targetAlias. */
-    targetVersion: versionNumber.optional(),
+    targetVersion: z.optional(versionNumber),
     /** Alias whose version to move to (usually `candidate`). */
-    targetAlias: aliasName.optional(),
+    targetAlias: z.optional(aliasName),
     strategy: StrategySchema,
     /** CloudWatch alarms to watch beside the ones generated for the function. @default [] */
-    alarms: z.array(z.string().min(1).max(255)).max(100).default([]),
+    alarms: z._default(z.array(z.string().check(z.minLength(1), z.maxLength(255))).check(z.maxLength(100)), []),
     /** Minutes after 100 % during which an alarm still rolls back. @default 10 */
-    bakeMinutes: z.number().min(0).max(24 * 60).default(DEFAULT_BAKE_MINUTES),
+    bakeMinutes: z._default(z.number().check(z.gte(0), z.lte(24 * 60)), DEFAULT_BAKE_MINUTES),
     /** New-vs-old error-rate comparison from per-version Lambda metrics. */
     analysis: AnalysisSchema,
     /** Commit being released, for the ledger. @default - read from the target version's description */
-    commit: z.string().max(128).optional(),
+    commit: z.optional(z.string().check(z.maxLength(128))),
     /**
      * The pipeline execution running the action (the pipeline fills `#{codepipeline.PipelineExecutionId}`): when that
      * execution is stopped or abandoned, the rollback function reverts the deployment. @default - none
      */
-    pipelineExecutionId: z.string().max(128).optional(),
+    pipelineExecutionId: z.optional(z.string().check(z.maxLength(128))),
     /**
      * Why a forward release may go out while alarms are in ALARM (the pipeline fills it from its HotfixReason variable).
      * Empty: it may not. @default ''
      */
-    hotfixReason: z.string().max(500).optional(),
+    hotfixReason: z.optional(z.string().check(z.maxLength(500))),
   })
-  .refine((p) => (p.targetVersion === undefined) !== (p.targetAlias === undefined), {
-    message: 'exactly one of targetVersion or targetAlias is required',
-    path: ['targetVersion'],
-  })
-  .superRefine((p, ctx) => {
-    try {
-      resolveSteps(p.strategy as StrategySpec);
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', path: ['strategy'], message: (error as Error).message.replace(/^strategy[^:]*: /, '') });
-    }
-  });
+  .check(
+    z.refine((p) => (p.targetVersion === undefined) !== (p.targetAlias === undefined), {
+      message: 'exactly one of targetVersion or targetAlias is required',
+      path: ['targetVersion'],
+    }),
+    z.superRefine((p, ctx) => {
+      try {
+        resolveSteps(p.strategy as StrategySpec);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', path: ['strategy'], message: (error as Error).message.replace(/^strategy[^:]*: /, '') });
+      }
+    }),
+  );
 export type ShiftTrafficParameters = z.infer<typeof ShiftTrafficParametersSchema>;
 
 /**
@@ -112,19 +113,19 @@ export const IntegrationTestParametersSchema = z.strictObject({
   /** Alias or version to invoke. */
   qualifier: z.union([aliasName, versionNumber]),
   /** Folder of the input artifact holding the `*.json` cases. */
-  casesPath: z
-    .string()
-    .regex(/^[\w.-]+(\/[\w.-]+)*$/, 'must be a relative folder such as functions/orders-api/integration')
-    .refine((path) => !path.split('/').includes('..'), 'must not contain ..'),
+  casesPath: z.string().check(
+    z.regex(/^[\w.-]+(\/[\w.-]+)*$/, 'must be a relative folder such as functions/orders-api/integration'),
+    z.refine((path) => !path.split('/').includes('..'), 'must not contain ..'),
+  ),
   /**
    * What the `*.json` files under `casesPath` are: integration cases, or events (`events/*.json`) run as smoke cases.
    * @default 'cases'
    */
-  cases: z.enum([CaseFormat.CASES, CaseFormat.EVENTS]).default(CaseFormat.CASES),
+  cases: z._default(z.enum([CaseFormat.CASES, CaseFormat.EVENTS]), CaseFormat.CASES),
   /** Cases run at once. @default 4 */
-  concurrency: z.number().int().min(1).max(16).default(4),
+  concurrency: z._default(z.number().check(z.int(), z.gte(1), z.lte(16)), 4),
   /** Input artifact holding the cases. @default - the action's first input artifact */
-  artifact: z.string().min(1).optional(),
+  artifact: z.optional(z.string().check(z.minLength(1))),
 });
 export type IntegrationTestParameters = z.infer<typeof IntegrationTestParametersSchema>;
 
@@ -136,17 +137,17 @@ export type IntegrationTestParameters = z.infer<typeof IntegrationTestParameters
 export const DeployWindowParametersSchema = z
   .strictObject({
     functionName,
-    policy: WindowPolicySchema.optional(),
-    policyParameter: z.string().regex(/^\/?[\w./-]{1,2000}$/, 'must be an SSM parameter name').optional(),
-    overrideParameter: z.string().regex(/^\/?[\w./-]{1,2000}$/, 'must be an SSM parameter name').optional(),
+    policy: z.optional(WindowPolicySchema),
+    policyParameter: z.optional(z.string().check(z.regex(/^\/?[\w./-]{1,2000}$/, 'must be an SSM parameter name'))),
+    overrideParameter: z.optional(z.string().check(z.regex(/^\/?[\w./-]{1,2000}$/, 'must be an SSM parameter name'))),
   })
-  .refine((p) => p.policy !== undefined || p.policyParameter !== undefined, { message: 'one of policy or policyParameter is required', path: ['policy'] });
+  .check(z.refine((p) => p.policy !== undefined || p.policyParameter !== undefined, { message: 'one of policy or policyParameter is required', path: ['policy'] }));
 export type DeployWindowParameters = z.infer<typeof DeployWindowParametersSchema>;
 
 /** The value of the override parameter: who lets releases through, why, and until when. */
 export const WindowOverrideSchema = z.strictObject({
-  by: z.string().min(1).max(200),
-  reason: z.string().min(1).max(1000),
+  by: z.string().check(z.minLength(1), z.maxLength(200)),
+  reason: z.string().check(z.minLength(1), z.maxLength(1000)),
   /** ISO 8601 instant after which the override no longer applies. */
   expiresAt: z.iso.datetime({ offset: true }),
 });

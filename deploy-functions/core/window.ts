@@ -1,31 +1,31 @@
-import { z } from 'zod';
+import * as z from './zod';
 
 /** Weekday names as the windows spell them. */
 export const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
 
-const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'must be HH:MM (00:00 to 24:00)');
-const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD');
-const timeZone = z.string().refine((zone) => {
+const clock = z.string().check(z.regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'must be HH:MM (00:00 to 24:00)'));
+const date = z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD'));
+const timeZone = z.string().check(z.refine((zone) => {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: zone });
     return true;
   } catch {
     return false;
   }
-}, 'must be an IANA time zone such as Europe/Berlin');
+}, 'must be an IANA time zone such as Europe/Berlin'));
 
 /** A recurring window in which production changes are allowed. */
 export const DeploymentWindowSchema = z
   .strictObject({
-    days: z.array(z.enum(WEEKDAYS)).min(1),
+    days: z.array(z.enum(WEEKDAYS)).check(z.minLength(1)),
     /** Local opening time, inclusive. */
     start: clock,
     /** Local closing time, exclusive; `24:00` closes at midnight. */
     end: clock,
     timeZone,
   })
-  .refine((w) => w.start < w.end, { message: 'start must be before end', path: ['end'] });
+  .check(z.refine((w) => w.start < w.end, { message: 'start must be before end', path: ['end'] }));
 
 /** A date range, inclusive at both ends, in which nothing is released. */
 export const FreezeSchema = z
@@ -33,15 +33,15 @@ export const FreezeSchema = z
     from: date,
     to: date,
     /** @default 'UTC' */
-    timeZone: timeZone.default('UTC'),
-    reason: z.string().max(200).default('release freeze'),
+    timeZone: z._default(timeZone, 'UTC'),
+    reason: z._default(z.string().check(z.maxLength(200)), 'release freeze'),
   })
-  .refine((f) => f.from <= f.to, { message: 'from must not be after to', path: ['to'] });
+  .check(z.refine((f) => f.from <= f.to, { message: 'from must not be after to', path: ['to'] }));
 
 /** Windows and freezes; with no windows, every time outside a freeze is open. */
 export const WindowPolicySchema = z.strictObject({
-  windows: z.array(DeploymentWindowSchema).max(50).default([]),
-  freezes: z.array(FreezeSchema).max(200).default([]),
+  windows: z._default(z.array(DeploymentWindowSchema).check(z.maxLength(50)), []),
+  freezes: z._default(z.array(FreezeSchema).check(z.maxLength(200)), []),
 });
 export type WindowPolicy = z.infer<typeof WindowPolicySchema>;
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../core/zod';
 import { DeploymentError, ErrorCode, InvalidEventError, JobOwnershipUnknownError, asDeploymentError } from '../core/errors';
 import { describeIssues } from '../core/issues';
 import type { Clock, JobFailureType, LogPort, PipelineJob, PipelinePort } from '../core/ports';
@@ -15,15 +15,15 @@ const artifactSchema = z.object({
 });
 const jobEventSchema = z.object({
   'CodePipeline.job': z.object({
-    id: z.string().min(1),
-    data: z
-      .object({
-        actionConfiguration: z.object({ configuration: z.object({ UserParameters: z.string().optional() }).optional() }).optional(),
-        inputArtifacts: z.array(artifactSchema).optional(),
-        artifactCredentials: z.object({ accessKeyId: z.string(), secretAccessKey: z.string(), sessionToken: z.string() }).optional(),
-        continuationToken: z.string().optional(),
-      })
-      .optional(),
+    id: z.string().check(z.minLength(1)),
+    data: z.optional(
+      z.object({
+        actionConfiguration: z.optional(z.object({ configuration: z.optional(z.object({ UserParameters: z.optional(z.string()) })) })),
+        inputArtifacts: z.optional(z.array(artifactSchema)),
+        artifactCredentials: z.optional(z.object({ accessKeyId: z.string(), secretAccessKey: z.string(), sessionToken: z.string() })),
+        continuationToken: z.optional(z.string()),
+      }),
+    ),
   }),
 });
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../core/zod';
 import { judgeAlarmEvent } from '../core/alarm-events';
 import { ErrorCode, InvalidEventError } from '../core/errors';
 import { foreignOrigin, untrueAlarmEvent, untrustedGeneratedAlarm, type Home } from '../core/event-trust';
@@ -42,21 +42,21 @@ export interface RollbackAction {
   readonly toVersion?: string;
 }
 
-const base = { version: z.string().optional(), id: z.string().optional(), account: z.string().optional(), region: z.string().optional(), time: z.string().optional(), resources: z.array(z.string()).optional() };
+const base = { version: z.optional(z.string()), id: z.optional(z.string()), account: z.optional(z.string()), region: z.optional(z.string()), time: z.optional(z.string()), resources: z.optional(z.array(z.string())) };
 const alarmEvent = z.object({
   ...base,
   source: z.literal('aws.cloudwatch'),
   'detail-type': z.literal('CloudWatch Alarm State Change'),
   detail: z.object({
-    alarmName: z.string().min(1),
-    state: z.object({ value: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']), reason: z.string().optional(), timestamp: z.string().optional() }),
+    alarmName: z.string().check(z.minLength(1)),
+    state: z.object({ value: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']), reason: z.optional(z.string()), timestamp: z.optional(z.string()) }),
   }),
 });
 const executionEvent = z.object({
   ...base,
   source: z.literal('aws.codepipeline'),
   'detail-type': z.literal('CodePipeline Action Execution State Change'),
-  detail: z.object({ pipeline: z.string(), 'execution-id': z.string().min(1), stage: z.string().optional(), action: z.string().optional(), state: z.string() }),
+  detail: z.object({ pipeline: z.string(), 'execution-id': z.string().check(z.minLength(1)), stage: z.optional(z.string()), action: z.optional(z.string()), state: z.string() }),
 });
 const scheduledEvent = z.object({ ...base, source: z.literal('aws.events'), 'detail-type': z.literal('Scheduled Event') });
 const eventSchema = z.union([alarmEvent, executionEvent, scheduledEvent]);

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from '../../deploy-functions/core/zod';
 import { describeIssues, type FieldIssue } from '../../deploy-functions/core/issues';
 import { CaseFormat } from '../../deploy-functions/core/cases';
 import { DeployWindowParametersSchema, IntegrationTestParametersSchema, ShiftTrafficParametersSchema } from '../../deploy-functions/core/user-parameters';
@@ -52,7 +52,7 @@ const HOTFIX_REASON_REFERENCE = `#{variables.${HOTFIX_REASON_VARIABLE}}`;
  * Validates UserParameters at synth time with the very schema the deployment function parses them with, and checks
  * they fit CodePipeline's 1,000 characters. `field` is the configuration field the value comes from.
  */
-function checked<T extends z.ZodType>(schema: T, value: Record<string, unknown>, where: { readonly field: string; readonly action: string; readonly hint: string }, issues: FieldIssue[]): Record<string, unknown> {
+function checked<T extends z.ZodMiniType>(schema: T, value: Record<string, unknown>, where: { readonly field: string; readonly action: string; readonly hint: string }, issues: FieldIssue[]): Record<string, unknown> {
   const result = schema.safeParse(value);
   if (!result.success) {
     issues.push({ path: where.field.split('.'), message: `${where.action} UserParameters ${describeIssues(result.error.issues).join('; ')}` });
