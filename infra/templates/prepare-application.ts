@@ -8,6 +8,7 @@ import type { CfnTemplate } from './application-template';
 import { takeOverDeploymentPreference, type DeploymentPreferenceTakeover } from './deployment-preference';
 import { opaquePartIssues } from './opaque-parts';
 import { referencesIn } from './references';
+import { fixedNameIssues, nameSchedulesByStage } from './stage-names';
 
 export type { DeploymentPreferenceTakeover } from './deployment-preference';
 
@@ -108,6 +109,9 @@ export function prepareApplication(source: CfnTemplate, options: PrepareOptions)
   const properties = (fn.Properties ??= {});
   const takeover = takeOverDeploymentPreference(template, logicalId, notes, issues);
   issues.push(...opaquePartIssues(template));
+  // Every stage deploys to one account and region: a name that does not vary with Stage exists twice.
+  notes.push(...nameSchedulesByStage(template.Resources, (template.Parameters as Record<string, { MaxLength?: unknown }> | undefined)?.Stage));
+  issues.push(...fixedNameIssues(template.Resources, logicalId));
   // The constant live alias is added under this id after translation: a resource of the team's own would vanish.
   const taken = template.Resources[LIVE_ALIAS_ID];
   if (taken && !(taken.Type === 'AWS::Lambda::Alias' && taken.Properties?.Name === LIVE_ALIAS)) {
