@@ -10,43 +10,10 @@ import { ApplicationTemplateError, CANDIDATE_ALIAS, LIVE_ALIAS, LIVE_ALIAS_ID, t
 
 /** The description of the constant `live` alias (the samples' hand-wired one carries the same). */
 export const LIVE_ALIAS_DESCRIPTION = 'Owned by the Lambda Release Pipeline deployment functions; do not change in this template.';
+import { INVOKER_TYPES, INVOKING_PROPERTIES, invokingParts, mapInvokingParts, OBSERVER_TYPES, QUALIFIED_SETTINGS, QUALIFIED_SUBJECT } from './invoking-parts';
 import { LiteralNameMode, rewriteLiteralNames } from './literal-names';
 import { QualifierVerdict, qualifierVerdict } from './qualifiers';
 import { referencesIn, replaceReferences, type Reference, type Replacement } from './references';
-
-/** Resource types whose references to the function are invocations: rewritten to `live`. */
-export const INVOKER_TYPES = new Set([
-  'AWS::Lambda::Permission',
-  'AWS::Lambda::EventSourceMapping',
-  'AWS::ApiGateway::RestApi',
-  'AWS::ApiGateway::Method',
-  'AWS::ApiGateway::Authorizer',
-  'AWS::ApiGatewayV2::Api',
-  'AWS::ApiGatewayV2::Integration',
-  'AWS::ApiGatewayV2::Authorizer',
-  'AWS::Events::Rule',
-  'AWS::Scheduler::Schedule',
-  'AWS::SNS::Subscription',
-  'AWS::SNS::Topic',
-  'AWS::S3::Bucket',
-  'AWS::IoT::TopicRule',
-  'AWS::Cognito::UserPool',
-  'AWS::AppSync::DataSource',
-  'AWS::Pipes::Pipe',
-  'AWS::Lambda::Url',
-  'AWS::IAM::Role',
-  'AWS::IAM::Policy',
-  'AWS::IAM::ManagedPolicy',
-]);
-/** Resource types of which only some properties invoke the function; the others may name it (they observe it). */
-const INVOKING_PROPERTIES: Readonly<Record<string, readonly string[]>> = {
-  'AWS::Logs::SubscriptionFilter': ['DestinationArn'],
-  'AWS::CloudWatch::Alarm': ['AlarmActions', 'OKActions', 'InsufficientDataActions'],
-};
-/** Settings of one qualifier (`Qualifier: <alias name>`): they follow traffic, from `candidate` to `live`. */
-const QUALIFIED_SETTINGS = new Set(['AWS::Lambda::EventInvokeConfig', 'AWS::Lambda::Url']);
-/** Resource types that may name the function without invoking it (its logs, its dashboards). */
-const OBSERVER_TYPES = new Set(['AWS::Logs::LogGroup', 'AWS::CloudWatch::Dashboard']);
 
 type Resource = { Type: string; Properties?: Record<string, unknown>; [key: string]: unknown };
 
@@ -88,6 +55,8 @@ export function pointInvokersAtLive(translated: CfnTemplate, functionLogicalId: 
         FunctionVersion: '$LATEST',
         Description: LIVE_ALIAS_DESCRIPTION,
       },
+      // A conditional function has a conditional alias: without it, a false condition leaves an alias of nothing.
+      ...(fn.Condition !== undefined ? { Condition: fn.Condition } : {}),
     };
     notes.push(`${live}: the constant live alias added (the deployment functions move it)`);
   }
@@ -118,9 +87,11 @@ export function pointInvokersAtLive(translated: CfnTemplate, functionLogicalId: 
       ? { value: { 'Fn::Sub': nameOnLive }, subText: nameOnLive, replacesQualifier: true }
       : undefined;
   const observing = (value: unknown) => rewriteLiteralNames(replaceReferences(value, renamedToLive), LiteralNameMode.Observe, literal, []);
+  const invokingOnly = (value: unknown, problems: string[]) => mapInvokingParts(value, (part) => invoking(part, problems), observing);
 
   const rewritten = new Set<string>();
   const needsLive = new Set<string>();
+  const qualified = new Set<string>();
   for (const [id, resource] of Object.entries(resources)) {
     if (own.has(id) || !QUALIFIED_SETTINGS.has(resource.Type) || !referencesIn(resource.Properties).some((r) => r.logicalId === functionLogicalId)) continue;
     const qualifier = resource.Properties?.Qualifier;
@@ -129,7 +100,7 @@ export function pointInvokersAtLive(translated: CfnTemplate, functionLogicalId: 
     else if (qualifier === CANDIDATE_ALIAS) rewritten.add(id);
     else continue;
     resource.Properties!.Qualifier = LIVE_ALIAS;
-    own.add(id);
+    qualified.add(id);
   }
   const issues: TemplateIssue[] = [];
   for (const [id, resource] of Object.entries(resources)) {
@@ -139,12 +110,16 @@ export function pointInvokersAtLive(translated: CfnTemplate, functionLogicalId: 
     const properties = (resource.Properties ?? {}) as Record<string, unknown>;
     const partial = INVOKING_PROPERTIES[resource.Type];
     let invokingValue: unknown = resource;
-    if (INVOKER_TYPES.has(resource.Type)) {
-      resource.Properties = invoking(properties, problems) as Record<string, unknown>;
-      invokingValue = resource.Properties;
+    if (qualified.has(id)) {
+      // The setting is live's; what it sends events to (a destination back to the function) invokes.
+      for (const key of Object.keys(properties)) if (!QUALIFIED_SUBJECT.has(key)) properties[key] = invokingOnly(properties[key], problems);
+      invokingValue = invokingParts(Object.entries(properties).filter(([key]) => !QUALIFIED_SUBJECT.has(key)));
+    } else if (INVOKER_TYPES.has(resource.Type)) {
+      resource.Properties = invokingOnly(properties, problems) as Record<string, unknown>;
+      invokingValue = invokingParts(resource.Properties);
     } else if (partial) {
-      for (const key of Object.keys(properties)) properties[key] = partial.includes(key) ? invoking(properties[key], problems) : observing(properties[key]);
-      invokingValue = partial.map((key) => properties[key]);
+      for (const key of Object.keys(properties)) properties[key] = partial.includes(key) ? invokingOnly(properties[key], problems) : observing(properties[key]);
+      invokingValue = invokingParts(partial.map((key) => properties[key]));
     } else {
       rewriteLiteralNames(resource, LiteralNameMode.Check, literal, problems);
     }

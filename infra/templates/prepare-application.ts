@@ -172,6 +172,11 @@ export function prepareApplication(source: CfnTemplate, options: PrepareOptions)
   // Nothing the team wrote may invoke the candidate alias or a fixed version: traffic reaches new code through `live`.
   for (const [id, resource] of Object.entries(template.Resources)) {
     if (id === logicalId) continue;
+    const issue = aliasOrEdgeIssue(resource, logicalId, options.functionName);
+    if (issue) {
+      issues.push({ resource: id, message: issue });
+      continue;
+    }
     const pinned = referencesIn(resource).find((r) => r.logicalId === logicalId && (r.attribute === 'Alias' || r.attribute === 'Version'));
     const text = JSON.stringify(resource);
     const literal = new RegExp(`\\$\\{${logicalId}(\\.Arn)?\\}:(${CANDIDATE_ALIAS}|[0-9]+)\\b`).test(text) || new RegExp(`${options.functionName}-[^":]*:(${CANDIDATE_ALIAS}|[0-9]+)\\b`).test(text);
@@ -184,6 +189,22 @@ export function prepareApplication(source: CfnTemplate, options: PrepareOptions)
   }
   if (issues.length > 0) throw new ApplicationTemplateError(options.functionName, issues);
   return { template, functionLogicalId: logicalId, ...(takeover ? { takeover } : {}), ...(publishedAlias !== undefined ? { publishedAlias } : {}), notes };
+}
+
+/**
+ * Why an alias of the team's own or a Lambda@Edge association cannot be released, if the resource is one: an alias
+ * other than live on the function serves what CloudFormation last deployed (on $LATEST, every deploy at once), and an
+ * edge function is replicated as a fixed version, which no alias shift reaches.
+ */
+function aliasOrEdgeIssue(resource: Resource, logicalId: string, functionName: string): string | undefined {
+  const names = (value: unknown, literal: string) => referencesIn(value).some((r) => r.logicalId === logicalId) || JSON.stringify(value ?? null).includes(literal);
+  if (resource.Type === 'AWS::Lambda::Alias' && resource.Properties?.Name !== LIVE_ALIAS && names(resource.Properties?.FunctionName, `${functionName}-`)) {
+    return `an alias of ${logicalId} named ${JSON.stringify(resource.Properties?.Name)}: only ${CANDIDATE_ALIAS} (which every deploy moves, before any traffic) and ${LIVE_ALIAS} (which the deployment functions shift gradually) may exist, and what invokes another alias gets each deploy's code at once, outside the canary; remove it and invoke !Ref ${LIVE_ALIAS_ID} (or an Events: entry on the function) instead`;
+  }
+  if (resource.Type === 'AWS::CloudFront::Distribution' && names(resource.Properties, `function:${functionName}-`)) {
+    return `a Lambda@Edge association (LambdaFunctionAssociations) with ${logicalId}: Lambda@Edge is not supported by the release pipeline, since CloudFront replicates a fixed published version, which no alias shift (and no rollback) can reach; deploy the edge function from a stack of its own, outside this pipeline`;
+  }
+  return undefined;
 }
 
 /** The refusal of a template without a SAM function, naming the functions it has (plain or already packaged). */

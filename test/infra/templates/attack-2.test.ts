@@ -86,9 +86,167 @@ function lint(released: ReleaseTemplate, name: string): string[] | undefined {
 describe.runIf(requireSamTranslator('packager attack tests (2)'))('packager attack 2', () => {
   // ───────────────────────── S1: traffic reaches $LATEST or a version outside the gradual shift ─────────────────────────
 
+  it('DEFECT: an EventInvokeConfig destination back to the function (!GetAtt Handler.Arn) is left on $LATEST', () => {
+    // SAM's EventInvokeConfig is a "qualified setting": its Qualifier is moved from candidate to live and the resource
+    // is then added to the function family, so its DestinationConfig is never rewritten. A failed async event of live
+    // is then re-delivered to $LATEST: new code, before any canary. Expected: Destination → !Ref LiveAlias (or refused).
+    // Fix: in live-invokers.ts, after moving Qualifier to live, run the invoking rewrite over the other properties
+    // (DestinationConfig) instead of adding the resource to `own` untouched.
+    const o = outcome(
+      sam({
+        fn: `      EventInvokeConfig:
+        MaximumRetryAttempts: 0
+        DestinationConfig:
+          OnFailure: {Type: Lambda, Destination: !GetAtt Handler.Arn}`,
+      }),
+    );
+    if (o.error) return; // a refusal naming it would be fine too
+    expect(json(resourceOf(o.released!, 'HandlerEventInvokeConfig').Properties?.DestinationConfig)).toBe(json({ OnFailure: { Destination: { Ref: 'LiveAlias' } } }));
+  });
+
+  it('DEFECT: a team alias of its own on $LATEST (Name: beta) is accepted, and so is everything invoking it', () => {
+    // Every AWS::Lambda::Alias of the function joins the function family untouched, and references to it are not
+    // targets: an event source mapping on `beta` (FunctionVersion $LATEST) runs every deploy's code at once, for all
+    // traffic. Expected: refused, naming Beta (only candidate and live may exist; invokers must use live).
+    // Fix: in prepareApplication refuse an AWS::Lambda::Alias of the released function other than the live one, or in
+    // pointInvokersAtLive treat aliases other than live as targets (rewrite/refuse their invokers).
+    const o = outcome(
+      sam({
+        resources: `  Beta:
+    Type: AWS::Lambda::Alias
+    Properties: {FunctionName: !Ref Handler, FunctionVersion: $LATEST, Name: beta}
+${mapping('!Ref Beta')}`,
+      }),
+    );
+    expect(o.error ?? `accepted; M packaged as ${json(resourceOf(o.released!, 'M'))}`).toMatch(/- Beta|- M \(AWS::Lambda::EventSourceMapping\)/);
+  });
+
   // ───────────────────────── S2: templates that fail to deploy (or that cfn-lint rejects) ─────────────────────────
 
+  it('DEFECT: a name built from the function\'s name (rule, role) gets `:live` inserted, an invalid name CloudFormation rejects', () => {
+    // Every `!Ref Handler` inside an invoker type is taken for an invocation: `!Join ['-', [!Ref Handler, nightly]]` as
+    // a Schedule event's rule Name, or a role's RoleName, becomes `hello-dev:live-nightly` / `hello-dev:live-reader`.
+    // EventBridge rule names and IAM role names allow no `:`: the deploy fails (cfn-lint does not see it). The same with
+    // `!Sub '${Handler}-reader'` is refused with a misleading "cannot point at the live alias" message.
+    // Expected: names left as written. Fix: only rewrite references in properties that carry an invocation target
+    // (FunctionName, Arn, Endpoint, DestinationArn, Resource, uri…), never Name/RoleName/PolicyName/Tags; or append
+    // `:live` only when the reference ends the value or is followed by `/`.
+    const o = outcome(
+      sam({
+        fn: `      Events:
+        Nightly:
+          Type: Schedule
+          Properties:
+            Schedule: rate(1 day)
+            Name: !Join ['-', [!Ref Handler, nightly]]`,
+        resources: role(`              - {Effect: Allow, Action: s3:GetObject, Resource: '*'}`, `      RoleName: !Join ['-', [!Ref Handler, reader]]\n`),
+      }),
+    );
+    expect(o.error).toBeUndefined();
+    expect(json(resourceOf(o.released!, 'HandlerNightly').Properties?.Name)).toBe(json({ 'Fn::Join': ['-', [{ Ref: 'Handler' }, 'nightly']] }));
+    expect(json(resourceOf(o.released!, 'Reader').Properties?.RoleName)).toBe(json({ 'Fn::Join': ['-', [{ Ref: 'Handler' }, 'reader']] }));
+    const sub = outcome(sam({ resources: role(`              - {Effect: Allow, Action: s3:GetObject, Resource: '*'}`, `      RoleName: !Sub '\${Handler}-reader'\n`) }));
+    expect(sub.error).toBeUndefined();
+  });
+
+  it('DEFECT: a released function with a Condition gets a LiveAlias without it: cfn-lint W1001, and the deploy fails when it is false', () => {
+    // SAM puts the function's Condition on its version and candidate alias; the packager's LiveAlias has none, so with
+    // the condition false CloudFormation creates an alias of a function that does not exist. The README promises a
+    // cfn-lint-clean template (check:function lints it). Expected: LiveAlias carries the function's Condition (or the
+    // template is refused, naming Handler). Fix: in pointInvokersAtLive, copy `fn.Condition` onto the added LiveAlias.
+    const o = outcome(sam({ fn: '    Condition: IsProd', tail: `Conditions:\n  IsProd: !Equals [!Ref Stage, prod]` }));
+    if (o.error) return expect(o.error).toMatch(/Handler/);
+    expect(resourceOf(o.released!, 'LiveAlias').Condition).toBe('IsProd');
+    const findings = lint(o.released!, 'condition');
+    if (findings) expect(findings).toEqual([]);
+  });
+
   // ───────────────────────── S3: non-invocations rewritten, or refused with a fix that does not apply ─────────────────────────
+
+  it('DEFECT: a role that only reads/configures the function (GetFunctionConfiguration, UpdateFunctionConfiguration) is pointed at the alias', () => {
+    // IAM roles are invoker types as a whole: every !GetAtt Handler.Arn becomes the live alias ARN, whatever the action.
+    // An unqualified GetFunctionConfiguration is authorised against the unqualified ARN and UpdateFunctionConfiguration
+    // takes no qualifier at all: both are now denied, silently (an ops role, a monitoring function).
+    // Expected: statements without an invoke action (lambda:InvokeFunction, InvokeAsync, lambda:*, *) left as written.
+    // Fix: in live-invokers.ts, rewrite a policy statement's Resource only when its Action can invoke.
+    const o = outcome(sam({ resources: role(`              - {Effect: Allow, Action: ['lambda:GetFunctionConfiguration', 'lambda:UpdateFunctionConfiguration'], Resource: !GetAtt Handler.Arn}`) }));
+    expect(o.error).toBeUndefined();
+    expect(json(resourceOf(o.released!, 'Reader').Properties?.Policies)).toContain('"Resource":{"Fn::GetAtt":["Handler","Arn"]}');
+  });
+
+  it('DEFECT: a logs policy on the function\'s log group becomes /aws/lambda/<fn>:live (no such group), or is refused with :*', () => {
+    // `log-group:/aws/lambda/${Handler}` is the function's log group, not an invocation: it becomes
+    // `/aws/lambda/hello-dev:live`, which grants nothing. With the usual `:*` suffix (log streams) it is refused as
+    // "reaches every qualifier of ${Handler}", a fix that makes no sense for a log group.
+    // Expected: both left as written. Fix: in references/literal-names, do not treat `${Fn}` after `log-group:` (or
+    // outside a `function:` ARN / name position) as the function's invocation name.
+    const logs = (suffix: string) => role(`              - {Effect: Allow, Action: logs:FilterLogEvents, Resource: !Sub 'arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/\${Handler}${suffix}'}`);
+    const plain = outcome(sam({ resources: logs('') }));
+    expect(json(plain.released?.template.Resources.Reader)).toContain('log-group:/aws/lambda/${Handler}"');
+    const streams = outcome(sam({ resources: logs(':*') }));
+    expect(streams.error).toBeUndefined();
+  });
+
+  it('DEFECT: an EventBridge rule watching the function (EventPattern on its name) is rewritten to match the alias ARN', () => {
+    // A rule on CloudTrail's `requestParameters.functionName` observes the function; the whole Events::Rule is treated
+    // as an invoker, so the pattern now matches the live alias ARN, which CloudTrail never reports: the rule is dead.
+    // Expected: EventPattern left as written (only Targets invoke). Fix: list AWS::Events::Rule under
+    // INVOKING_PROPERTIES with ['Targets'] instead of INVOKER_TYPES.
+    const o = outcome(
+      sam({
+        resources: `  Watch:
+    Type: AWS::Events::Rule
+    Properties:
+      EventPattern: {source: [aws.lambda], detail: {requestParameters: {functionName: [!Ref Handler]}}}
+      Targets: [{Arn: !Ref Topic, Id: t}]
+  Topic:
+    Type: AWS::SNS::Topic`,
+      }),
+    );
+    expect(json(resourceOf(o.released!, 'Watch').Properties?.EventPattern)).toContain('[{"Ref":"Handler"}]');
+  });
+
+  it('DEFECT: a metric filter on the function\'s log group is refused as if it invoked the function', () => {
+    // AWS::Logs::MetricFilter on `/aws/lambda/${Handler}` only reads logs; every unknown type referencing the function
+    // is refused "cannot point at the live alias: reference !Ref LiveAlias", a fix that would name a log group that does
+    // not exist. Expected: accepted unchanged. Fix: add AWS::Logs::MetricFilter (and other log/metric readers) to
+    // OBSERVER_TYPES, or refuse only references in positions that invoke.
+    const o = outcome(
+      sam({
+        resources: `  Errors:
+    Type: AWS::Logs::MetricFilter
+    Properties:
+      LogGroupName: !Sub '/aws/lambda/\${Handler}'
+      FilterPattern: ERROR
+      MetricTransformations: [{MetricName: Errors, MetricNamespace: App, MetricValue: '1'}]`,
+      }),
+    );
+    expect(o.error).toBeUndefined();
+  });
+
+  it('DEFECT: a Lambda@Edge association is refused with a fix CloudFront rejects (!Ref LiveAlias; edge needs a version)', () => {
+    // Refusing is right (an edge function is pinned to a version, outside the gradual shift), but the message tells
+    // the team to use an Events: entry or !Ref LiveAlias, and CloudFront accepts neither. Expected: the refusal says
+    // Lambda@Edge is not supported by the release pipeline (replicated versions cannot be shifted by an alias).
+    // Fix: in prepareApplication, recognise AWS::CloudFront::Distribution LambdaFunctionAssociations and say so.
+    const o = outcome(
+      sam({
+        resources: `  Cdn:
+    Type: AWS::CloudFront::Distribution
+    Properties:
+      DistributionConfig:
+        Enabled: true
+        DefaultCacheBehavior:
+          TargetOriginId: o
+          ViewerProtocolPolicy: allow-all
+          ForwardedValues: {QueryString: false}
+          LambdaFunctionAssociations: [{EventType: viewer-request, LambdaFunctionARN: !Ref Handler.Version}]
+        Origins: [{Id: o, DomainName: example.com, CustomOriginConfig: {OriginProtocolPolicy: https-only}}]`,
+      }),
+    );
+    expect(o.error).toMatch(/Cdn/);
+    expect(o.error).toMatch(/Lambda@Edge|CloudFront/);
+  });
 
   it('DEFECT: the translator process dying while idle fails the next, unrelated translation', () => {
     // The worker keeps one python process; if it dies between requests (OOM killer, a crash), the next request is
