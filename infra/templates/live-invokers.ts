@@ -31,7 +31,7 @@ export interface PointInvokersOptions {
 
 /** Points every invoker of the translated function at a constant `live` alias; throws naming anything left over. */
 export function pointInvokersAtLive(translated: CfnTemplate, functionLogicalId: string, functionName: string, options: PointInvokersOptions = {}): RewrittenApplication {
-  const template = structuredClone(translated) as CfnTemplate & { Resources: Record<string, Resource>; Transform?: unknown; Outputs?: Record<string, { Value?: unknown }> };
+  const template = structuredClone(translated) as CfnTemplate & { Resources: Record<string, Resource>; Transform?: unknown; Outputs?: Record<string, unknown> };
   const resources = template.Resources;
   const notes: string[] = [];
   const fn = resources[functionLogicalId];
@@ -140,22 +140,32 @@ export function pointInvokersAtLive(translated: CfnTemplate, functionLogicalId: 
     else if (resource.Properties?.Qualifier === LIVE_ALIAS && !referencesIn(resource).some((r) => r.logicalId === live)) resource.DependsOn = [...new Set([...(dependsOn ?? []), live])];
   }
   if (rewritten.size > 0) notes.push(`pointed at the live alias: ${[...rewritten].sort().join(', ')}`);
-  issues.push(...outputIssues(template, { candidate, versions, live, notes }));
+  // Outputs are other stacks' invokers: an exported ARN of the function (unqualified: $LATEST) or of its old alias
+  // exports live instead; its name may be exported as it is, and a version is refused below.
+  const outputToLive = (problems: string[]) => {
+    const invocation = toLive(problems);
+    return (r: Reference) => ((r.logicalId === functionLogicalId && !r.attribute && !r.qualifier) || versions.includes(r.logicalId) ? undefined : invocation(r));
+  };
+  const rewriteOutput = (value: unknown, problems: string[]) => mapInvokingParts(value, (part) => observing(replaceReferences(part, outputToLive(problems))), observing);
+  issues.push(...outputIssues(template, { versions, live, notes }, rewriteOutput));
   if (issues.length > 0) throw new ApplicationTemplateError(functionName, issues);
   delete template.Transform;
   return { template, notes };
 }
 
 /**
- * Outputs hand values to other stacks: an output of the published alias is pointed at live (it meant the alias taking
- * traffic); an output of a version is refused, since each deploy publishes a version that serves no traffic yet.
+ * Outputs hand values to other stacks: an output invoking the function, its published alias or `candidate` is pointed
+ * at live (it meant the alias taking traffic), one on $LATEST or another qualifier is refused, and so is an output of a
+ * version, since each deploy publishes a version that serves no traffic yet.
  */
-function outputIssues(template: { Outputs?: Record<string, { Value?: unknown }> }, family: { candidate?: string; versions: readonly string[]; live: string; notes: string[] }): TemplateIssue[] {
+function outputIssues(template: { Outputs?: Record<string, unknown> }, family: { versions: readonly string[]; live: string; notes: string[] }, rewrite: (value: unknown, problems: string[]) => unknown): TemplateIssue[] {
   const issues: TemplateIssue[] = [];
   for (const [name, output] of Object.entries(template.Outputs ?? {})) {
     const before = JSON.stringify(output);
-    template.Outputs![name] = replaceReferences(output, (r) => (r.logicalId === family.candidate ? { value: { Ref: family.live }, subText: `\${${family.live}}` } : undefined)) as { Value?: unknown };
+    const problems: string[] = [];
+    template.Outputs![name] = rewrite(output, problems);
     if (JSON.stringify(template.Outputs![name]) !== before) family.notes.push(`Outputs.${name}: pointed at the live alias`);
+    for (const problem of new Set(problems)) issues.push({ resource: `Outputs.${name}`, message: problem });
     if (referencesIn(output).some((r) => family.versions.includes(r.logicalId))) {
       issues.push({ resource: `Outputs.${name}`, message: `exports a published version of the function: every deploy publishes a new one, which serves no traffic until the deployment functions move live to it; export !Ref ${family.live} (the alias taking traffic) instead, or remove the output` });
     }

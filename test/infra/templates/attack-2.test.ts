@@ -121,6 +121,40 @@ ${mapping('!Ref Beta')}`,
     expect(o.error ?? `accepted; M packaged as ${json(resourceOf(o.released!, 'M'))}`).toMatch(/- Beta|- M \(AWS::Lambda::EventSourceMapping\)/);
   });
 
+  it('DEFECT: Outputs export the unqualified function ARN, an explicit $LATEST, and the renamed alias (:prod) untouched', () => {
+    // Outputs are other stacks' inputs: an exported !GetAtt Handler.Arn used as another stack's event source or target
+    // invokes $LATEST; `${Handler.Arn}:$LATEST` says so outright; and `${Handler.Arn}:prod` (the template's own alias,
+    // which the packager renamed candidate) now names an alias that does not exist. Only `!Ref Handler.Alias` and
+    // versions are handled. Expected: the ARN and :prod exported as !Ref LiveAlias (as resources get), :$LATEST refused.
+    // Fix: run the same invoking rewrite (replaceReferences with toLive, literal names in Invoke mode) over Outputs'
+    // values in outputIssues, and refuse $LATEST / candidate / version qualifiers there.
+    const o = outcome(
+      sam({
+        alias: 'prod',
+        tail: `Outputs:
+  Arn:
+    Value: !GetAtt Handler.Arn
+    Export: {Name: !Sub '\${AWS::StackName}-arn'}
+  Prod:
+    Value: !Sub '\${Handler.Arn}:prod'
+  Latest:
+    Value: !Sub '\${Handler.Arn}:$LATEST'`,
+      }),
+    );
+    expect(o.error ?? `accepted; Outputs packaged as ${json(o.released?.template.Outputs)}`).toMatch(/Outputs\.Latest/);
+    const fixed = outcome(
+      sam({
+        alias: 'prod',
+        tail: `Outputs:
+  Arn: {Value: !GetAtt Handler.Arn, Export: {Name: !Sub '\${AWS::StackName}-arn'}}
+  Prod: {Value: !Sub '\${Handler.Arn}:prod'}`,
+      }),
+    );
+    const outputs = (fixed.released?.template.Outputs ?? {}) as Record<string, { Value?: unknown }>;
+    expect(json(outputs.Arn?.Value)).toBe(json({ Ref: 'LiveAlias' }));
+    expect(json(outputs.Prod?.Value)).toBe(json({ Ref: 'LiveAlias' }));
+  });
+
   // ───────────────────────── S2: templates that fail to deploy (or that cfn-lint rejects) ─────────────────────────
 
   it('DEFECT: a name built from the function\'s name (rule, role) gets `:live` inserted, an invalid name CloudFormation rejects', () => {
