@@ -77,5 +77,30 @@ export function mapInvokingParts(value: unknown, invoke: (part: unknown) => unkn
   return Object.fromEntries(Object.entries(node).map(([key, child]) => [key, NAMING_KEYS.has(key) ? observe(child) : mapInvokingParts(child, invoke, observe)]));
 }
 
+/** Resource types whose `FunctionName` is always the function they invoke. */
+const FUNCTION_NAME_TARGETS = new Set(['AWS::Lambda::Permission', 'AWS::Lambda::EventSourceMapping']);
+
+/** The first intrinsic function in `value` the packager cannot read as a text or reference (`Fn::FindInMap`, `Fn::Select`, …). */
+function unreadablePart(value: unknown): string | undefined {
+  if (typeof value === 'string' || typeof value === 'number') return undefined;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'a value that is not a text';
+  const [key, arg] = Object.entries(value)[0] ?? [];
+  if (key === 'Ref' || key === 'Fn::GetAtt') return undefined;
+  const parts = key === 'Fn::Sub' ? (Array.isArray(arg) ? [arg[0], ...Object.values((arg[1] ?? {}) as object)] : [arg]) : key === 'Fn::Join' && Array.isArray(arg) && Array.isArray(arg[1]) ? arg[1] : key === 'Fn::If' && Array.isArray(arg) ? arg.slice(1) : undefined;
+  if (!parts) return key;
+  return parts.map(unreadablePart).find((part) => part !== undefined);
+}
+
+/**
+ * Why the function a resource invokes cannot be known (its `FunctionName` built with a lookup the packager does not
+ * resolve), if so: it may be the function's deployed name, unqualified, which would invoke $LATEST.
+ */
+export function unknownTargetProblem(resource: { readonly Type: string; readonly Properties?: Record<string, unknown> }, live: string): string | undefined {
+  if (!FUNCTION_NAME_TARGETS.has(resource.Type)) return undefined;
+  const part = unreadablePart(resource.Properties?.FunctionName);
+  if (part === undefined) return undefined;
+  return `FunctionName is built with ${part}, which the packager cannot resolve, so it cannot tell whether this invokes the released function unqualified ($LATEST, outside the traffic shift): name the function with !Ref ${live} (or a !Sub text ending in :live), or write the other function's name out`;
+}
+
 /** The invoking parts of a value only (the naming parts as null): what must not reach the function but through live. */
 export const invokingParts = (value: unknown) => mapInvokingParts(value, (part) => part, () => null);

@@ -72,8 +72,19 @@ export function rewriteLiteralNames(value: unknown, mode: LiteralNameMode, optio
   const name = `${options.functionName}-\${Stage}`;
   const occurrence = new RegExp(`(^|function:)${escape(name)}(?![A-Za-z0-9_-])`, 'g');
   const wholeArn = new RegExp(`^arn:[^:]+:lambda:[^:]+:[^:]+:function:${escape(name)}$`);
+  // One stage's name written out (`hello-prod`, `…:function:hello-prod`) is that stage's function: unqualified, its $LATEST.
+  const oneStage = new RegExp(`(^|function:)${escape(options.functionName)}-[a-z0-9][a-z0-9-]*(?=$|[/:])`, 'g');
+  const checkOneStage = (text: string) => {
+    if (mode !== LiteralNameMode.Invoke) return;
+    for (const match of text.matchAll(oneStage)) {
+      const written = match[0].slice(match[1]!.length);
+      if (qualifierAt(text.slice(match.index + match[0].length)) === LIVE_ALIAS) continue;
+      problems.push(`names ${written}, one stage's deployed function, without the ${LIVE_ALIAS} qualifier: in that stage it invokes $LATEST (or an alias the pipeline does not shift), outside the traffic shift; invoke !Ref LiveAlias (or ${name}:${LIVE_ALIAS}), or use an Events: entry on the function`);
+    }
+  };
   // Inside a longer value being built (a Join element, a Sub variable), the whole name is a part: it gets `:live`.
   const rewriteText = (text: string, embedded: boolean): unknown => {
+    checkOneStage(text);
     if (mode === LiteralNameMode.Invoke && !embedded && (text === name || wholeArn.test(text))) return { Ref: options.live };
     let out = '';
     let from = 0;
@@ -106,6 +117,7 @@ export function rewriteLiteralNames(value: unknown, mode: LiteralNameMode, optio
   };
   const visit = (node: unknown, embedded: boolean): unknown => {
     if (Array.isArray(node)) return node.map((child) => visit(child, embedded));
+    if (typeof node === 'string') checkOneStage(node);
     if (node === null || typeof node !== 'object') return node;
     const entries = Object.entries(node as Record<string, unknown>);
     if (entries.length === 1 && entries[0]![0] === 'Fn::Sub') {

@@ -10,7 +10,7 @@ import { ApplicationTemplateError, CANDIDATE_ALIAS, LIVE_ALIAS, LIVE_ALIAS_ID, t
 
 /** The description of the constant `live` alias (the samples' hand-wired one carries the same). */
 export const LIVE_ALIAS_DESCRIPTION = 'Owned by the Lambda Release Pipeline deployment functions; do not change in this template.';
-import { INVOKER_TYPES, INVOKING_PROPERTIES, invokingParts, mapInvokingParts, OBSERVER_TYPES, QUALIFIED_SETTINGS, QUALIFIED_SUBJECT } from './invoking-parts';
+import { INVOKER_TYPES, INVOKING_PROPERTIES, invokingParts, mapInvokingParts, OBSERVER_TYPES, QUALIFIED_SETTINGS, QUALIFIED_SUBJECT, unknownTargetProblem } from './invoking-parts';
 import { LiteralNameMode, rewriteLiteralNames } from './literal-names';
 import { QualifierVerdict, qualifierVerdict } from './qualifiers';
 import { referencesIn, replaceReferences, type Reference, type Replacement } from './references';
@@ -110,6 +110,8 @@ export function pointInvokersAtLive(translated: CfnTemplate, functionLogicalId: 
     const properties = (resource.Properties ?? {}) as Record<string, unknown>;
     const partial = INVOKING_PROPERTIES[resource.Type];
     let invokingValue: unknown = resource;
+    const unknownTarget = unknownTargetProblem(resource, live);
+    if (unknownTarget) problems.push(unknownTarget);
     if (qualified.has(id)) {
       // The setting is live's; what it sends events to (a destination back to the function) invokes.
       for (const key of Object.keys(properties)) if (!QUALIFIED_SUBJECT.has(key)) properties[key] = invokingOnly(properties[key], problems);

@@ -121,6 +121,34 @@ ${mapping('!Ref Beta')}`,
     expect(o.error ?? `accepted; M packaged as ${json(resourceOf(o.released!, 'M'))}`).toMatch(/- Beta|- M \(AWS::Lambda::EventSourceMapping\)/);
   });
 
+  it.each([
+    ['!Join of the name', `!Join ['-', [hello, !Ref Stage]]`],
+    ['!Sub with the stage as a variable', `!Sub ['hello-\${S}', {S: !Ref Stage}]`],
+    ['!Sub with the name from a mapping', `!Sub ['\${N}-\${Stage}', {N: !FindInMap [Names, hello, fn]}]`],
+    ['!Join of the ARN', `!Join ['', ['arn:aws:lambda:', !Ref AWS::Region, ':', !Ref AWS::AccountId, ':function:hello-', !Ref Stage]]`],
+  ])('DEFECT: an invoker naming the function by its deployed name assembled another way (%s) is accepted, invoking $LATEST', (_, value) => {
+    // Literal names are only recognised as the exact text `hello-${Stage}` inside one Fn::Sub string. Built any other
+    // way, the unqualified name goes through unchanged: the mapping invokes $LATEST, outside the traffic shift.
+    // Expected: pointed at live, or refused naming M. Fix: in literal-names.ts, normalise Fn::Join and Fn::Sub variable
+    // maps (Ref Stage, literals, FindInMap of literals) into one text before matching; in an invoker type, refuse any
+    // FunctionName/target ARN that is neither a reference the packager understands nor a literal it can resolve.
+    const o = outcome(sam({ resources: mapping(value), tail: `Mappings:\n  Names: {hello: {fn: hello}}` }));
+    expect(o.error ?? json(resourceOf(o.released!, 'M').Properties?.FunctionName), 'M must target live or be refused').toMatch(/LiveAlias|:live|- M \(AWS::Lambda::EventSourceMapping\)/);
+  });
+
+  it.each([
+    ['the name', 'hello-prod'],
+    ['the ARN', 'arn:aws:lambda:eu-central-1:123456789012:function:hello-prod'],
+  ])('DEFECT: an invoker naming one stage\'s function literally (%s, no intrinsic) is accepted, invoking $LATEST in that stage', (_, value) => {
+    // `hello-prod` is the prod stage's deployed function; unqualified it is $LATEST. Only qualified literals
+    // (`hello-…:candidate`) and `!Sub hello-${Stage}` are looked for, so plain strings pass untouched and prod's queue
+    // runs every deploy's code at once. Expected: refused, naming M and the fix (!Ref LiveAlias or an Events: entry).
+    // Fix: in prepareApplication / literal-names, match `<name>-<stage>` in plain strings too (any stage the
+    // configuration knows, or `<name>-[a-z0-9-]+` followed by end, `/` or `:`), and refuse it unless qualified `:live`.
+    const o = outcome(sam({ resources: mapping(value) }));
+    expect(o.error ?? `accepted; M packaged as ${json(resourceOf(o.released!, 'M'))}`).toMatch(/- M \(AWS::Lambda::EventSourceMapping\)|- M:/);
+  });
+
   it('DEFECT: Outputs export the unqualified function ARN, an explicit $LATEST, and the renamed alias (:prod) untouched', () => {
     // Outputs are other stacks' inputs: an exported !GetAtt Handler.Arn used as another stack's event source or target
     // invokes $LATEST; `${Handler.Arn}:$LATEST` says so outright; and `${Handler.Arn}:prod` (the template's own alias,
@@ -181,6 +209,17 @@ ${mapping('!Ref Beta')}`,
     expect(json(resourceOf(o.released!, 'Reader').Properties?.RoleName)).toBe(json({ 'Fn::Join': ['-', [{ Ref: 'Handler' }, 'reader']] }));
     const sub = outcome(sam({ resources: role(`              - {Effect: Allow, Action: s3:GetObject, Resource: '*'}`, `      RoleName: !Sub '\${Handler}-reader'\n`) }));
     expect(sub.error).toBeUndefined();
+  });
+
+  it('DEFECT: the literal name inside a Fn::Join ARN becomes the alias ARN inside an ARN (an invalid FunctionName)', () => {
+    // `!Sub hello-${Stage}` as one element of a Join building the ARN is replaced by !Ref LiveAlias (a whole ARN), so
+    // the mapping's FunctionName is `arn:aws:lambda:r:a:function:arn:aws:lambda:…:live`: the deploy fails.
+    // Expected: the element becomes `hello-${Stage}:live` (`!Sub hello-${Stage}:live`), as an embedded `${Handler}` does.
+    // Fix: in literal-names.ts, return `{ Ref: live }` for a whole-name text only when the Fn::Sub is not an element
+    // of a Fn::Join (or a Sub variable); otherwise append `:live`.
+    const o = outcome(sam({ resources: mapping(`!Join [':', ['arn:aws:lambda', !Ref AWS::Region, !Ref AWS::AccountId, 'function', !Sub 'hello-\${Stage}']]`) }));
+    expect(o.error).toBeUndefined();
+    expect(json(resourceOf(o.released!, 'M').Properties?.FunctionName)).not.toContain('{"Ref":"LiveAlias"}');
   });
 
   it('DEFECT: a released function with a Condition gets a LiveAlias without it: cfn-lint W1001, and the deploy fails when it is false', () => {

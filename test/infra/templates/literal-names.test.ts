@@ -42,10 +42,17 @@ describe('rewriteLiteralNames: the deployed name written with Fn::Join or Fn::Su
   it.each([
     ['another function', `!Join ['-', [hello2, !Ref Stage]]`],
     ['a name already on live', `!Join ['', [hello-, !Ref Stage, ':live']]`],
-    ['another stage of the function (the variables set Stage)', `!Sub ['hello-\${Stage}', {Stage: prod}]`],
     ['a literal ${ in a Join', `!Join ['', ['\${hello-', !Ref Stage, '}']]`],
   ])('leaves %s as written', (_, text) => {
     expect(invoked(text)).toEqual({ value: yaml(text), problems: [] });
+  });
+
+  it('refuses one stage\'s function written out, however it is built (a variables map setting Stage included)', () => {
+    // `hello-prod` unqualified is prod's $LATEST: an invoker on it reaches new code in that stage before any canary.
+    for (const text of ['hello-prod', `!Sub ['hello-\${Stage}', {Stage: prod}]`, 'arn:aws:lambda:eu-west-1:123456789012:function:hello-prod']) {
+      expect(invoked(text).problems, text).toEqual([expect.stringContaining('names hello-prod, one stage\'s deployed function')]);
+    }
+    expect(invoked('arn:aws:lambda:eu-west-1:123456789012:function:hello-prod:live').problems).toEqual([]);
   });
 
   it('refuses the candidate alias named through a Join', () => {
