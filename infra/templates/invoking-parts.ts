@@ -77,6 +77,9 @@ export function mapInvokingParts(value: unknown, invoke: (part: unknown) => unkn
   return Object.fromEntries(Object.entries(node).map(([key, child]) => [key, NAMING_KEYS.has(key) ? observe(child) : mapInvokingParts(child, invoke, observe)]));
 }
 
+/** Whether a reference is the function's name inside its log group's name or ARN (`/aws/lambda/${Fn}`): no invocation. */
+export const inLogGroupName = (reference: { readonly precededBy?: string }) => /(\/aws\/lambda\/|log-group:[^:]*)$/.test(reference.precededBy ?? '');
+
 /** Resource types whose `FunctionName` is always the function they invoke. */
 const FUNCTION_NAME_TARGETS = new Set(['AWS::Lambda::Permission', 'AWS::Lambda::EventSourceMapping']);
 

@@ -10,7 +10,7 @@ import { ApplicationTemplateError, CANDIDATE_ALIAS, LIVE_ALIAS, LIVE_ALIAS_ID, t
 
 /** The description of the constant `live` alias (the samples' hand-wired one carries the same). */
 export const LIVE_ALIAS_DESCRIPTION = 'Owned by the Lambda Release Pipeline deployment functions; do not change in this template.';
-import { INVOKER_TYPES, INVOKING_PROPERTIES, invokingParts, mapInvokingParts, OBSERVER_TYPES, QUALIFIED_SETTINGS, QUALIFIED_SUBJECT, unknownTargetProblem } from './invoking-parts';
+import { inLogGroupName, INVOKER_TYPES, INVOKING_PROPERTIES, invokingParts, mapInvokingParts, OBSERVER_TYPES, QUALIFIED_SETTINGS, QUALIFIED_SUBJECT, unknownTargetProblem } from './invoking-parts';
 import { LiteralNameMode, rewriteLiteralNames } from './literal-names';
 import { QualifierVerdict, qualifierVerdict } from './qualifiers';
 import { referencesIn, replaceReferences, type Reference, type Replacement } from './references';
@@ -69,7 +69,7 @@ export function pointInvokersAtLive(translated: CfnTemplate, functionLogicalId: 
   const targets = new Set([functionLogicalId, ...versions, ...(candidate ? [candidate] : [])]);
   const nameOnLive = `\${${functionLogicalId}}:${LIVE_ALIAS}`;
   const toLive = (problems: string[]) => (reference: Reference): Replacement | undefined => {
-    if (!targets.has(reference.logicalId)) return undefined;
+    if (!targets.has(reference.logicalId) || inLogGroupName(reference)) return undefined;
     const isFunction = reference.logicalId === functionLogicalId;
     if (isFunction && reference.attribute && reference.attribute !== 'Arn') return undefined;
     const byName = isFunction && !reference.attribute;
@@ -127,7 +127,7 @@ export function pointInvokersAtLive(translated: CfnTemplate, functionLogicalId: 
     }
     if (JSON.stringify(resource.Properties) !== before) rewritten.add(id);
     // Whatever still reaches the function, a version or candidate, but by the live alias, would invoke new code directly.
-    const leftover = referencesIn(invokingValue).find((r) => targets.has(r.logicalId) && !(r.logicalId === functionLogicalId && qualifierVerdict(r.qualifier, undefined, '') === QualifierVerdict.Live));
+    const leftover = referencesIn(invokingValue).find((r) => targets.has(r.logicalId) && !inLogGroupName(r) && !(r.logicalId === functionLogicalId && qualifierVerdict(r.qualifier, undefined, '') === QualifierVerdict.Live));
     const label = `${id} (${resource.Type})`;
     if (problems.length > 0) for (const problem of new Set(problems)) issues.push({ resource: label, message: problem });
     else if (leftover) {

@@ -13,6 +13,8 @@ export interface Reference {
   readonly qualifier?: string;
   /** Whether it is part of a string being built (`Fn::Sub` text or variable, `Fn::Join` element). @default false */
   readonly embedded?: boolean;
+  /** The text of the `Fn::Sub` string right before the reference (`log-group:/aws/lambda/` in `…/aws/lambda/${Fn}`). @default - none */
+  readonly precededBy?: string;
 }
 
 /** How to replace a reference: a new value for `Ref`/`Fn::GetAtt` objects, a new text for `Fn::Sub` variables. */
@@ -64,7 +66,7 @@ function rewriteSubText(text: string, variables: Record<string, unknown> | undef
     if (match.index < from) continue;
     const name = match[1]!;
     const qualifier = qualifierAt(text.slice(end));
-    const replacement = variables && name in variables ? undefined : replace(parseSubVariable(name, contextOf(qualifier, true)));
+    const replacement = variables && name in variables ? undefined : replace(parseSubVariable(name, { ...contextOf(qualifier, true), precededBy: text.slice(0, match.index) }));
     out += text.slice(from, match.index) + (replacement?.subText ?? match[0]);
     from = replacement?.replacesQualifier && qualifier !== undefined ? end + 1 + qualifier.length : end;
   }
