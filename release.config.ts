@@ -3,6 +3,9 @@
 import { defineReleaseConfig } from './infra/config';
 
 export default defineReleaseConfig({
+  // Prefixes every name the release pipeline creates (lrp-tooling, lrp-ledger, lrp/<fn>/live/… alarms, …): a second
+  // installation in the same account and region (another team, a trial) takes another name.
+  installation: 'lrp',
   repository: {
     // Replace with your connection (console: Developer Tools → Connections). Context `connectionArn` overrides it.
     connectionArn: 'arn:aws:codestar-connections:us-east-1:123456789012:connection/00000000-0000-0000-0000-000000000000',
@@ -17,8 +20,8 @@ export default defineReleaseConfig({
       approval: true,
       deploymentWindow: {
         policy: { windows: [{ days: ['Mon', 'Tue', 'Wed', 'Thu'], start: '09:00', end: '16:00', timeZone: 'Europe/Berlin' }] },
-        policyParameter: '/lrp/deploy-window',
-        overrideParameter: '/lrp/deploy-window/override',
+        policyParameter: '/${Installation}/deploy-window',
+        overrideParameter: '/${Installation}/deploy-window/override',
       },
       integrationTests: true,
       shiftTraffic: true,

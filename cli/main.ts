@@ -4,12 +4,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { DeploymentError, ErrorCode, InvalidParametersError, asDeploymentError } from '../deploy-functions/core/errors';
-import { DEFAULT_LEDGER_TABLE } from '../deploy-functions/core/ledger';
 import type { AliasRef } from '../deploy-functions/core/ports';
 import { historyTable, statusTable } from './format';
 import { aliasStatus, history, requestAction, rollback, type OperatorDeps } from './operations';
 import { WatchOutput, onlyInFlight, watchDeployment } from './watch';
-import { stageFunctionName } from '../deploy-functions/core/names';
+import { DEFAULT_INSTALLATION, checkedInstallation, ledgerTableName, stageFunctionName } from '../deploy-functions/core/names';
 
 /** Exit codes scripts can rely on. */
 export const ExitCode = { OK: 0, FAILED: 1, USAGE: 2, NOT_FOUND: 3, CREDENTIALS: 4, UNREACHABLE: 5 } as const;
@@ -114,7 +113,8 @@ export function createProgram(makeDeps: MakeDeps, out: (text: string) => void = 
   const program = new Command('lrp')
     .description('See and steer Lambda releases: status, history, rollback, promote, abort')
     .version(VERSION, '-V, --version', 'print the version')
-    .addOption(new Option('--table <name>', 'ledger table').env('LEDGER_TABLE').default(DEFAULT_LEDGER_TABLE))
+    .addOption(new Option('--installation <name>', 'the release pipeline installation: its ledger (<name>-ledger) and generated alarms (<name>/…)').env('LRP_INSTALLATION').default(DEFAULT_INSTALLATION))
+    .addOption(new Option('--table <name>', 'ledger table (default: <installation>-ledger)').env('LEDGER_TABLE'))
     .option('--alias <name>', 'alias the pipeline moves', 'live')
     .option('--region <region>', 'AWS region (else AWS_REGION, or the profile\'s)')
     .option('--profile <name>', 'named profile of the shared AWS config and credentials files (else AWS_PROFILE)')
@@ -128,8 +128,10 @@ export function createProgram(makeDeps: MakeDeps, out: (text: string) => void = 
       if (profile !== undefined) process.env.AWS_PROFILE = profile;
     });
   const context = async (needs = { operator: false }) => {
-    const options = program.opts<{ table: string; alias: string; json: boolean }>();
-    return { deps: await makeDeps(options.table, needs), alias: options.alias, json: options.json };
+    const options = program.opts<{ installation: string; table?: string; alias: string; json: boolean }>();
+    const installation = checkedInstallation(options.installation, '--installation');
+    const deps = await makeDeps(options.table ?? ledgerTableName(installation), needs);
+    return { deps: { ...deps, installation }, alias: options.alias, json: options.json };
   };
   const print = (json: boolean, data: unknown, text: string) => out(json ? JSON.stringify(data, null, 2) : text);
 

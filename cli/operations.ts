@@ -5,7 +5,7 @@ import type { AliasRef, Clock, CloudWatchPort, LambdaPort, LedgerPort, LogPort }
 import { withRetries } from '../deploy-functions/engine/retry';
 import { finishManualRollback, rollBackTo, undoDeployment } from '../deploy-functions/engine/undo';
 import type { AliasRouting } from '../deploy-functions/core/types';
-import { generatedAlarmPrefix } from '../deploy-functions/core/names';
+import { DEFAULT_INSTALLATION, generatedAlarmPrefix } from '../deploy-functions/core/names';
 
 /** What the operator commands need: the same ports the deployment functions use. */
 export interface OperatorDeps {
@@ -19,6 +19,8 @@ export interface OperatorDeps {
   readonly logger?: LogPort;
   /** Every alias the ledger knows, for `lrp status` outside a checkout. @default - none known */
   readonly knownAliases?: () => Promise<AliasRef[]>;
+  /** The installation whose generated alarms `status` shows (`<installation>/<function>/<alias>/…`). @default 'lrp' */
+  readonly installation?: string;
 }
 
 /** A deployment that is moving traffic, with its progress. */
@@ -83,7 +85,7 @@ export async function aliasStatus(deps: OperatorDeps, ref: AliasRef): Promise<Al
   const active = activeDeployment(state, now);
   const record = active ? await deps.ledger.getDeployment(ref, active.deploymentId) : undefined;
   const names = new Set(state?.latest?.watchedAlarms ?? []);
-  const generated = await deps.cloudwatch.describeAlarmsByPrefix(generatedAlarmPrefix(ref.functionName, ref.alias));
+  const generated = await deps.cloudwatch.describeAlarmsByPrefix(generatedAlarmPrefix(deps.installation ?? DEFAULT_INSTALLATION, ref.functionName, ref.alias));
   const declared = names.size ? await deps.cloudwatch.describeAlarms([...names].filter((n) => !generated.some((g) => g.name === n))) : [];
   const good = knownGoodVersion(state, now);
   return {

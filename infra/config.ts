@@ -2,10 +2,11 @@ import { z } from 'zod';
 import { describeIssues, type FieldIssue } from '../deploy-functions/core/issues';
 import { AnalysisSchema, DEFAULT_BAKE_MINUTES, StrategySchema } from '../deploy-functions/core/user-parameters';
 import { WindowPolicySchema } from '../deploy-functions/core/window';
-import { applicationStackName, stageFunctionName } from '../deploy-functions/core/names';
+import { DEFAULT_INSTALLATION, INSTALLATION_PATTERN, applicationStackName, stageFunctionName } from '../deploy-functions/core/names';
 import { UNKNOWN, globMatches } from './iam/policy';
 import { STAR_ONLY_ACTIONS, isStarOnlyAction } from './iam/star-only-actions';
 import { DEFAULT_APPLICATION_BOUNDARY } from './lib/application-boundary';
+import { InstallationNames, PIPELINE_ARTIFACT_FOLDER_CHARS } from './lib/installation-names';
 import { SERVICE_LIMITS } from './lib/limits';
 
 /** One IAM action, spelled out. */
@@ -31,7 +32,13 @@ const RepositorySchema = z.strictObject({
   branch: triggerPattern.default('release'),
 });
 
-/** The deployment-window gate of a stage (see the README): a policy inline or in SSM, and an optional override parameter. */
+/** Stands for the installation in the SSM parameter names of a deployment-window gate. */
+export const INSTALLATION_PLACEHOLDER = '${Installation}';
+
+/**
+ * The deployment-window gate of a stage (see the README): a policy inline or in SSM, and an optional override parameter.
+ * Parameter names start with `/<installation>/` (write `/${Installation}/…`), so two installations never share one.
+ */
 const WindowGateSchema = z
   .strictObject({
     policy: z.optional(WindowPolicySchema),
@@ -129,6 +136,12 @@ const FunctionSchema = z.strictObject({
 export const ReleaseConfigSchema = z
   .strictObject({
     repository: RepositorySchema,
+    /**
+     * Prefixes every name the release pipeline creates (stacks, pipelines, deployment functions, ledger, alarms,
+     * policies …), so several installations fit in one account and region. Lower-case letters, digits and dashes,
+     * starting with a letter, at most 10. @default 'lrp' (DEFAULT_INSTALLATION)
+     */
+    installation: z.string().regex(INSTALLATION_PATTERN, 'must be lower-case letters, digits and dashes, starting with a letter and not ending with a dash (at most 10 characters)').default(DEFAULT_INSTALLATION),
     /** Paths whose changes release every function. @default package files, buildspecs, scripts */
     sharedPaths: z.array(triggerPattern).default(['package.json', 'package-lock.json', 'tsconfig.json', 'buildspecs/**', 'scripts/**']),
     /**
@@ -172,18 +185,28 @@ export const ReleaseConfigSchema = z
       });
     seen(config.stages.map((s) => s.name), 'stages');
     seen(config.functions.map((f) => f.name), 'functions');
-    // The deployment functions are lrp-<name>: a stage function named like one would be reached by the pipeline's roles.
+    const names = new InstallationNames(config.installation);
+    // The deployment functions are <installation>-<name>: a stage function named like one would be reached by the pipeline's roles.
     config.functions.forEach((fn, index) => {
-      if (fn.name === 'lrp' || fn.name.startsWith('lrp-')) ctx.addIssue({ code: 'custom', path: ['functions', index, 'name'], message: `"${fn.name}": names starting with "lrp-" are the release pipeline's own (its deployment functions are lrp-<name>); rename the function` });
+      if (fn.name === config.installation || fn.name.startsWith(names.pipelinePrefix))
+        ctx.addIssue({ code: 'custom', path: ['functions', index, 'name'], message: `"${fn.name}": names starting with "${names.pipelinePrefix}" are the release pipeline's own (its deployment functions are ${names.deploymentFunction('*').replace('*', '<name>')}); rename the function or the installation` });
     });
+    // Operators' SSM parameters are the installation's: another installation's gate must never read them.
+    config.stages.forEach((stage, index) =>
+      (['policyParameter', 'overrideParameter'] as const).forEach((key) => {
+        const parameter = stage.deploymentWindow?.[key];
+        if (parameter !== undefined && !withInstallation(parameter, config.installation).startsWith(`/${config.installation}/`))
+          ctx.addIssue({ code: 'custom', path: ['stages', index, 'deploymentWindow', key], message: `"${parameter}" must start with "/${config.installation}/" (write "/${INSTALLATION_PLACEHOLDER}/…"), so no other installation reads it` });
+      }),
+    );
     // Each pipeline's roles reach `<function>-*` (its functions, stacks and roles in every stage): `orders` would reach `orders-api`'s.
     config.functions.forEach((fn, index) => {
       const reached = config.functions.find((other) => other.name.startsWith(`${fn.name}-`));
       if (reached) ctx.addIssue({ code: 'custom', path: ['functions', index, 'name'], message: `"${fn.name}-" is a prefix of function "${reached.name}": patterns written for "${fn.name}" (${fn.name}-*) would reach its resources; rename one of them` });
       // CodePipeline keeps a pipeline's artifacts under the first 20 characters of its name.
-      const folder = pipelineArtifactFolder(fn.name);
-      const sharing = config.functions.find((other, otherIndex) => otherIndex < index && pipelineArtifactFolder(other.name) === folder);
-      if (sharing) ctx.addIssue({ code: 'custom', path: ['functions', index, 'name'], message: `the pipelines of "${sharing.name}" and "${fn.name}" would share the artifact folder "${folder}/" (CodePipeline keeps the first 20 characters of a pipeline's name), so one build could overwrite the other's artifacts; make the names differ within their first ${20 - PIPELINE_NAME_PREFIX.length} characters` });
+      const folder = names.pipelineArtifactFolder(fn.name);
+      const sharing = config.functions.find((other, otherIndex) => otherIndex < index && names.pipelineArtifactFolder(other.name) === folder);
+      if (sharing) ctx.addIssue({ code: 'custom', path: ['functions', index, 'name'], message: `the pipelines of "${sharing.name}" and "${fn.name}" would share the artifact folder "${folder}/" (CodePipeline keeps the first 20 characters of a pipeline's name), so one build could overwrite the other's artifacts; make the names differ within their first ${PIPELINE_ARTIFACT_FOLDER_CHARS - names.pipelinePrefix.length} characters` });
     });
     config.functions.forEach((fn, index) =>
       config.stages.forEach((stage) => {
@@ -199,7 +222,7 @@ export const ReleaseConfigSchema = z
  * `*` resource is accepted for actions IAM authorises on nothing narrower that only read or change what the stack
  * itself created (STAR_ONLY_ACTIONS): for them a `*` reaches no more than a name would.
  */
-function reachOfDeployPermissions(config: { functions: readonly { name: string; deployPermissions: readonly { actions: readonly string[]; resources: readonly string[]; conditions?: unknown }[] }[]; stages: readonly { name: string }[] }): FieldIssue[] {
+function reachOfDeployPermissions(config: { installation: string; functions: readonly { name: string; deployPermissions: readonly { actions: readonly string[]; resources: readonly string[]; conditions?: unknown }[] }[]; stages: readonly { name: string }[] }): FieldIssue[] {
   const fill = (text: string) => text.replaceAll('${Partition}', 'aws').replaceAll('${Region}', 'r').replaceAll('${Account}', '1');
   return config.functions.flatMap((fn, fnIndex) =>
     fn.deployPermissions.flatMap((permission, index) => {
@@ -208,7 +231,7 @@ function reachOfDeployPermissions(config: { functions: readonly { name: string; 
       const probes = others.flatMap((other) =>
         config.stages.flatMap((stage) => {
           const deployed = stageFunctionName(other.name, stage.name);
-          return [`arn:aws:lambda:r:1:function:${deployed}`, `arn:aws:iam::1:role/${applicationStackName(other.name, stage.name)}-${UNKNOWN}`, `arn:aws:cloudformation:r:1:stack/${applicationStackName(other.name, stage.name)}/${UNKNOWN}`];
+          return [`arn:aws:lambda:r:1:function:${deployed}`, `arn:aws:iam::1:role/${applicationStackName(config.installation, other.name, stage.name)}-${UNKNOWN}`, `arn:aws:cloudformation:r:1:stack/${applicationStackName(config.installation, other.name, stage.name)}/${UNKNOWN}`];
         }),
       );
       const notStarOnly = permission.actions.filter((action) => !isStarOnlyAction(action));
@@ -228,11 +251,9 @@ function reachOfDeployPermissions(config: { functions: readonly { name: string; 
   );
 }
 
-/** Every pipeline is named `lrp-<function>`. */
-export const PIPELINE_NAME_PREFIX = 'lrp-';
-/** Where CodePipeline keeps a pipeline's artifacts in the bucket: the first 20 characters of the pipeline's name. */
-export function pipelineArtifactFolder(functionName: string): string {
-  return `${PIPELINE_NAME_PREFIX}${functionName}`.slice(0, 20);
+/** A deployment-window parameter name with `${Installation}` filled in. */
+function withInstallation(parameter: string, installation: string): string {
+  return parameter.replaceAll(INSTALLATION_PLACEHOLDER, installation);
 }
 
 /** The configuration as users write it (defaults optional). */
@@ -252,11 +273,27 @@ export function defineReleaseConfig(config: ReleaseConfigInput): ReleaseConfigIn
   return config;
 }
 
-/** Validates the configuration and fills the defaults; fails with every bad field named. */
+/** Validates the configuration and fills the defaults and `${Installation}`; fails with every bad field named. */
 export function resolveReleaseConfig(input: unknown): ReleaseConfig {
   const result = ReleaseConfigSchema.safeParse(input);
   if (!result.success) throw invalidConfiguration(result.error.issues);
-  return result.data;
+  const config = result.data;
+  const fill = (parameter: string) => withInstallation(parameter, config.installation);
+  return {
+    ...config,
+    stages: config.stages.map((stage) =>
+      stage.deploymentWindow
+        ? {
+            ...stage,
+            deploymentWindow: {
+              ...stage.deploymentWindow,
+              ...(stage.deploymentWindow.policyParameter !== undefined ? { policyParameter: fill(stage.deploymentWindow.policyParameter) } : {}),
+              ...(stage.deploymentWindow.overrideParameter !== undefined ? { overrideParameter: fill(stage.deploymentWindow.overrideParameter) } : {}),
+            },
+          }
+        : stage,
+    ),
+  };
 }
 
 /** The error for configuration problems found at any point of synth: one line per field. */

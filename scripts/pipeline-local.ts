@@ -27,7 +27,7 @@ import { templateTimeoutSeconds, type CfnTemplate } from '../infra/templates/app
 import { bundleFunctions, deterministicZip } from './lib/bundle';
 import { FunctionKind, discoverFunctions, type FunctionSource } from './lib/functions';
 import { packageFunctions, resolveCommitSha } from './lib/package';
-import { generatedAlarmName, stageFunctionName } from '../deploy-functions/core/names';
+import { DEFAULT_INSTALLATION, generatedAlarmName, stageFunctionName } from '../deploy-functions/core/names';
 
 const root = process.cwd();
 const plan = planLocalRelease(root, await loadReleaseConfig(root));
@@ -161,7 +161,7 @@ try {
       for (const metric of ['errors', 'throttles', 'duration-p99']) {
         await cloudwatch.send(
           new PutMetricAlarmCommand({
-            AlarmName: generatedAlarmName(functionName, 'live', metric),
+            AlarmName: generatedAlarmName(DEFAULT_INSTALLATION, functionName, 'live', metric),
             Namespace: 'AWS/Lambda',
             MetricName: metric === 'errors' ? 'Errors' : metric === 'throttles' ? 'Throttles' : 'Duration',
             Dimensions: [{ Name: 'FunctionName', Value: functionName }, { Name: 'Resource', Value: `${functionName}:live` }],
@@ -171,10 +171,10 @@ try {
             Threshold: 5,
             ComparisonOperator: 'GreaterThanOrEqualToThreshold',
             // As infra tags them: the rollback function trusts a generated name only with these tags.
-            Tags: generatedAlarmTags(generatedAlarmName(functionName, 'live', metric)),
+            Tags: generatedAlarmTags(generatedAlarmName(DEFAULT_INSTALLATION, functionName, 'live', metric)),
           }),
         );
-        await cloudwatch.send(new SetAlarmStateCommand({ AlarmName: generatedAlarmName(functionName, 'live', metric), StateValue: 'OK', StateReason: 'deployed' }));
+        await cloudwatch.send(new SetAlarmStateCommand({ AlarmName: generatedAlarmName(DEFAULT_INSTALLATION, functionName, 'live', metric), StateValue: 'OK', StateReason: 'deployed' }));
       }
     }
   });
@@ -259,7 +259,7 @@ try {
 
   // Release 2 of the first function: its error alarm fires during the canary; the engine and the rollback function react.
   const target = plan.alarmTarget;
-  const alarm = generatedAlarmName(stageFunctionName(target, STAGE), 'live', 'errors');
+  const alarm = generatedAlarmName(DEFAULT_INSTALLATION, stageFunctionName(target, STAGE), 'live', 'errors');
   const version = await step(`release 2 of ${target}: publish version, move candidate`, () => publish(target, 2));
   await step(`release 2 of ${target}: integration tests on candidate (v${version})`, () => integrationTests(discovered.get(target)!, `it-2-${target}`));
   const failed = await step(`release 2 of ${target}: shift live to v${version}; ${alarm} goes to ALARM after ${STEP_SECONDS / 2} s`, () =>

@@ -1,9 +1,6 @@
 import type { OperatorRequest, RolloutCursor } from './rollout';
 import type { TrafficStep } from './strategies';
 
-/** The ledger table's name as the CDK app creates it; LEDGER_TABLE overrides it. */
-export const DEFAULT_LEDGER_TABLE = 'lrp-ledger';
-
 /** Where a deployment is in its life. ROLLING_BACK: an undo was fenced and has not finished moving the alias yet. */
 export const DeploymentStatus = {
   IN_PROGRESS: 'IN_PROGRESS',

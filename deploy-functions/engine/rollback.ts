@@ -3,7 +3,7 @@ import { judgeAlarmEvent } from '../core/alarm-events';
 import { ErrorCode, InvalidEventError } from '../core/errors';
 import { foreignOrigin, untrueAlarmEvent, untrustedGeneratedAlarm, type Home } from '../core/event-trust';
 import { describeIssues } from '../core/issues';
-import { aliasOfGeneratedAlarm } from '../core/names';
+import { DEFAULT_INSTALLATION, aliasOfGeneratedAlarm } from '../core/names';
 import type { AlarmTagsPort, AliasRef, Clock, CloudWatchPort, LambdaPort, LedgerPort, LogPort, PipelinePort } from '../core/ports';
 import type { Notices } from './notices';
 import { withRetries } from './retry';
@@ -30,6 +30,8 @@ export interface RollbackDeps {
   readonly orphanAfterMs?: number;
   /** Where its rollbacks, and the events it fails on, are announced. @default - not announced */
   readonly notices?: Notices;
+  /** The installation whose generated alarms it acts on (`<installation>/<function>/<alias>/…`; LRP_INSTALLATION). @default 'lrp' */
+  readonly installation?: string;
 }
 
 /** What the rollback function did for one alias. */
@@ -157,7 +159,7 @@ async function onAlarm(event: AlarmEvent, deps: RollbackDeps): Promise<RollbackA
   // deployment of that moment, and nothing newer.
   const stamped = Date.parse(state.timestamp ?? event.time ?? '');
   const changedAt = Number.isFinite(stamped) ? Math.min(stamped, now) : now;
-  const generated = aliasOfGeneratedAlarm(alarmName);
+  const generated = aliasOfGeneratedAlarm(deps.installation ?? DEFAULT_INSTALLATION, alarmName);
   const actions: RollbackAction[] = [];
   // The alias a generated alarm names first, without waiting for the index: that undo is the one that must be quick.
   // CloudWatch is asked alongside the ledger, so checking the event costs no time before the alias moves.

@@ -42,6 +42,8 @@ export interface ShiftTrafficDeps {
   readonly settings: ShiftTrafficSettings;
   /** Where its rollbacks are announced. @default - not announced */
   readonly notices?: Notices;
+  /** The installation whose generated alarms it watches (`<installation>/<function>/<alias>/…`; LRP_INSTALLATION). @default 'lrp' */
+  readonly installation?: string;
 }
 
 /** A number of seconds from an environment variable, in milliseconds; fails naming the variable and its range. */

@@ -1,7 +1,7 @@
 import { DeploymentError, DeploymentLockedError, ErrorCode, InvalidParametersError, ResourceNotFoundError } from '../core/errors';
 import { alarmsThatCount, type AlarmObservation } from '../core/health';
 import { DeploymentKind, DeploymentStatus, newDeploymentId, type DeploymentRecord } from '../core/ledger';
-import { generatedAlarmPrefix } from '../core/names';
+import { DEFAULT_INSTALLATION, generatedAlarmPrefix } from '../core/names';
 import type { AliasRef } from '../core/ports';
 import { hotfixReasonOf, preflight } from '../core/preflight';
 import { firstDecision, initialCursor } from '../core/rollout';
@@ -47,7 +47,7 @@ export async function startRelease(job: PipelineJob, params: ShiftTrafficParamet
     throw DeploymentLockedError.heldBy(ref.functionName, ref.alias, state.lock?.deploymentId ?? state.undoPending, state.lock?.expiresAt);
   }
   const [generated, declared] = await Promise.all([
-    withRetries(clock, () => cloudwatch.describeAlarmsByPrefix(generatedAlarmPrefix(ref.functionName, ref.alias))),
+    withRetries(clock, () => cloudwatch.describeAlarmsByPrefix(generatedAlarmPrefix(deps.installation ?? DEFAULT_INSTALLATION, ref.functionName, ref.alias))),
     params.alarms.length ? withRetries(clock, () => cloudwatch.describeAlarms(params.alarms)) : Promise.resolve<AlarmObservation[]>([]),
   ]);
   const missing = params.alarms.filter((name) => !declared.some((alarm) => alarm.name === name));

@@ -1,6 +1,7 @@
 import { CloudWatchAdapter, cloudWatchClient } from '../aws/cloudwatch';
 import { CodePipelineAdapter, codePipelineClient } from '../aws/codepipeline';
 import { accountOfArn, partitionOfArn } from '../core/event-trust';
+import { installationFromEnv } from '../core/names';
 import { systemClock } from '../core/ports';
 import { LambdaAdapter, lambdaClient } from '../aws/lambda';
 import { DynamoDbLedger, dynamoDbClient } from '../aws/ledger';
@@ -30,6 +31,8 @@ export const handler = createRollbackHandler({
   clock: systemClock,
   logger,
   metrics,
+  // Its generated alarms are `<installation>/…` (LRP_INSTALLATION, set by the tooling stack).
+  installation: installationFromEnv(process.env),
   ...(topicArn ? { notices: new Notices({ notifier: new SnsNotifier(topicArn), logger, metrics, ...(process.env.AWS_REGION ? { region: process.env.AWS_REGION } : {}) }) } : {}),
   // An in-flight deployment silent for this long is an orphan (ORPHAN_AFTER_SECONDS, 1 s to 1 day).
   orphanAfterMs: seconds(process.env, 'ORPHAN_AFTER_SECONDS', DEFAULT_ORPHAN_AFTER_MS, 1, 86_400),

@@ -6,6 +6,7 @@ import { DynamoDbLedger, dynamoDbClient } from '../aws/ledger';
 import { createObservability } from '../aws/observability';
 import { SnsNotifier, snsClient } from '../aws/sns';
 import { createShiftTrafficHandler } from '../engine/handlers';
+import { installationFromEnv } from '../core/names';
 import { Notices } from '../engine/notices';
 import { shiftTrafficSettingsFromEnv } from '../engine/settings';
 import type { ShiftTrafficDeps } from '../engine/shift-traffic';
@@ -24,6 +25,7 @@ function engineDeps(): ShiftTrafficDeps | Error {
       clock: systemClock,
       logger,
       settings: shiftTrafficSettingsFromEnv(process.env),
+      installation: installationFromEnv(process.env),
       ...(topicArn ? { notices: new Notices({ notifier: new SnsNotifier(topicArn), logger, metrics, ...(process.env.AWS_REGION ? { region: process.env.AWS_REGION } : {}) }) } : {}),
     };
   } catch (error) {

@@ -12,8 +12,8 @@ import { RESOURCE_MODELS } from './resource-models';
 import { missingPermissions, namedManagedPolicies, requirementsOf, statementsOfRole, type Requirement } from './sufficiency';
 import { formatPermission, suggestedPermission } from './suggestion';
 import { TemplateValues, type StackContext } from './template-values';
-import { applicationStackName } from '../../deploy-functions/core/names';
-import { APPLICATION_BOUNDARY_NAME } from '../lib/application-boundary';
+import { DEFAULT_INSTALLATION, applicationStackName } from '../../deploy-functions/core/names';
+import { applicationBoundaryName } from '../lib/installation-names';
 import { BOUNDED_ROLE_ACTIONS } from '../lib/deployment-role';
 import { releaseTemplateOf } from '../templates/release-template';
 
@@ -104,11 +104,13 @@ export function checkCloudFormationRole(options: {
   const variables = (pipelineValues.value(project?.Properties?.Environment) as { EnvironmentVariables?: { Name: string; Value: string }[] } | undefined)?.EnvironmentVariables ?? [];
   const bucket = variables.find((v) => v.Name === 'ARTIFACT_BUCKET')?.Value ?? UNKNOWN;
   const codeKey = variables.find((v) => v.Name === 'ARTIFACT_KEY_ARN')?.Value;
+  // The installation the pipeline belongs to, as its build is told: its application stacks and boundary are named after it.
+  const installation = variables.find((v) => v.Name === 'LRP_INSTALLATION')?.Value ?? DEFAULT_INSTALLATION;
   const findings: Finding[] = [];
   const judgedTypes = new Set<string>();
   const byStage = new Map<string, { stackName: string; requirements: Requirement[]; statements: IamStatement[] }>();
   for (const stage of options.stages) {
-    const stackName = applicationStackName(fn.name, stage);
+    const stackName = applicationStackName(installation, fn.name, stage);
     const roleArn = actions.find((a) => a.Configuration?.StackName === stackName && a.Configuration.RoleArn)?.Configuration?.RoleArn as { 'Fn::GetAtt': [string, string] } | undefined;
     if (!roleArn) throw new Error(`${pipeline.stackName}: no change-set action deploys ${stackName}`);
     const statements = statementsOfRole(pipelineValues, roleArn['Fn::GetAtt'][0], namedManagedPolicies(values(options.tooling, env)));
@@ -129,7 +131,7 @@ export function checkCloudFormationRole(options: {
   // Each suggestion looks at every stage's needs, so that one line serves them all where it can.
   const needs = new Map([...byStage].map(([stage, checked]) => [stage, checked.requirements]));
   for (const [stage, { stackName, requirements, statements }] of byStage) {
-    for (const miss of missingPermissions(requirements, statements)) findings.push(cloudFormationFinding(miss, { stackName, stage, needs }, fn, fnIndex, env, pipeline.stackName));
+    for (const miss of missingPermissions(requirements, statements)) findings.push(cloudFormationFinding(miss, { stackName, stage, needs, boundary: applicationBoundaryName(installation) }, fn, fnIndex, env, pipeline.stackName));
   }
   findings.push(...claimedTypeFindings(fn, fnIndex, options.stages.map((stage) => options.translated(stage))));
   return { findings, judgedTypes };
@@ -152,7 +154,7 @@ function claimedTypeFindings(fn: FunctionConfig, fnIndex: number, templates: rea
 
 function cloudFormationFinding(
   miss: Requirement & { decision: string },
-  where: { readonly stackName: string; readonly stage: string; readonly needs: ReadonlyMap<string, readonly Requirement[]> },
+  where: { readonly stackName: string; readonly stage: string; readonly needs: ReadonlyMap<string, readonly Requirement[]>; readonly boundary: string },
   fn: FunctionConfig,
   fnIndex: number,
   env: ReleaseEnvironment,
@@ -165,7 +167,7 @@ function cloudFormationFinding(
   const verb = miss.decision === 'DENIED' ? 'explicitly denies it' : 'does not allow it';
   const unbounded = miss.type === 'AWS::IAM::Role' && BOUNDED_ROLE_ACTIONS.includes(action);
   const fix = unbounded
-    ? `the role must carry the application permissions boundary: set \`PermissionsBoundary: !Sub arn:\${AWS::Partition}:iam::\${AWS::AccountId}:policy/${APPLICATION_BOUNDARY_NAME}\` on ${miss.logicalId} (for a SAM function, on the function or in Globals)`
+    ? `the role must carry the application permissions boundary: set \`PermissionsBoundary: !Sub arn:\${AWS::Partition}:iam::\${AWS::AccountId}:policy/${where.boundary}\` on ${miss.logicalId} (for a SAM function, on the function or in Globals)`
     : BUILT_IN_TYPES.has(miss.type)
     ? `the CloudFormation role that infra/lib/deployment-role.ts builds for every function should grant it`
     : `add to functions.${fnIndex}.deployPermissions (${fn.name}) in release.config.ts: ${formatPermission(suggestedPermission({ ...miss, action }, where.stage, where.needs, env))}`;

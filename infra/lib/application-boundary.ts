@@ -1,14 +1,17 @@
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
+import { installationFromEnv } from '../../deploy-functions/core/names';
+import { applicationBoundaryName } from './installation-names';
 import { perStage } from './placeholders';
 
 /**
- * The name of the permissions boundary every role an application template creates must carry. The pipelines'
- * CloudFormation roles may create or change a role only with it attached, so whoever can push to the release branch
- * can give a function at most what the boundary allows.
+ * The name of the permissions boundary the packager puts on every role an application template creates: the one of the
+ * installation in LRP_INSTALLATION, which each pipeline's build project sets (`lrp-app-boundary` when unset). The
+ * pipelines' CloudFormation roles may create or change a role only with it attached, so whoever can push to the
+ * release branch can give a function at most what the boundary allows.
  */
-export const APPLICATION_BOUNDARY_NAME = 'lrp-app-boundary';
+export const APPLICATION_BOUNDARY_NAME = applicationBoundaryName(installationFromEnv(process.env));
 
 /** One statement of the boundary: what application functions may do at most. */
 export interface BoundaryStatement {
@@ -96,7 +99,7 @@ export const LAMBDA_SERVICE_CALLS = [
 ];
 
 /** The boundary as a managed policy with a fixed name: its allow statements, then denies on the pipeline's own resources. */
-export function createApplicationBoundary(scope: Construct, id: string, allow: readonly BoundaryStatement[], protect: ProtectedResources): iam.ManagedPolicy {
+export function createApplicationBoundary(scope: Construct, id: string, name: string, allow: readonly BoundaryStatement[], protect: ProtectedResources): iam.ManagedPolicy {
   const stack = Stack.of(scope);
   const env = { partition: stack.partition, region: stack.region, account: stack.account };
   const fill = (values: string | readonly string[]) => [values].flat().flatMap((value) => perStage(value, [], env));
@@ -135,13 +138,13 @@ export function createApplicationBoundary(scope: Construct, id: string, allow: r
     }),
   );
   return new iam.ManagedPolicy(scope, id, {
-    managedPolicyName: APPLICATION_BOUNDARY_NAME,
+    managedPolicyName: name,
     description: 'Permissions boundary of every role the release pipelines\' application templates create',
     statements,
   });
 }
 
 /** The boundary's ARN in a stack's account (by name: it is the same in every stack of the installation). */
-export function applicationBoundaryArn(stack: Stack): string {
-  return stack.formatArn({ service: 'iam', region: '', resource: 'policy', resourceName: APPLICATION_BOUNDARY_NAME });
+export function applicationBoundaryArn(stack: Stack, name: string): string {
+  return stack.formatArn({ service: 'iam', region: '', resource: 'policy', resourceName: name });
 }

@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import { pipelineArtifactFolder } from '../config';
+import type { InstallationNames } from './installation-names';
 import { BUILD_CACHE_PREFIX, FUNCTION_CODE_PREFIX } from './tooling-stack';
 
 /** Object calls a build could make on the artifact bucket. */
@@ -14,8 +14,8 @@ const OBJECT_ACTIONS = [
 ];
 
 /** The key prefixes one function's build may read and write: its pipeline's artifacts, its code and its cache. */
-export function buildPrefixes(fnName: string): string[] {
-  return [`${pipelineArtifactFolder(fnName)}/`, `${FUNCTION_CODE_PREFIX}${fnName}/`, `${BUILD_CACHE_PREFIX}${fnName}/`];
+export function buildPrefixes(names: InstallationNames, fnName: string): string[] {
+  return [`${names.pipelineArtifactFolder(fnName)}/`, `${FUNCTION_CODE_PREFIX}${fnName}/`, `${BUILD_CACHE_PREFIX}${fnName}/`];
 }
 
 /**
@@ -23,14 +23,15 @@ export function buildPrefixes(fnName: string): string[] {
  * function's objects. CDK's pipeline grants the project the whole artifact bucket; an explicit deny takes back every
  * object outside the function's prefixes, so one function's build can never replace what another pipeline deploys.
  */
-export function createBuildProject(scope: Construct, fnName: string, artifactBucket: s3.IBucket, artifactKey: kms.IKey): codebuild.PipelineProject {
-  const projectName = `lrp-${fnName}-build`;
+export function createBuildProject(scope: Construct, names: InstallationNames, fnName: string, artifactBucket: s3.IBucket, artifactKey: kms.IKey): codebuild.PipelineProject {
+  const projectName = names.buildProject(fnName);
   const project = new codebuild.PipelineProject(scope, 'Build', {
     projectName,
     description: `Lint, typecheck, unit-test, bundle and package ${fnName} (buildspecs/build.yml)`,
     buildSpec: codebuild.BuildSpec.fromSourceFilename('buildspecs/build.yml'),
     environment: { buildImage: codebuild.LinuxBuildImage.STANDARD_7_0, computeType: codebuild.ComputeType.SMALL },
-    environmentVariables: { FUNCTION_NAME: { value: fnName }, ARTIFACT_BUCKET: { value: artifactBucket.bucketName }, ARTIFACT_KEY_ARN: { value: artifactKey.keyArn } },
+    // LRP_INSTALLATION: the packager puts the installation's boundary on the template's roles.
+    environmentVariables: { FUNCTION_NAME: { value: fnName }, LRP_INSTALLATION: { value: names.installation }, ARTIFACT_BUCKET: { value: artifactBucket.bucketName }, ARTIFACT_KEY_ARN: { value: artifactKey.keyArn } },
     cache: codebuild.Cache.bucket(artifactBucket, { prefix: `${BUILD_CACHE_PREFIX}${fnName}` }),
     encryptionKey: artifactKey,
     timeout: Duration.minutes(30),
@@ -45,7 +46,7 @@ export function createBuildProject(scope: Construct, fnName: string, artifactBuc
       sid: 'OnlyThisFunctionsObjects',
       effect: iam.Effect.DENY,
       actions: OBJECT_ACTIONS,
-      notResources: [...buildPrefixes(fnName).map((prefix) => artifactBucket.arnForObjects(`${prefix}*`)), artifactBucket.arnForObjects(`${BUILD_CACHE_PREFIX}${fnName}`)],
+      notResources: [...buildPrefixes(names, fnName).map((prefix) => artifactBucket.arnForObjects(`${prefix}*`)), artifactBucket.arnForObjects(`${BUILD_CACHE_PREFIX}${fnName}`)],
     }),
   );
   Validations.of(project).acknowledge({ id: 'AwsSolutions-CB4', reason: 'The project encrypts with the pipeline artifact KMS key (encryptionKey is set).' });

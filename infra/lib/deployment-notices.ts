@@ -8,8 +8,6 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 
-/** The names of the two alarms on the pipeline's own health; not `lrp/…`, which the rollback rule reserves. */
-export const NOTICE_ALARMS = { deadLetters: 'lrp-rollback-dead-letters', functionErrors: 'lrp-deployment-function-errors' } as const;
 
 /** What the notices need from the tooling stack. */
 export interface DeploymentNoticesProps {
@@ -20,6 +18,8 @@ export interface DeploymentNoticesProps {
   readonly functions: readonly lambda.Function[];
   /** The functions that announce rollbacks on the topic (`NOTICES_TOPIC_ARN`). */
   readonly publishers: readonly lambda.Function[];
+  /** The names of the two alarms on the pipeline's own health (InstallationNames.noticeAlarms). */
+  readonly alarmNames: { readonly deadLetters: string; readonly functionErrors: string };
 }
 
 /**
@@ -48,7 +48,7 @@ export function addDeploymentNotices(scope: Construct, props: DeploymentNoticesP
   const deadLetters = props.deadLetters
     .metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' })
     .createAlarm(scope, 'RollbackDeadLettersAlarm', {
-      alarmName: NOTICE_ALARMS.deadLetters,
+      alarmName: props.alarmNames.deadLetters,
       alarmDescription: 'An event the rollback function could not handle is in its dead-letter queue: an alias may still be on a bad version. Replay it (see the README, The rollback function).',
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -59,7 +59,7 @@ export function addDeploymentNotices(scope: Construct, props: DeploymentNoticesP
 
   const usingMetrics = Object.fromEntries(props.functions.map((fn, index) => [`e${index}`, fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' })]));
   const functionErrors = new cloudwatch.MathExpression({ expression: Object.keys(usingMetrics).join(' + '), usingMetrics, period: Duration.minutes(5), label: 'Deployment function errors' }).createAlarm(scope, 'DeploymentFunctionErrorsAlarm', {
-    alarmName: NOTICE_ALARMS.functionErrors,
+    alarmName: props.alarmNames.functionErrors,
     alarmDescription: 'A deployment function failed (an invocation raised): a job or an event may be left unhandled. See the pipeline dashboard and the functions\' logs.',
     threshold: 1,
     comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

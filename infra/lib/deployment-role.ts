@@ -3,7 +3,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import { applicationStackName, stageFunctionName } from '../../deploy-functions/core/names';
+import { stageFunctionName } from '../../deploy-functions/core/names';
+import type { InstallationNames } from './installation-names';
 import type { FunctionConfig } from '../config';
 import { perStage } from './placeholders';
 import { FUNCTION_CODE_PREFIX } from './tooling-stack';
@@ -17,19 +18,19 @@ export interface DeploymentRoleProps {
   readonly artifactKey: kms.IKey;
   /** The permissions boundary every role the templates create must carry. */
   readonly boundaryArn: string;
+  /** The installation's names: its application stacks and deployment guard. */
+  readonly names: InstallationNames;
 }
-
-/** The name of the managed policy every CloudFormation role of the release carries: denies no grant can override. */
-export const DEPLOYMENT_GUARD_NAME = 'lrp-deploy-guard';
 
 /**
  * What no CloudFormation role of the release may do, whatever the configuration's deploy permissions grant: remove or
  * rewrite the application boundary, or touch the release pipeline's own bucket (but read code), keys (but decrypt
- * code), ledger, topic, dead-letter queue and deployment functions. One managed policy, attached to every role.
+ * code), ledger, topic, dead-letter queue and deployment functions. One managed policy, attached to every role, named
+ * `name` (`<installation>-deploy-guard`).
  */
-export function createDeploymentGuard(scope: Construct, id: string, boundaryArn: string, protect: PipelineResources): iam.ManagedPolicy {
+export function createDeploymentGuard(scope: Construct, id: string, name: string, boundaryArn: string, protect: PipelineResources): iam.ManagedPolicy {
   return new iam.ManagedPolicy(scope, id, {
-    managedPolicyName: DEPLOYMENT_GUARD_NAME,
+    managedPolicyName: name,
     description: 'Denies every CloudFormation role of the release pipelines what no deploy permission may grant',
     statements: [
       new iam.PolicyStatement({ sid: 'KeepTheBoundary', effect: iam.Effect.DENY, actions: ['iam:DeleteRolePermissionsBoundary'], resources: ['*'] }),
@@ -55,7 +56,7 @@ export interface PipelineResources {
   readonly topicKeyArn: string;
   readonly topicArn: string;
   readonly deadLetterQueueArn: string;
-  /** `arn:…:function:lrp-*`, the deployment functions. */
+  /** `arn:…:function:<installation>-*`, the deployment functions. */
   readonly deploymentFunctionsArn: string;
 }
 
@@ -91,14 +92,14 @@ export const BOUNDED_ROLE_ACTIONS = ['iam:CreateRole', 'iam:PutRolePolicy', 'iam
 
 /**
  * The role CloudFormation deploys one function's stacks with. It names exactly that function's resources in each
- * stage (`<function>-<stage>`, roles `lrp-app-<function>-<stage>-…`), so no pattern of one function matches another's.
+ * stage (`<function>-<stage>`, roles `<installation>-app-<function>-<stage>-…`), so no pattern of one function matches another's.
  * Roles are created and changed only with the application boundary attached, never lose it, and are passed only to
  * Lambda and the event-source services of ROLE_PASSED_TO_SERVICES. A push to the release branch can therefore give a
  * function, or a service acting for it, at most what the boundary allows.
  */
 export function createDeploymentRole(scope: Construct, id: string, props: DeploymentRoleProps): iam.Role {
   const stack = Stack.of(scope);
-  const { fn, stages, boundaryArn } = props;
+  const { fn, stages, boundaryArn, names } = props;
   const role = new iam.Role(scope, id, { assumedBy: new iam.ServicePrincipal('cloudformation.amazonaws.com'), description: `CloudFormation execution role for the ${fn.name} application stacks` });
 
   const functions = stages.flatMap((stage) => {
@@ -109,14 +110,14 @@ export function createDeploymentRole(scope: Construct, id: string, props: Deploy
   // A resource policy may let AWS services invoke the function, never an account or everyone (who could then change it).
   role.addToPolicy(new iam.PolicyStatement({ actions: ['lambda:AddPermission'], resources: functions, conditions: { StringEquals: { 'lambda:Principal': INVOKING_SERVICES } } }));
 
-  // SAM names a function's role after its stack: lrp-app-<function>-<stage>-<LogicalId>Role-<suffix>.
-  const roles = stages.map((stage) => stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: `${applicationStackName(fn.name, stage)}-*` }));
+  // SAM names a function's role after its stack: <installation>-app-<function>-<stage>-<LogicalId>Role-<suffix>.
+  const roles = stages.map((stage) => stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: `${names.applicationStack(fn.name, stage)}-*` }));
   role.addToPolicy(new iam.PolicyStatement({ actions: ROLE_ACTIONS, resources: roles }));
   role.addToPolicy(new iam.PolicyStatement({ actions: BOUNDED_ROLE_ACTIONS, resources: roles, conditions: { StringEquals: { 'iam:PermissionsBoundary': boundaryArn } } }));
   role.addToPolicy(new iam.PolicyStatement({ actions: ['iam:PassRole'], resources: roles, conditions: { StringEquals: { 'iam:PassedToService': ROLE_PASSED_TO_SERVICES } } }));
 
   // Whatever the configuration's deploy permissions grant: the boundary stays, the release pipeline stays out of reach.
-  role.addManagedPolicy(iam.ManagedPolicy.fromManagedPolicyName(scope, `${id}Guard`, DEPLOYMENT_GUARD_NAME));
+  role.addManagedPolicy(iam.ManagedPolicy.fromManagedPolicyName(scope, `${id}Guard`, names.deploymentGuard));
   // Lambda reads the code object with CloudFormation's credentials.
   role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [props.artifactBucket.arnForObjects(`${FUNCTION_CODE_PREFIX}${fn.name}/*`)] }));
   role.addToPolicy(new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [props.artifactKey.keyArn] }));

@@ -19,7 +19,8 @@ import { checkActionConfigurationValue } from './limits';
 import { createLiveAliasAlarms } from './live-alarms';
 import { createPipelineDashboard } from './pipeline-dashboard';
 import { DeploymentFunction, HOTFIX_REASON_VARIABLE, NO_HOTFIX_REASON, type PipelinePlan, type PlannedAction } from './release-plan';
-import { PIPELINE_ARTIFACT_PREFIX, deploymentFunctionName, type ToolingStack } from './tooling-stack';
+import type { InstallationNames } from './installation-names';
+import type { ToolingStack } from './tooling-stack';
 
 /** The transform SAM templates declare; the packaged templates keep it. */
 
@@ -42,11 +43,13 @@ export class FunctionPipelineStack extends Stack {
   /** The role CodePipeline runs as; every action role trusts only it. */
   readonly pipelineRole: iam.Role;
   readonly alarms: cloudwatch.Alarm[] = [];
+  private readonly names: InstallationNames;
 
   constructor(scope: Construct, id: string, props: FunctionPipelineStackProps) {
     super(scope, id, props);
     const { config, plan, tooling } = props;
     const fn = plan.function;
+    this.names = tooling.names;
 
     const artifactKey = kms.Key.fromKeyArn(this, 'ArtifactKey', tooling.artifactKey.keyArn);
     const artifactBucket = s3.Bucket.fromBucketAttributes(this, 'ArtifactBucket', { bucketArn: tooling.artifactBucket.bucketArn, encryptionKey: artifactKey });
@@ -57,7 +60,7 @@ export class FunctionPipelineStack extends Stack {
       Object.keys(tooling.functions).map((name) => [
         name,
         lambda.Function.fromFunctionAttributes(this, `Fn-${name}`, {
-          functionArn: this.formatArn({ service: 'lambda', resource: 'function', resourceName: deploymentFunctionName(name as DeploymentFunction), arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+          functionArn: this.formatArn({ service: 'lambda', resource: 'function', resourceName: tooling.names.deploymentFunction(name as DeploymentFunction), arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
           sameEnvironment: true,
         }),
       ]),
@@ -66,7 +69,7 @@ export class FunctionPipelineStack extends Stack {
 
     // The pipeline's own role, and one role per action that only it may assume (CDK's default action roles trust the
     // whole account: anyone there allowed sts:AssumeRole could run an action, a change set into production included).
-    this.pipelineRole = new iam.Role(this, 'PipelineRole', { assumedBy: new iam.ServicePrincipal('codepipeline.amazonaws.com'), description: `CodePipeline ${PIPELINE_ARTIFACT_PREFIX}${fn.name}` });
+    this.pipelineRole = new iam.Role(this, 'PipelineRole', { assumedBy: new iam.ServicePrincipal('codepipeline.amazonaws.com'), description: `CodePipeline ${tooling.names.pipeline(fn.name)}` });
     const source = new codepipeline.Artifact('Source');
     const buildOutput = new codepipeline.Artifact('BuildOutput');
     const sourceAction = new actions.CodeStarConnectionsSourceAction({
@@ -79,20 +82,20 @@ export class FunctionPipelineStack extends Stack {
       output: source,
       variablesNamespace: 'SourceVariables',
     });
-    const project = createBuildProject(this, fn.name, artifactBucket, artifactKey);
+    const project = createBuildProject(this, tooling.names, fn.name, artifactBucket, artifactKey);
     // One CloudFormation role per stage, naming only that stage's resources: staging, deployed before the production
     // gates, cannot touch production.
     const cfnRoles = Object.fromEntries(
       config.stages.map((stage, index) => [
         stage.name,
         // The first keeps the id of the single role earlier versions deployed.
-        createDeploymentRole(this, index === 0 ? 'CloudFormationRole' : `CloudFormationRole-${stage.name}`, { fn, stages: [stage.name], artifactBucket, artifactKey, boundaryArn: applicationBoundaryArn(this) }),
+        createDeploymentRole(this, index === 0 ? 'CloudFormationRole' : `CloudFormationRole-${stage.name}`, { fn, stages: [stage.name], artifactBucket, artifactKey, boundaryArn: applicationBoundaryArn(this, tooling.names.applicationBoundary), names: tooling.names }),
       ]),
     );
     const changeSetRole = this.changeSetActionRole();
 
     this.pipeline = new codepipeline.Pipeline(this, 'Pipeline', {
-      pipelineName: `${PIPELINE_ARTIFACT_PREFIX}${fn.name}`,
+      pipelineName: tooling.names.pipeline(fn.name),
       pipelineType: codepipeline.PipelineType.V2,
       // Given when starting a release by hand ("Release change" → variables): lets a forward release out while alarms fire.
       variables: [new codepipeline.Variable({ variableName: HOTFIX_REASON_VARIABLE, defaultValue: NO_HOTFIX_REASON, description: 'Why this release may go out while alarms fire (no double quotes); none: it may not' })],
@@ -107,7 +110,7 @@ export class FunctionPipelineStack extends Stack {
       ],
     });
     new notifications.NotificationRule(this, 'DeploymentNotices', {
-      notificationRuleName: `lrp-${fn.name}-notices`,
+      notificationRuleName: tooling.names.notificationRule(fn.name),
       source: this.pipeline,
       events: ['codepipeline-pipeline-pipeline-execution-failed', 'codepipeline-pipeline-pipeline-execution-succeeded', 'codepipeline-pipeline-pipeline-execution-superseded'],
       targets: [topic],
@@ -127,7 +130,7 @@ export class FunctionPipelineStack extends Stack {
       this.pipeline.addStage({ stageName: stage.name, actions: rendered });
     }
 
-    for (const managed of plan.managedFunctions) this.alarms.push(...createLiveAliasAlarms(this, managed.functionName, fn, props.timeoutSeconds));
+    for (const managed of plan.managedFunctions) this.alarms.push(...createLiveAliasAlarms(this, tooling.names, managed.functionName, fn, props.timeoutSeconds));
     createPipelineDashboard(this, { fnName: fn.name, plan, tooling, alarms: this.alarms });
     this.node.addValidation({ validate: () => this.actionConfigurationIssues() });
   }
@@ -169,7 +172,7 @@ export class FunctionPipelineStack extends Stack {
       case 'build':
         return [new actions.CodeBuildAction({ actionName: 'BuildTestPackage', project: ctx.project, input: ctx.source, outputs: [ctx.buildOutput], variablesNamespace: 'Build', role: this.actionRole('BuildActionRole') })];
       case 'deploy': {
-        const changeSetName = 'lrp-release';
+        const changeSetName = this.names.changeSet;
         return [
           new actions.CloudFormationCreateReplaceChangeSetAction({
             actionName: 'PrepareChanges',

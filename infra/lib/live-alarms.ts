@@ -1,11 +1,12 @@
 import { Duration, Tags } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct } from 'constructs';
-import { ALARM_TAGS, generatedAlarmName } from '../../deploy-functions/core/names';
+import { ALARM_TAGS } from '../../deploy-functions/core/names';
 import type { FunctionConfig } from '../config';
+import type { InstallationNames } from './installation-names';
 
 /** Errors, Throttles and Duration p99 on a managed function's `live` alias, named and tagged so the engine can find and trust them. */
-export function createLiveAliasAlarms(scope: Construct, functionName: string, fn: FunctionConfig, timeoutSeconds: number): cloudwatch.Alarm[] {
+export function createLiveAliasAlarms(scope: Construct, names: InstallationNames, functionName: string, fn: FunctionConfig, timeoutSeconds: number): cloudwatch.Alarm[] {
   const dimensionsMap = { FunctionName: functionName, Resource: `${functionName}:live` };
   const metric = (metricName: string, statistic: string) => new cloudwatch.Metric({ namespace: 'AWS/Lambda', metricName, dimensionsMap, statistic, period: Duration.minutes(1) });
   const specs = [
@@ -15,7 +16,7 @@ export function createLiveAliasAlarms(scope: Construct, functionName: string, fn
   ];
   return specs.map((spec) => {
     const alarm = new cloudwatch.Alarm(scope, `${functionName}-${spec.metric}`, {
-      alarmName: generatedAlarmName(functionName, 'live', spec.metric),
+      alarmName: names.generatedAlarm(functionName, 'live', spec.metric),
       alarmDescription: `${spec.metric} of ${functionName}:live; an ALARM during a rollout or bake window rolls the release back`,
       metric: spec.m,
       threshold: spec.threshold,

@@ -22,9 +22,9 @@ export const IAM5_ACKNOWLEDGEMENTS: readonly NagAcknowledgement[] = [
   },
   { rule: 'AwsSolutions-IAM5', finding: /^Resource::arn:[\w-]+:lambda:[^:]*:[^:]*:function:[\w-]+:\*$/, reason: 'Versions and aliases (the `:*` qualifiers) of one named function.' },
   { rule: 'AwsSolutions-IAM5', finding: /^Resource::arn:[\w-]+:lambda:[^:]*:[^:]*:function:[\w-]+-\*(:\*)?$/, reason: 'The stage functions `<function>-<stage>` of one configured function, deployed by that function\'s own CloudFormation role.' },
-  { rule: 'AwsSolutions-IAM5', finding: /^Resource::arn:[\w-]+:cloudwatch:[^:]*:[^:]*:alarm:lrp\/[\w-]+\/live\/\*$/, reason: 'The alarms generated for one managed alias (lrp/<function>-<stage>/live/<metric>), whose tags the rollback function reads to trust them.' },
-  { rule: 'AwsSolutions-IAM5', finding: /^Resource::arn:[\w-]+:iam::[^:]*:role\/lrp-app-[\w-]+-\*$/, reason: 'Execution roles SAM names after one function\'s application stacks (lrp-app-<function>-<stage>-…).' },
-  { rule: 'AwsSolutions-IAM5', finding: /^Resource::arn:[\w-]+:cloudformation:[^:]*:[^:]*:stack\/lrp-app-[\w-]+\/\*$/, reason: 'The stack id suffix of one named application stack (CDK\'s CloudFormation pipeline actions).' },
+  { rule: 'AwsSolutions-IAM5', finding: /^Resource::arn:[\w-]+:cloudwatch:[^:]*:[^:]*:alarm:[a-z][a-z0-9-]*\/[\w-]+\/live\/\*$/, reason: 'The alarms generated for one managed alias (<installation>/<function>-<stage>/live/<metric>), whose tags the rollback function reads to trust them.' },
+  { rule: 'AwsSolutions-IAM5', finding: /^Resource::arn:[\w-]+:iam::[^:]*:role\/[a-z][a-z0-9-]*-app-[\w-]+-\*$/, reason: 'Execution roles SAM names after one function\'s application stacks (<installation>-app-<function>-<stage>-…).' },
+  { rule: 'AwsSolutions-IAM5', finding: /^Resource::arn:[\w-]+:cloudformation:[^:]*:[^:]*:stack\/[a-z][a-z0-9-]*-app-[\w-]+\/\*$/, reason: 'The stack id suffix of one named application stack (CDK\'s CloudFormation pipeline actions).' },
   { rule: 'AwsSolutions-IAM5', finding: /^Resource::.*Artifacts[0-9A-F]{8}.*\/(functions\/[\w-]+\/)?\*$/, reason: 'Objects in the pipeline artifact bucket: all of them for the pipeline, only the function\'s code prefix for its build and deploy roles.' },
   { rule: 'AwsSolutions-IAM5', finding: /^Resource::arn:[\w-]+:(logs|codebuild):[^:]*:[^:]*:(log-group:\/aws\/codebuild\/|report-group\/)<Build[0-9A-F]{8}>.*\*$/, reason: 'The CodeBuild project\'s own log streams and report groups.' },
 ];

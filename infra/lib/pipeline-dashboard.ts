@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct } from 'constructs';
 import type { DeploymentFunction, PipelinePlan } from './release-plan';
-import { deploymentFunctionName, type ToolingStack } from './tooling-stack';
+import type { ToolingStack } from './tooling-stack';
 
 /** What a pipeline's dashboard shows. */
 export interface PipelineDashboardProps {
@@ -52,7 +52,7 @@ export function createPipelineDashboard(scope: Construct, props: PipelineDashboa
     new cloudwatch.GraphWidget({
       title: 'Deployment function errors',
       left: Object.keys(tooling.functions).map((name) =>
-        new cloudwatch.Metric({ namespace: 'AWS/Lambda', metricName: 'Errors', dimensionsMap: { FunctionName: deploymentFunctionName(name as DeploymentFunction) }, statistic: 'Sum', period: Duration.minutes(1), label: name }),
+        new cloudwatch.Metric({ namespace: 'AWS/Lambda', metricName: 'Errors', dimensionsMap: { FunctionName: tooling.names.deploymentFunction(name as DeploymentFunction) }, statistic: 'Sum', period: Duration.minutes(1), label: name }),
       ),
       width: 12,
     }),
@@ -67,5 +67,5 @@ export function createPipelineDashboard(scope: Construct, props: PipelineDashboa
       height: 8,
     }),
   ]);
-  return new cloudwatch.Dashboard(scope, 'Dashboard', { dashboardName: `lrp-${fnName}`, widgets });
+  return new cloudwatch.Dashboard(scope, 'Dashboard', { dashboardName: tooling.names.dashboard(fnName), widgets });
 }

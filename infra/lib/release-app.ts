@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { ReleaseConfig } from '../config';
 import { SAM_DEFAULT_TIMEOUT_SECONDS, readApplicationTemplate, withTemplateSettings, type CfnTemplate } from '../templates/application-template';
 import { FunctionPipelineStack } from './function-pipeline-stack';
+import { InstallationNames } from './installation-names';
 import { caseSourceOf, type CaseSource, type MissingCases } from './case-source';
 import { planRelease } from './release-plan';
 import { ToolingStack } from './tooling-stack';
@@ -29,11 +30,12 @@ export function buildReleaseApp(app: App, configured: ReleaseConfig, env: Enviro
   const readTemplate = options.readTemplate ?? ((name: string) => readApplicationTemplate(PROJECT_ROOT, name));
   // Each template's timeout, DeploymentPreference strategy and alarms count as configured.
   const config = withTemplateSettings(configured, readTemplate);
-  const tooling = new ToolingStack(app, 'lrp-tooling', { env, config, description: 'Lambda Release Pipeline: shared tooling (artifacts, deployment functions, ledger, rollback rule)' });
+  const names = new InstallationNames(config.installation);
+  const tooling = new ToolingStack(app, names.toolingStack, { env, config, description: 'Lambda Release Pipeline: shared tooling (artifacts, deployment functions, ledger, rollback rule)' });
   const readCases = options.readCases ?? ((name: string) => caseSourceOf(PROJECT_ROOT, name));
   const pipelines = planRelease(config, { casesOf: readCases }).map(
     (plan) =>
-      new FunctionPipelineStack(app, `lrp-pipeline-${plan.function.name}`, {
+      new FunctionPipelineStack(app, names.pipelineStack(plan.function.name), {
         env,
         config,
         plan,

@@ -134,7 +134,7 @@ function planPipelineCollecting(config: ReleaseConfig, fn: FunctionConfig, optio
     }
     if (gates.length > 0) stages.push({ name: `Approve-${stage.name}`, actions: gates });
 
-    const actions: PlannedAction[] = [{ kind: 'deploy', stage: stage.name, stackName: applicationStackName(fn.name, stage.name) }];
+    const actions: PlannedAction[] = [{ kind: 'deploy', stage: stage.name, stackName: applicationStackName(config.installation, fn.name, stage.name) }];
     if (stage.integrationTests) {
       actions.push({
         kind: 'invoke',

@@ -12,37 +12,31 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { DEFAULT_LEDGER_TABLE, LEDGER_PARTITIONS } from '../../deploy-functions/core/ledger';
+import { LEDGER_PARTITIONS } from '../../deploy-functions/core/ledger';
 import type { ReleaseConfig } from '../config';
 import { applicationBoundaryArn, createApplicationBoundary } from './application-boundary';
 import { addDeploymentNotices } from './deployment-notices';
 import { createDeploymentGuard } from './deployment-role';
+import { InstallationNames } from './installation-names';
 import { SERVICE_LIMITS } from './limits';
 import { DeploymentFunction } from './release-plan';
-import { GENERATED_ALARM_ROOT, METRICS_NAMESPACE, SHIFT_TRAFFIC_ACTION, generatedAlarmPrefix, stageFunctionName } from '../../deploy-functions/core/names';
-
-/** The fixed name of a deployment function: pipelines refer to it by name, in their own account and region. */
-export function deploymentFunctionName(name: DeploymentFunction): string {
-  return `lrp-${name}`;
-}
+import { METRICS_NAMESPACE, SHIFT_TRAFFIC_ACTION, stageFunctionName } from '../../deploy-functions/core/names';
 
 /** Key prefix of the function code `npm run package` uploads (`functions/<name>/<content hash>`). */
 export const FUNCTION_CODE_PREFIX = 'functions/';
 /** Key prefix of the build cache (`cache/<name>`). */
 export const BUILD_CACHE_PREFIX = 'cache/';
-/** CodePipeline keys each pipeline's artifacts under its (truncated) name; every pipeline is named `lrp-<function>`. */
-export const PIPELINE_ARTIFACT_PREFIX = 'lrp-';
 
 /** Project root: entries and the lock file are resolved against it. */
 const ROOT = join(import.meta.dirname, '..', '..');
 
 /**
- * The alarm names the rollback rules match, one group per rule: the generated prefix, then the declared alarms, each
- * group's pattern within EventBridge's pattern size.
+ * The alarm names the rollback rules match, one group per rule: the installation's generated prefix (`<installation>/`),
+ * then the declared alarms, each group's pattern within EventBridge's pattern size.
  */
-export function alarmNameGroups(declared: readonly string[]): (string | { prefix: string })[][] {
+export function alarmNameGroups(alarmRoot: string, declared: readonly string[]): (string | { prefix: string })[][] {
   const pattern = (names: readonly unknown[]) => JSON.stringify({ source: ['aws.cloudwatch'], 'detail-type': ['CloudWatch Alarm State Change'], detail: { state: { value: ['ALARM'] }, alarmName: names } }).length;
-  const groups: (string | { prefix: string })[][] = [[{ prefix: GENERATED_ALARM_ROOT }]];
+  const groups: (string | { prefix: string })[][] = [[{ prefix: alarmRoot }]];
   for (const name of [...new Set(declared)]) {
     const last = groups.at(-1)!;
     if (pattern([...last, name]) <= SERVICE_LIMITS.eventPatternChars) last.push(name);
@@ -77,9 +71,11 @@ const SIZING: Record<DeploymentFunction, { timeout: Duration; memorySize: number
  * role each), the ledger, the approval/notice topic, and the alarm → rollback rule with its dead-letter queue.
  */
 export class ToolingStack extends Stack {
+  /** Every name the installation gives what it creates. */
+  readonly names: InstallationNames;
   readonly artifactKey: kms.Key;
   readonly artifactBucket: s3.Bucket;
-  /** The permissions boundary of every role an application template creates (`lrp-app-boundary`). */
+  /** The permissions boundary of every role an application template creates (`<installation>-app-boundary`). */
   readonly applicationBoundary: iam.ManagedPolicy;
   readonly ledger: dynamodb.Table;
   readonly topicKey: kms.Key;
@@ -90,6 +86,8 @@ export class ToolingStack extends Stack {
   constructor(scope: Construct, id: string, props: ToolingStackProps) {
     super(scope, id, props);
     const { config } = props;
+    this.names = new InstallationNames(config.installation);
+    const names = this.names;
 
     this.artifactKey = new kms.Key(this, 'ArtifactKey', { description: 'Lambda Release Pipeline artifacts', enableKeyRotation: true, removalPolicy: RemovalPolicy.RETAIN });
     const accessLogs = new s3.Bucket(this, 'AccessLogs', {
@@ -112,7 +110,7 @@ export class ToolingStack extends Stack {
       serverAccessLogsPrefix: 'artifacts/',
       lifecycleRules: [
         // Pipeline artifacts (CodePipeline keys them under the pipeline's name) and the build cache expire.
-        { id: 'pipeline-artifacts', prefix: PIPELINE_ARTIFACT_PREFIX, expiration: Duration.days(config.artifactRetentionDays) },
+        { id: 'pipeline-artifacts', prefix: names.pipelinePrefix, expiration: Duration.days(config.artifactRetentionDays) },
         { id: 'build-cache', prefix: BUILD_CACHE_PREFIX, expiration: Duration.days(config.artifactRetentionDays) },
         // Function code under `functions/` never expires while current: a stack rolling back to an older template needs
         // the code that template names, however old (content-hashed keys are uploaded once and reused).
@@ -141,8 +139,8 @@ export class ToolingStack extends Stack {
     }
 
     this.ledger = new dynamodb.Table(this, 'Ledger', {
-      // Fixed, so the operator CLI finds it without configuration (LEDGER_TABLE overrides).
-      tableName: DEFAULT_LEDGER_TABLE,
+      // Named after the installation, so the operator CLI finds it (`lrp --installation`; LEDGER_TABLE overrides).
+      tableName: names.ledgerTable,
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -153,7 +151,8 @@ export class ToolingStack extends Stack {
     });
 
     this.topicKey = new kms.Key(this, 'TopicKey', { description: 'Lambda Release Pipeline approvals and notices', enableKeyRotation: true });
-    this.topic = new sns.Topic(this, 'Approvals', { displayName: 'Lambda Release Pipeline approvals and notices', masterKey: this.topicKey, enforceSSL: true });
+    // Named by CloudFormation after the stack (`<installation>-tooling-Approvals…`); the display name says whose it is.
+    this.topic = new sns.Topic(this, 'Approvals', { displayName: `${names.installation}: Lambda Release Pipeline approvals and notices`, masterKey: this.topicKey, enforceSSL: true });
     // Pipelines publish their deployment notices through CodeStar Notifications, from this account only.
     const notifications = new iam.ServicePrincipal('codestar-notifications.amazonaws.com');
     const fromThisAccount = { StringEquals: { 'aws:SourceAccount': this.account } };
@@ -169,24 +168,24 @@ export class ToolingStack extends Stack {
     Validations.of(this.rollbackDeadLetters).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of the rollback function and its EventBridge rule.' });
 
     // The ceiling of every role an application template creates; the pipelines' CloudFormation roles require it.
-    this.applicationBoundary = createApplicationBoundary(this, 'ApplicationBoundary', config.applicationBoundary.allow, {
+    this.applicationBoundary = createApplicationBoundary(this, 'ApplicationBoundary', names.applicationBoundary, config.applicationBoundary.allow, {
       artifactBucketArn: this.artifactBucket.bucketArn,
       accessLogsBucketArn: accessLogs.bucketArn,
       ledgerTableArn: this.ledger.tableArn,
       keyArns: [this.artifactKey.keyArn, this.topicKey.keyArn],
       deadLetterQueueArn: this.rollbackDeadLetters.queueArn,
-      deploymentFunctionsArn: this.formatArn({ service: 'lambda', resource: 'function', resourceName: deploymentFunctionName('*' as DeploymentFunction), arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+      deploymentFunctionsArn: this.formatArn({ service: 'lambda', resource: 'function', resourceName: names.deploymentFunction('*'), arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
     });
 
     // Every CloudFormation role of the function pipelines carries it: what no deploy permission may grant.
-    createDeploymentGuard(this, 'DeploymentGuard', applicationBoundaryArn(this), {
+    createDeploymentGuard(this, 'DeploymentGuard', names.deploymentGuard, applicationBoundaryArn(this, names.applicationBoundary), {
       artifactBucketArn: this.artifactBucket.bucketArn,
       artifactKeyArn: this.artifactKey.keyArn,
       ledgerTableArn: this.ledger.tableArn,
       topicKeyArn: this.topicKey.keyArn,
       topicArn: this.topic.topicArn,
       deadLetterQueueArn: this.rollbackDeadLetters.queueArn,
-      deploymentFunctionsArn: this.formatArn({ service: 'lambda', resource: 'function', resourceName: deploymentFunctionName('*' as DeploymentFunction), arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+      deploymentFunctionsArn: this.formatArn({ service: 'lambda', resource: 'function', resourceName: names.deploymentFunction('*'), arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
     });
 
     this.functions = {
@@ -204,24 +203,27 @@ export class ToolingStack extends Stack {
       deadLetters: this.rollbackDeadLetters,
       functions: Object.values(this.functions),
       publishers: [this.functions['shift-traffic'], this.functions.rollback],
+      alarmNames: names.noticeAlarms,
     });
 
     const rollbackTarget = () => new targets.LambdaFunction(this.functions.rollback, { deadLetterQueue: this.rollbackDeadLetters, retryAttempts: 8, maxEventAge: Duration.hours(2) });
-    // Only alarms the releases can care about reach the function: generated names, and the ones the configuration
+    // Only alarms the releases can care about reach the function: this installation's generated names, and the ones the configuration
     // declares (in as many rules as EventBridge's pattern size needs).
-    alarmNameGroups([...new Set(config.functions.flatMap((fn) => fn.alarms.flatMap((alarm) => config.stages.map((stage) => alarm.replaceAll('${Stage}', stage.name)))))]).forEach((names, index) => {
+    alarmNameGroups(names.alarmRoot, [...new Set(config.functions.flatMap((fn) => fn.alarms.flatMap((alarm) => config.stages.map((stage) => alarm.replaceAll('${Stage}', stage.name)))))]).forEach((alarmNames, index) => {
       new events.Rule(this, index === 0 ? 'AlarmStateChange' : `AlarmStateChange${index + 1}`, {
         description: 'A generated or declared CloudWatch alarm entering ALARM: the rollback function decides which deployment, if any, it counts against',
-        eventPattern: { source: ['aws.cloudwatch'], detailType: ['CloudWatch Alarm State Change'], detail: { state: { value: ['ALARM'] }, alarmName: names } },
+        eventPattern: { source: ['aws.cloudwatch'], detailType: ['CloudWatch Alarm State Change'], detail: { state: { value: ['ALARM'] }, alarmName: alarmNames } },
         targets: [rollbackTarget()],
       });
     });
+    // By prefix, to stay within the pattern size with fifty pipelines: an installation named like this one plus a dash
+    // (`lrp-b` beside `lrp`) sends events of its pipelines too, which find no execution in this ledger and do nothing.
     new events.Rule(this, 'PipelineActionStopped', {
       description: 'A release pipeline\'s shift-traffic action abandoned, failed or canceled: the rollback function reverts the deployment of that execution',
       eventPattern: {
         source: ['aws.codepipeline'],
         detailType: ['CodePipeline Action Execution State Change'],
-        detail: { pipeline: [{ prefix: PIPELINE_ARTIFACT_PREFIX }], action: [SHIFT_TRAFFIC_ACTION], state: ['ABANDONED', 'FAILED', 'CANCELED'] },
+        detail: { pipeline: [{ prefix: names.pipelinePrefix }], action: [SHIFT_TRAFFIC_ACTION], state: ['ABANDONED', 'FAILED', 'CANCELED'] },
       },
       targets: [rollbackTarget()],
     });
@@ -236,11 +238,11 @@ export class ToolingStack extends Stack {
     const sizing = SIZING[name];
     const logGroup = new logs.LogGroup(this, `${name}-logs`, { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY });
     // A role of its own, allowed to write only its own log group (not the account-wide AWSLambdaBasicExecutionRole).
-    const role = new iam.Role(this, `${name}-role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: `Execution role of ${deploymentFunctionName(name)}` });
+    const role = new iam.Role(this, `${name}-role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: `Execution role of ${this.names.deploymentFunction(name)}` });
     logGroup.grant(role, 'logs:CreateLogStream', 'logs:PutLogEvents');
     const fn = new NodejsFunction(this, name, {
       role,
-      functionName: deploymentFunctionName(name),
+      functionName: this.names.deploymentFunction(name),
       entry: join(ROOT, 'deploy-functions', name, 'handler.ts'),
       projectRoot: ROOT,
       depsLockFilePath: join(ROOT, 'package-lock.json'),
@@ -255,7 +257,9 @@ export class ToolingStack extends Stack {
       environment: {
         LOG_LEVEL: config.logLevel,
         LEDGER_TABLE: this.ledger.tableName,
-        POWERTOOLS_SERVICE_NAME: `lrp-${name}`,
+        // The engine's prefix comes from here, never from a constant: generated alarms, stacks, …
+        LRP_INSTALLATION: config.installation,
+        POWERTOOLS_SERVICE_NAME: this.names.deploymentFunction(name),
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         ...sizing.environment,
       },
@@ -308,7 +312,7 @@ export class ToolingStack extends Stack {
     f.rollback.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['codepipeline:GetPipelineExecution'],
-        resources: config.functions.map((fn) => this.formatArn({ service: 'codepipeline', resource: `${PIPELINE_ARTIFACT_PREFIX}${fn.name}` })),
+        resources: config.functions.map((fn) => this.formatArn({ service: 'codepipeline', resource: this.names.pipeline(fn.name) })),
       }),
     );
     // Tags vouch for an alarm with a generated name: only the alarms generated for the managed aliases are read
@@ -317,7 +321,7 @@ export class ToolingStack extends Stack {
       f.rollback.addToRolePolicy(
         new iam.PolicyStatement({
           actions: ['cloudwatch:ListTagsForResource'],
-          resources: config.stages.map((stage) => this.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: `${generatedAlarmPrefix(stageFunctionName(fn.name, stage.name), 'live')}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })),
+          resources: config.stages.map((stage) => this.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: `${this.names.generatedAlarmPrefix(stageFunctionName(fn.name, stage.name), 'live')}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })),
         }),
       );
     }

@@ -17,6 +17,7 @@ describe('release configuration', () => {
     const config = resolveReleaseConfig(minimal);
     expect(config.repository.branch).toBe('release');
     expect(config.logLevel).toBe('INFO');
+    expect(config.installation).toBe('lrp');
     expect(config.stages.map((s) => [s.name, s.approval, s.shiftTraffic])).toEqual([
       ['staging', false, false],
       ['prod', true, true],
@@ -39,10 +40,20 @@ describe('release configuration', () => {
     ['an IAM write in the application boundary', { ...minimal, applicationBoundary: { allow: [{ actions: ['iam:PassRole'], resources: ['*'], reason: 'because I can' }] } }, 'applicationBoundary.allow.0.actions.0: IAM, STS, Identity Center and Organizations writes cannot be in the application boundary'],
     ['a wildcard deploy action', { ...minimal, functions: [{ name: 'f', deployPermissions: [{ actions: ['sqs:*'], resources: ['*'], reason: 'because I can' }] }] }, 'functions.0.deployPermissions.0.actions.0: must be a single service:Action, no wildcards'],
     ['a typo in a field', { ...minimal, functions: [{ name: 'f', stratgey: 'AllAtOnce' }] }, 'functions.0: Unrecognized key: "stratgey"'],
+    ['an installation name with capitals', { ...minimal, installation: 'TeamB' }, 'installation: must be lower-case letters, digits and dashes'],
+    ['an installation name too long for the artifact folder', { ...minimal, installation: 'platform-team' }, 'installation: must be lower-case letters, digits and dashes, starting with a letter and not ending with a dash (at most 10 characters)'],
+    ['a function named like the installation\'s own', { ...minimal, installation: 'team-b', functions: [{ name: 'team-b-api' }] }, 'functions.0.name: "team-b-api": names starting with "team-b-" are the release pipeline\'s own (its deployment functions are team-b-<name>)'],
+    ['a window parameter outside the installation', { ...minimal, installation: 'team-b', stages: [{ name: 'prod', deploymentWindow: { policyParameter: '/lrp/deploy-window' } }] }, 'stages.0.deploymentWindow.policyParameter: "/lrp/deploy-window" must start with "/team-b/"'],
+    ['function names a long installation leaves in one artifact folder', { ...minimal, installation: 'platform', functions: [{ name: 'payments-refunds' }, { name: 'payments-reports' }] }, 'make the names differ within their first 11 characters'],
     ['a window with no policy', { ...minimal, stages: [{ name: 'prod', deploymentWindow: {} }] }, 'stages.0.deploymentWindow.policy: one of policy or policyParameter is required'],
   ])('rejects %s, naming the field', (_label, input, message) => {
     expect(() => resolveReleaseConfig(input)).toThrow(ReleaseConfigError);
     expect(() => resolveReleaseConfig(input)).toThrow(message);
+  });
+
+  it('fills ${Installation} in the window parameters with the installation', () => {
+    const config = resolveReleaseConfig({ ...minimal, installation: 'team-b', stages: [{ name: 'prod', deploymentWindow: { policyParameter: '/${Installation}/window', overrideParameter: '/${Installation}/window/override' } }] });
+    expect(config.stages[0]!.deploymentWindow).toMatchObject({ policyParameter: '/team-b/window', overrideParameter: '/team-b/window/override' });
   });
 
   it('the repository configuration is valid', () => {
@@ -82,7 +93,7 @@ describe('release plan', () => {
   });
 
   it('checks UserParameters at synth with the deployment functions\' own schemas', () => {
-    const bad = resolveReleaseConfig({ ...sampleConfig, stages: [{ name: 'prod', deploymentWindow: { policyParameter: 'not a parameter name' } }] });
+    const bad = resolveReleaseConfig({ ...sampleConfig, stages: [{ name: 'prod', deploymentWindow: { policyParameter: '/lrp/not a parameter name' } }] });
     expect(() => planPipeline(bad, bad.functions[0]!)).toThrow('stages.0.deploymentWindow.policy: orders-api prod DeploymentWindow UserParameters policyParameter: must be an SSM parameter name');
   });
 });

@@ -5,7 +5,8 @@ import { App } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { pipelineArtifactFolder, resolveReleaseConfig } from '../../infra/config';
+import { resolveReleaseConfig } from '../../infra/config';
+import { InstallationNames } from '../../infra/lib/installation-names';
 import { evaluate, type IamStatement } from '../../infra/iam/policy';
 import { TemplateValues } from '../../infra/iam/template-values';
 import { readApplicationTemplate, templateTimeoutSeconds, type CfnTemplate } from '../../infra/templates/application-template';
@@ -199,7 +200,7 @@ describe('GIVEN the repository release configuration', () => {
       expect(put({ [sse]: 'AES256' })).toBe('DENIED');
       expect(put({ [sse]: 'aws:kms' })).toBe('DENIED');
       expect(put({ [sse]: 'aws:kms', [`${sse}-aws-kms-key-id`]: 'arn:aws:kms:eu-central-1:123456789012:key/other' })).toBe('DENIED');
-      expect(put({ [sse]: 'AES256' }, `${pipelineArtifactFolder(anyFunction)}/Source/abc`)).toBe('ALLOWED');
+      expect(put({ [sse]: 'AES256' }, `${new InstallationNames('lrp').pipelineArtifactFolder(anyFunction)}/Source/abc`)).toBe('ALLOWED');
     });
 
     it('THEN the ledger has point-in-time recovery, encryption and TTL, and the topic a KMS key', () => {
@@ -337,7 +338,7 @@ describe('GIVEN an action whose rendered configuration is longer than CodePipeli
 describe('GIVEN more declared alarms than one EventBridge pattern holds', () => {
   it('THEN they are spread over several rules, each pattern within 2,048 characters, and every alarm is matched', () => {
     const declared = Array.from({ length: 120 }, (_, i) => `team-payments-checkout-latency-alarm-${String(i).padStart(3, '0')}`);
-    const groups = alarmNameGroups([...declared, declared[0]!]);
+    const groups = alarmNameGroups('lrp/', [...declared, declared[0]!]);
     expect(groups.length).toBeGreaterThan(1);
     expect(groups.flat()).toEqual([{ prefix: 'lrp/' }, ...declared]);
     for (const names of groups) {

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { resolveReleaseConfig, pipelineArtifactFolder, type ReleaseConfigInput } from '../../infra/config';
+import { resolveReleaseConfig, type ReleaseConfigInput } from '../../infra/config';
+import { InstallationNames } from '../../infra/lib/installation-names';
 import { evaluate, type AccessRequest, type IamStatement } from '../../infra/iam/policy';
 import { rolesOf, toolingAttribute, type SynthesizedStack } from '../../infra/iam/release-check';
 import { RESOURCE_MODELS } from '../../infra/iam/resource-models';
@@ -85,7 +86,7 @@ describe('GIVEN two functions whose names share a prefix (orders, orders2)', () 
   });
 
   it('THEN a configuration whose pipelines would share CodePipeline\'s 20-character artifact folder is refused, naming both', () => {
-    expect(pipelineArtifactFolder('payments-refunds-api')).toBe(pipelineArtifactFolder('payments-refunds-worker'));
+    expect(new InstallationNames('lrp').pipelineArtifactFolder('payments-refunds-api')).toBe(new InstallationNames('lrp').pipelineArtifactFolder('payments-refunds-worker'));
     expect(() => resolveReleaseConfig({ ...neighbours, functions: [{ name: 'payments-refunds-api' }, { name: 'payments-refunds-worker' }] })).toThrow(
       /functions\.1\.name: the pipelines of "payments-refunds-api" and "payments-refunds-worker" would share the artifact folder "lrp-payments-refunds\/"/,
     );
@@ -133,8 +134,8 @@ describe('GIVEN the repository release configuration', () => {
     for (const fn of release.config.functions) {
       const build = [...rolesOf(release.pipeline(fn.name), release.tooling, env)].find(([id]) => id.startsWith('BuildRole'))![1];
       const other = release.config.functions.find((f) => f.name !== fn.name)!.name;
-      const own = [`${pipelineArtifactFolder(fn.name)}/BuildOutpu/abc`, `functions/${fn.name}/0123abcd`, `cache/${fn.name}/x`];
-      const foreign = [`${pipelineArtifactFolder(other)}/BuildOutpu/abc`, `functions/${other}/0123abcd`, `cache/${other}/x`, 'some-other-prefix/x'];
+      const own = [`${new InstallationNames('lrp').pipelineArtifactFolder(fn.name)}/BuildOutpu/abc`, `functions/${fn.name}/0123abcd`, `cache/${fn.name}/x`];
+      const foreign = [`${new InstallationNames('lrp').pipelineArtifactFolder(other)}/BuildOutpu/abc`, `functions/${other}/0123abcd`, `cache/${other}/x`, 'some-other-prefix/x'];
       for (const key of own) expect(evaluate(build, { action: 's3:PutObject', resource: `${bucket}/${key}` }), `${fn.name} ${key}`).toBe('ALLOWED');
       for (const key of foreign) {
         for (const action of ['s3:PutObject', 's3:DeleteObject', 's3:GetObject']) expect(evaluate(build, { action, resource: `${bucket}/${key}` }), `${fn.name} ${action} ${key}`).toBe('DENIED');

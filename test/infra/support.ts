@@ -32,7 +32,7 @@ export function synthRelease(input: ReleaseConfigInput = sampleConfig, options: 
 }
 
 /** The stacks a configuration synthesizes to: the shared tooling, then one pipeline stack per configured function. */
-export const stackNamesOf = (config: ReleaseConfig): string[] => ['lrp-tooling', ...config.functions.map((fn) => `lrp-pipeline-${fn.name}`)];
+export const stackNamesOf = (config: ReleaseConfig): string[] => [`${config.installation}-tooling`, ...config.functions.map((fn) => `${config.installation}-pipeline-${fn.name}`)];
 
 /** Every function the release manages, as deployed: each configured function in each stage (`<function>-<stage>`). */
 export const stageFunctionsOf = (config: ReleaseConfig): string[] => config.functions.flatMap((fn) => config.stages.map((stage) => stageFunctionName(fn.name, stage.name)));

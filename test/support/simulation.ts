@@ -25,6 +25,8 @@ export interface WorldOptions {
   readonly continuationGapMs?: number;
   /** The rollback function's ORPHAN_AFTER_SECONDS, in ms. @default 900_000 */
   readonly orphanAfterMs?: number;
+  /** LRP_INSTALLATION of both deployment functions. @default - unset (lrp) */
+  readonly installation?: string;
 }
 
 /** An invocation that ran past its Lambda timeout, which would leave the job without a result. */
@@ -48,9 +50,10 @@ export function createWorld(options: WorldOptions = {}) {
   const settings: ShiftTrafficSettings = { ...DEFAULT_SHIFT_TRAFFIC_SETTINGS, ...options.settings };
   const timeoutMs = options.timeoutMs ?? 600_000;
   const gap = options.continuationGapMs ?? 30_000;
-  const shiftHandler = createShiftTrafficHandler({ pipeline, logger, clock }, { lambda, cloudwatch, ledger, clock, logger, settings, notices });
+  const installation = options.installation !== undefined ? { installation: options.installation } : {};
+  const shiftHandler = createShiftTrafficHandler({ pipeline, logger, clock }, { lambda, cloudwatch, ledger, clock, logger, settings, notices, ...installation });
   const orphanAfterMs = options.orphanAfterMs ?? 900_000;
-  const rollbackHandler = createRollbackHandler({ lambda, ledger, clock, logger, orphanAfterMs, alarms: cloudwatch, pipeline, home: { account: '123456789012', region: 'us-east-1' }, notices });
+  const rollbackHandler = createRollbackHandler({ lambda, ledger, clock, logger, orphanAfterMs, alarms: cloudwatch, pipeline, home: { account: '123456789012', region: 'us-east-1' }, notices, ...installation });
   const overruns: Overrun[] = [];
   /** Jobs whose execution was stopped before they ended: CodePipeline takes no result for them. */
   const abandoned = new Set<string>();

@@ -6,8 +6,27 @@ const params = { functionName: 'orders-api-prod', alias: 'live', targetAlias: 'c
 
 describe('rollback function', () => {
   it('maps a generated alarm name to its function and alias', () => {
-    expect(aliasOfGeneratedAlarm('lrp/orders-api-prod/live/errors')).toEqual({ functionName: 'orders-api-prod', alias: 'live' });
-    expect(aliasOfGeneratedAlarm('something-else')).toBeUndefined();
+    expect(aliasOfGeneratedAlarm('lrp', 'lrp/orders-api-prod/live/errors')).toEqual({ functionName: 'orders-api-prod', alias: 'live' });
+    expect(aliasOfGeneratedAlarm('lrp', 'something-else')).toBeUndefined();
+  });
+
+  it('reads only the names its own installation generates', () => {
+    expect(aliasOfGeneratedAlarm('team-b', 'team-b/orders-api-prod/live/errors')).toEqual({ functionName: 'orders-api-prod', alias: 'live' });
+    expect(aliasOfGeneratedAlarm('team-b', 'lrp/orders-api-prod/live/errors')).toBeUndefined();
+    expect(aliasOfGeneratedAlarm('team', 'team-b/orders-api-prod/live/errors')).toBeUndefined();
+  });
+
+  it('acts on the alarms its own installation generates, and leaves another installation\'s alone', async () => {
+    const world = standardWorld({ installation: 'team-b' });
+    const own = 'team-b/orders-api-prod/live/errors';
+    world.cloudwatch.setAlarm(own, 'OK');
+    world.cloudwatch.tags.set(own, { 'lrp:function': 'orders-api-prod', 'lrp:alias': 'live' });
+    await world.runJob('job-1', { ...params, alarms: [] });
+    await world.clock.drive(world.deliverAlarm(GENERATED_ALARM));
+    expect(world.lambda.routing('orders-api-prod', 'live')).toMatchObject({ version: '2' });
+    await world.clock.drive(world.deliverAlarm(own));
+    expect(world.rollbackActions.at(-1)).toMatchObject({ action: 'ROLLED_BACK', toVersion: '1' });
+    expect(world.lambda.routing('orders-api-prod', 'live')).toMatchObject({ version: '1', weights: {} });
   });
 
   it('puts a baking release back on the previous version when a user alarm fires, and records why', async () => {
