@@ -13,43 +13,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CfnTemplate } from '../../../infra/templates/application-template';
-import { parseCfnYaml } from '../../../infra/templates/cfn-yaml';
-import { ApplicationTemplateError } from '../../../infra/templates/prepare-application';
-import { packagedYaml, releaseTemplateOf, type ReleaseTemplate } from '../../../infra/templates/release-template';
+import { packagedYaml, type ReleaseTemplate } from '../../../infra/templates/release-template';
 import { SamTranslationError, translateSam } from '../../../infra/templates/sam-translate';
 import { cfnLint } from '../../support/cfn-lint';
 import { requireSamTranslator } from '../../support/sam';
+import { REVIEW_REGION, outcome, sam } from '../../support/packager-cases';
 
-const region = 'eu-central-1';
+const region = REVIEW_REGION;
 type Resource = { Type: string; Properties?: Record<string, unknown>; DependsOn?: unknown; Condition?: unknown };
 
-/** A SAM template with the released function `Handler` (AutoPublishAlias `alias`), its extra properties, and more resources. */
-function sam({ fn = '', resources = '', alias = 'live', tail = '', code = 'hello/' }: { fn?: string; resources?: string; alias?: string; tail?: string; code?: string } = {}): CfnTemplate {
-  return parseCfnYaml(`AWSTemplateFormatVersion: '2010-09-09'
-Transform: AWS::Serverless-2016-10-31
-Resources:
-  Handler:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: ${code}
-      Handler: app.handler
-      Runtime: nodejs22.x
-      AutoPublishAlias: ${alias}
-${fn}
-${resources}
-${tail}`) as unknown as CfnTemplate;
-}
-
-type Outcome = { released: ReleaseTemplate; error?: undefined } | { released?: undefined; error: string };
-/** Packages the template as `hello` (offline, nothing uploaded); a refusal is returned as its message. */
-function outcome(template: CfnTemplate, options: { codeUri?: string } = {}): Outcome {
-  try {
-    return { released: releaseTemplateOf(template, { functionName: 'hello', region, ...options }) };
-  } catch (error) {
-    if (error instanceof ApplicationTemplateError) return { error: error.message };
-    throw error;
-  }
-}
 const resourceOf = (released: ReleaseTemplate, id: string) => released.template.Resources[id] as Resource;
 const json = (value: unknown) => JSON.stringify(value);
 

@@ -9,41 +9,14 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { templateReleaseSettings, type CfnTemplate } from '../../../infra/templates/application-template';
 import { parseCfnYaml } from '../../../infra/templates/cfn-yaml';
-import { ApplicationTemplateError, prepareApplication } from '../../../infra/templates/prepare-application';
+import { prepareApplication } from '../../../infra/templates/prepare-application';
 import { referencesIn } from '../../../infra/templates/references';
-import { packagedYaml, releaseTemplateOf, type ReleaseTemplate } from '../../../infra/templates/release-template';
+import { packagedYaml, type ReleaseTemplate } from '../../../infra/templates/release-template';
 import { requireSamTranslator } from '../../support/sam';
+import { outcome, sam, type Outcome } from '../../support/packager-cases';
 
-const region = 'eu-central-1';
 type Resource = { Type: string; Properties?: Record<string, unknown>; DependsOn?: unknown };
 
-/** A SAM template with the released function `Handler` (AutoPublishAlias `alias`), its extra properties, and more resources. */
-function sam({ fn = '', resources = '', alias = 'live', tail = '' }: { fn?: string; resources?: string; alias?: string; tail?: string } = {}): CfnTemplate {
-  return parseCfnYaml(`AWSTemplateFormatVersion: '2010-09-09'
-Transform: AWS::Serverless-2016-10-31
-Resources:
-  Handler:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: hello/
-      Handler: app.handler
-      Runtime: nodejs22.x
-      AutoPublishAlias: ${alias}
-${fn}
-${resources}
-${tail}`) as unknown as CfnTemplate;
-}
-
-type Outcome = { released: ReleaseTemplate; error?: undefined } | { released?: undefined; error: string };
-/** Packages the template as `hello` (offline, nothing uploaded); a refusal is returned as its message. */
-function outcome(template: CfnTemplate, options: { codeUri?: string } = {}): Outcome {
-  try {
-    return { released: releaseTemplateOf(template, { functionName: 'hello', region, ...options }) };
-  } catch (error) {
-    if (error instanceof ApplicationTemplateError) return { error: error.message };
-    throw error;
-  }
-}
 const resourceOf = (released: ReleaseTemplate, id: string) => released.template.Resources[id] as Resource;
 /** What the test reports when a template was accepted that should not have been. */
 const accepted = (o: Outcome, id: string) => `accepted; ${id} packaged as ${JSON.stringify(o.released?.template.Resources[id])}`;
