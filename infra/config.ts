@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { describeIssues, type FieldIssue } from '../deploy-functions/core/issues';
 import { AnalysisSchema, DEFAULT_BAKE_MINUTES, StrategySchema } from '../deploy-functions/core/user-parameters';
 import { WindowPolicySchema } from '../deploy-functions/core/window';
-import { DEFAULT_INSTALLATION, INSTALLATION_PATTERN, applicationStackName, stageFunctionName } from '../deploy-functions/core/names';
+import { DEFAULT_INSTALLATION, INSTALLATION_PATTERN, INSTALLATION_RULE, applicationStackName, stageFunctionName } from '../deploy-functions/core/names';
 import { UNKNOWN, globMatches } from './iam/policy';
 import { STAR_ONLY_ACTIONS, isStarOnlyAction } from './iam/star-only-actions';
 import { DEFAULT_APPLICATION_BOUNDARY } from './lib/application-boundary';
@@ -138,10 +138,10 @@ export const ReleaseConfigSchema = z
     repository: RepositorySchema,
     /**
      * Prefixes every name the release pipeline creates (stacks, pipelines, deployment functions, ledger, alarms,
-     * policies …), so several installations fit in one account and region. Lower-case letters, digits and dashes,
-     * starting with a letter, at most 10. @default 'lrp' (DEFAULT_INSTALLATION)
+     * policies …), so several installations fit in one account and region. 1 to 10 lower-case letters and digits,
+     * starting with a letter, no dashes (INSTALLATION_RULE says why). @default 'lrp' (DEFAULT_INSTALLATION)
      */
-    installation: z.string().regex(INSTALLATION_PATTERN, 'must be lower-case letters, digits and dashes, starting with a letter and not ending with a dash (at most 10 characters)').default(DEFAULT_INSTALLATION),
+    installation: z.string().regex(INSTALLATION_PATTERN, INSTALLATION_RULE).default(DEFAULT_INSTALLATION),
     /** Paths whose changes release every function. @default package files, buildspecs, scripts */
     sharedPaths: z.array(triggerPattern).default(['package.json', 'package-lock.json', 'tsconfig.json', 'buildspecs/**', 'scripts/**']),
     /**

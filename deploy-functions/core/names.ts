@@ -17,11 +17,16 @@ export function stageFunctionName(functionName: string, stage: string): string {
  */
 export const DEFAULT_INSTALLATION = 'lrp';
 /** An installation's name: lower-case letters, digits and dashes, starting with a letter, at most 10 characters. */
-export const INSTALLATION_PATTERN = /^[a-z](?:[a-z0-9-]{0,8}[a-z0-9])?$/;
+export const INSTALLATION_PATTERN = /^[a-z][a-z0-9]{0,9}$/;
+/**
+ * Why the pattern: every name is `<installation>-…`, so with no dash in an installation the first dash ends it, and no
+ * installation's names (or the wildcards its policies and rules use) can begin another's (`lrp-*` would cover `lrp-b-*`).
+ */
+export const INSTALLATION_RULE = 'must be 1 to 10 lower-case letters and digits, starting with a letter, without dashes (every name is <installation>-…: with a dash, one installation\'s names and patterns could begin another\'s)';
 
 /** `value` as an installation name; a bad one throws, naming `source` (the variable or option it came from). */
 export function checkedInstallation(value: string, source: string): string {
-  if (!INSTALLATION_PATTERN.test(value)) throw new InvalidParametersError(`${source}: "${value}" must be lower-case letters, digits and dashes, starting with a letter and not ending with a dash (at most 10)`);
+  if (!INSTALLATION_PATTERN.test(value)) throw new InvalidParametersError(`${source}: "${value}" ${INSTALLATION_RULE}`);
   return value;
 }
 

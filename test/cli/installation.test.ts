@@ -53,15 +53,15 @@ describe('lrp --installation', () => {
   });
 
   it('reads the installation named by --installation: its ledger and its generated alarms', async () => {
-    const { code, seen } = await lrp(['--installation', 'team-b', 'status', 'orders-api-prod']);
+    const { code, seen } = await lrp(['--installation', 'teamb', 'status', 'orders-api-prod']);
     expect(code).toBe(ExitCode.OK);
-    expect(seen).toEqual({ table: 'team-b-ledger', prefixes: ['team-b/orders-api-prod/live/'] });
+    expect(seen).toEqual({ table: 'teamb-ledger', prefixes: ['teamb/orders-api-prod/live/'] });
   });
 
   it('reads the installation named by LRP_INSTALLATION, and --table (or LEDGER_TABLE) still names the table', async () => {
-    process.env.LRP_INSTALLATION = 'team-b';
-    expect((await lrp(['status', 'orders-api-prod'])).seen).toEqual({ table: 'team-b-ledger', prefixes: ['team-b/orders-api-prod/live/'] });
-    expect((await lrp(['--table', 'other', 'status', 'orders-api-prod'])).seen).toEqual({ table: 'other', prefixes: ['team-b/orders-api-prod/live/'] });
+    process.env.LRP_INSTALLATION = 'teamb';
+    expect((await lrp(['status', 'orders-api-prod'])).seen).toEqual({ table: 'teamb-ledger', prefixes: ['teamb/orders-api-prod/live/'] });
+    expect((await lrp(['--table', 'other', 'status', 'orders-api-prod'])).seen).toEqual({ table: 'other', prefixes: ['teamb/orders-api-prod/live/'] });
     process.env.LEDGER_TABLE = 'from-env';
     expect((await lrp(['status', 'orders-api-prod'])).seen.table).toBe('from-env');
   });
@@ -69,7 +69,7 @@ describe('lrp --installation', () => {
   it('refuses an installation name no installation can have, naming the option (exit 2)', async () => {
     const { code, err, seen } = await lrp(['--installation', 'Team_B', 'status', 'orders-api-prod']);
     expect(code).toBe(ExitCode.USAGE);
-    expect(err).toContain('--installation: "Team_B" must be lower-case letters, digits and dashes');
+    expect(err).toContain('--installation: "Team_B" must be 1 to 10 lower-case letters and digits');
     expect(seen.table).toBeUndefined();
   });
 });

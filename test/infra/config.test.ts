@@ -40,10 +40,11 @@ describe('release configuration', () => {
     ['an IAM write in the application boundary', { ...minimal, applicationBoundary: { allow: [{ actions: ['iam:PassRole'], resources: ['*'], reason: 'because I can' }] } }, 'applicationBoundary.allow.0.actions.0: IAM, STS, Identity Center and Organizations writes cannot be in the application boundary'],
     ['a wildcard deploy action', { ...minimal, functions: [{ name: 'f', deployPermissions: [{ actions: ['sqs:*'], resources: ['*'], reason: 'because I can' }] }] }, 'functions.0.deployPermissions.0.actions.0: must be a single service:Action, no wildcards'],
     ['a typo in a field', { ...minimal, functions: [{ name: 'f', stratgey: 'AllAtOnce' }] }, 'functions.0: Unrecognized key: "stratgey"'],
-    ['an installation name with capitals', { ...minimal, installation: 'TeamB' }, 'installation: must be lower-case letters, digits and dashes'],
-    ['an installation name too long for the artifact folder', { ...minimal, installation: 'platform-team' }, 'installation: must be lower-case letters, digits and dashes, starting with a letter and not ending with a dash (at most 10 characters)'],
-    ['a function named like the installation\'s own', { ...minimal, installation: 'team-b', functions: [{ name: 'team-b-api' }] }, 'functions.0.name: "team-b-api": names starting with "team-b-" are the release pipeline\'s own (its deployment functions are team-b-<name>)'],
-    ['a window parameter outside the installation', { ...minimal, installation: 'team-b', stages: [{ name: 'prod', deploymentWindow: { policyParameter: '/lrp/deploy-window' } }] }, 'stages.0.deploymentWindow.policyParameter: "/lrp/deploy-window" must start with "/team-b/"'],
+    ['an installation name with capitals', { ...minimal, installation: 'TeamB' }, 'installation: must be 1 to 10 lower-case letters and digits'],
+    ['an installation name too long for the artifact folder', { ...minimal, installation: 'platformteam' }, 'installation: must be 1 to 10 lower-case letters and digits, starting with a letter, without dashes'],
+    ['an installation name with a dash, whose names another installation\'s patterns could cover', { ...minimal, installation: 'lrp-b' }, "installation: must be 1 to 10 lower-case letters and digits, starting with a letter, without dashes (every name is <installation>-…: with a dash, one installation's names and patterns could begin another's)"],
+    ['a function named like the installation\'s own', { ...minimal, installation: 'teamb', functions: [{ name: 'teamb-api' }] }, 'functions.0.name: "teamb-api": names starting with "teamb-" are the release pipeline\'s own (its deployment functions are teamb-<name>)'],
+    ['a window parameter outside the installation', { ...minimal, installation: 'teamb', stages: [{ name: 'prod', deploymentWindow: { policyParameter: '/lrp/deploy-window' } }] }, 'stages.0.deploymentWindow.policyParameter: "/lrp/deploy-window" must start with "/teamb/"'],
     ['function names a long installation leaves in one artifact folder', { ...minimal, installation: 'platform', functions: [{ name: 'payments-refunds' }, { name: 'payments-reports' }] }, 'make the names differ within their first 11 characters'],
     ['a window with no policy', { ...minimal, stages: [{ name: 'prod', deploymentWindow: {} }] }, 'stages.0.deploymentWindow.policy: one of policy or policyParameter is required'],
   ])('rejects %s, naming the field', (_label, input, message) => {
@@ -52,8 +53,8 @@ describe('release configuration', () => {
   });
 
   it('fills ${Installation} in the window parameters with the installation', () => {
-    const config = resolveReleaseConfig({ ...minimal, installation: 'team-b', stages: [{ name: 'prod', deploymentWindow: { policyParameter: '/${Installation}/window', overrideParameter: '/${Installation}/window/override' } }] });
-    expect(config.stages[0]!.deploymentWindow).toMatchObject({ policyParameter: '/team-b/window', overrideParameter: '/team-b/window/override' });
+    const config = resolveReleaseConfig({ ...minimal, installation: 'teamb', stages: [{ name: 'prod', deploymentWindow: { policyParameter: '/${Installation}/window', overrideParameter: '/${Installation}/window/override' } }] });
+    expect(config.stages[0]!.deploymentWindow).toMatchObject({ policyParameter: '/teamb/window', overrideParameter: '/teamb/window/override' });
   });
 
   it('the repository configuration is valid', () => {

@@ -41,12 +41,12 @@ function synthInstallation(installation: string) {
   return { release, stacks, outdir, config: resolveReleaseConfig(input), names: stacks.flatMap((s) => physicalNames(s.stackName, s.template)) };
 }
 
-describe('GIVEN the sample configuration installed twice in one account and region, as lrp and as team-b', () => {
+describe('GIVEN the sample configuration installed twice in one account and region, as lrp and as teamb', () => {
   let lrp: ReturnType<typeof synthInstallation>;
   let teamB: ReturnType<typeof synthInstallation>;
   beforeAll(() => {
     lrp = synthInstallation('lrp');
-    teamB = synthInstallation('team-b');
+    teamB = synthInstallation('teamb');
   }, 180_000);
 
   it('THEN the two installations share no physical name', () => {
@@ -55,31 +55,31 @@ describe('GIVEN the sample configuration installed twice in one account and regi
     expect(lrp.names.filter((name) => teamB.names.includes(name))).toEqual([]);
   });
 
-  it('THEN every name team-b creates starts with team-b', () => {
-    expect(teamB.names.filter((name) => !/^team-b[-/:]/.test(name))).toEqual([]);
+  it('THEN every name teamb creates starts with teamb', () => {
+    expect(teamB.names.filter((name) => !/^teamb[-/:]/.test(name))).toEqual([]);
   });
 
-  it('THEN the generated alarms are team-b/<function>-<stage>/live/<metric>, and the rollback rule matches team-b/ only', () => {
+  it('THEN the generated alarms are teamb/<function>-<stage>/live/<metric>, and the rollback rule matches teamb/ only', () => {
     const alarms = teamB.stacks.flatMap((s) => Object.values(s.template.findResources('AWS::CloudWatch::Alarm')).map((r) => (r as Resource).Properties!.AlarmName as string));
-    expect(alarms).toContain('team-b/orders-api-prod/live/errors');
-    expect(alarms.filter((name) => name.includes('/')).every((name) => name.startsWith('team-b/'))).toBe(true);
+    expect(alarms).toContain('teamb/orders-api-prod/live/errors');
+    expect(alarms.filter((name) => name.includes('/')).every((name) => name.startsWith('teamb/'))).toBe(true);
     const tooling = teamB.stacks[0]!.template;
     const [alarmRule] = Object.values(tooling.findResources('AWS::Events::Rule', { Properties: { EventPattern: { source: ['aws.cloudwatch'] } } })) as Resource[];
-    expect((alarmRule!.Properties!.EventPattern as { detail: { alarmName: unknown[] } }).detail.alarmName).toEqual([{ prefix: 'team-b/' }]);
+    expect((alarmRule!.Properties!.EventPattern as { detail: { alarmName: unknown[] } }).detail.alarmName).toEqual([{ prefix: 'teamb/' }]);
   });
 
   it('THEN the deployment functions are told their installation, and the builds theirs (the packager names the boundary after it)', () => {
-    teamB.stacks[0]!.template.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'team-b-rollback', Environment: { Variables: Match.objectLike({ LRP_INSTALLATION: 'team-b', LEDGER_TABLE: Match.anyValue() }) } });
-    teamB.stacks[0]!.template.hasResourceProperties('AWS::DynamoDB::Table', { TableName: 'team-b-ledger' });
-    teamB.stacks[1]!.template.hasResourceProperties('AWS::CodeBuild::Project', { Environment: Match.objectLike({ EnvironmentVariables: Match.arrayWith([{ Name: 'LRP_INSTALLATION', Type: 'PLAINTEXT', Value: 'team-b' }]) }) });
+    teamB.stacks[0]!.template.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'teamb-rollback', Environment: { Variables: Match.objectLike({ LRP_INSTALLATION: 'teamb', LEDGER_TABLE: Match.anyValue() }) } });
+    teamB.stacks[0]!.template.hasResourceProperties('AWS::DynamoDB::Table', { TableName: 'teamb-ledger' });
+    teamB.stacks[1]!.template.hasResourceProperties('AWS::CodeBuild::Project', { Environment: Match.objectLike({ EnvironmentVariables: Match.arrayWith([{ Name: 'LRP_INSTALLATION', Type: 'PLAINTEXT', Value: 'teamb' }]) }) });
   });
 
-  it('THEN the deployment-window parameters are the installation\'s own (/team-b/…)', () => {
-    expect(teamB.config.stages.flatMap((s) => [s.deploymentWindow?.policyParameter, s.deploymentWindow?.overrideParameter]).filter(Boolean)).toEqual(['/team-b/deploy-window', '/team-b/deploy-window/override']);
+  it('THEN the deployment-window parameters are the installation\'s own (/teamb/…)', () => {
+    expect(teamB.config.stages.flatMap((s) => [s.deploymentWindow?.policyParameter, s.deploymentWindow?.overrideParameter]).filter(Boolean)).toEqual(['/teamb/deploy-window', '/teamb/deploy-window/override']);
     expect(lrp.config.stages.flatMap((s) => [s.deploymentWindow?.policyParameter, s.deploymentWindow?.overrideParameter]).filter(Boolean)).toEqual(['/lrp/deploy-window', '/lrp/deploy-window/override']);
   });
 
-  it('THEN cdk-nag reports nothing unacknowledged and cfn-lint nothing but W3005 for team-b', () => {
+  it('THEN cdk-nag reports nothing unacknowledged and cfn-lint nothing but W3005 for teamb', () => {
     const report = new AwsSolutionsChecks(teamB.release.app).validateScope(teamB.release.app);
     const open = unacknowledged(report, [...IAM5_ACKNOWLEDGEMENTS, ...configuredAcknowledgements(teamB.config)]).map((v) => v.ruleName);
     expect(open).toEqual([]);

@@ -11,14 +11,14 @@ describe('rollback function', () => {
   });
 
   it('reads only the names its own installation generates', () => {
-    expect(aliasOfGeneratedAlarm('team-b', 'team-b/orders-api-prod/live/errors')).toEqual({ functionName: 'orders-api-prod', alias: 'live' });
-    expect(aliasOfGeneratedAlarm('team-b', 'lrp/orders-api-prod/live/errors')).toBeUndefined();
-    expect(aliasOfGeneratedAlarm('team', 'team-b/orders-api-prod/live/errors')).toBeUndefined();
+    expect(aliasOfGeneratedAlarm('teamb', 'teamb/orders-api-prod/live/errors')).toEqual({ functionName: 'orders-api-prod', alias: 'live' });
+    expect(aliasOfGeneratedAlarm('teamb', 'lrp/orders-api-prod/live/errors')).toBeUndefined();
+    expect(aliasOfGeneratedAlarm('team', 'teamb/orders-api-prod/live/errors')).toBeUndefined();
   });
 
   it('acts on the alarms its own installation generates, and leaves another installation\'s alone', async () => {
-    const world = standardWorld({ installation: 'team-b' });
-    const own = 'team-b/orders-api-prod/live/errors';
+    const world = standardWorld({ installation: 'teamb' });
+    const own = 'teamb/orders-api-prod/live/errors';
     world.cloudwatch.setAlarm(own, 'OK');
     world.cloudwatch.tags.set(own, { 'lrp:function': 'orders-api-prod', 'lrp:alias': 'live' });
     await world.runJob('job-1', { ...params, alarms: [] });
