@@ -7,7 +7,7 @@
 // It ends with the status table, the ledger history and a timeline of traffic weight with the alarm marked.
 // LRP_LOCAL_SUMMARY=<file> also writes the final state as JSON (used by the test).
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
@@ -27,6 +27,8 @@ import { templateTimeoutSeconds, type CfnTemplate } from '../infra/templates/app
 import { bundleFunctions, deterministicZip } from './lib/bundle';
 import { FunctionKind, discoverFunctions, type FunctionSource } from './lib/functions';
 import { packageFunctions, resolveCommitSha } from './lib/package';
+import { caseFilesOf, caseSourceOf } from '../infra/lib/case-source';
+import { CaseFormat } from '../deploy-functions/core/cases';
 import { DEFAULT_INSTALLATION, generatedAlarmName, stageFunctionName } from '../deploy-functions/core/names';
 
 const root = process.cwd();
@@ -179,30 +181,38 @@ try {
     }
   });
 
-  // The build output artifact, as CodeBuild would hand it to the pipeline: the integration cases.
-  const artifact = deterministicZip(
-    Object.fromEntries(
-      applications.flatMap((app) =>
-        readdirSync(join(root, 'functions', app.name, 'integration')).map((file) => [`functions/${app.name}/integration/${file}`, readFileSync(join(root, 'functions', app.name, 'integration', file))]),
-      ),
-    ),
+  // What each function is tested with, as synth decides it: its integration cases, else its events as smoke cases.
+  const caseSources = new Map(
+    applications.map((app) => {
+      const source = caseSourceOf(root, app.name);
+      if (!source || 'missing' in source) throw new Error(source?.missing ?? `functions/${app.name} does not exist`);
+      return [app.name, source] as const;
+    }),
   );
+  // The build output artifact, as CodeBuild would hand it to the pipeline: the cases (or events) of every function.
+  const artifact = deterministicZip(Object.fromEntries(applications.flatMap((app) => caseFilesOf(root, caseSources.get(app.name)!).map((file) => [file, readFileSync(join(root, file))]))));
   await s3.send(new PutObjectCommand({ Bucket: 'lrp-artifacts', Key: 'local/BuildOutput.zip', Body: artifact }));
 
   /** Runs the integration cases against `candidate`. Moto runs no code without Docker, so it is given the answers the real bundles give. */
   const integrationTests = async (app: FunctionSource, jobId: string) => {
     const { name } = app;
-    const cases = readdirSync(join(root, 'functions', name, 'integration')).sort();
+    const source = caseSources.get(name)!;
+    const files = caseFilesOf(root, source);
     const settings = templateOf(name);
     for (const [key, value] of Object.entries(settings.variables)) process.env[key] = value;
     const bundle = (await import(`${pathToFileURL(join(root, 'dist', name, 'index.mjs')).href}?local`)) as Record<string, (event: unknown, context: Context) => Promise<unknown>>;
     const handler = bundle[exportOf(app)]!;
     const context = () => lambdaContext({ functionName: `${name}-${STAGE}`, qualifier: 'candidate', timeoutSeconds: settings.timeout, memoryLimitInMB: settings.memory });
     const answers = [];
-    for (const file of cases) answers.push(JSON.stringify(await invokeHandler(handler, (JSON.parse(readFileSync(join(root, 'functions', name, 'integration', file), 'utf8')) as { event: unknown }).event, context())));
+    for (const file of files) {
+      const content = JSON.parse(readFileSync(join(root, file), 'utf8')) as { event?: unknown };
+      // A case file holds its event; an events file is the event.
+      const event = source.format === CaseFormat.CASES ? content.event : content;
+      answers.push(JSON.stringify(await invokeHandler(handler, event, context())));
+    }
     await fetch(`${moto.endpoint}/moto-api/static/lambda-simple/response`, { method: 'POST', body: JSON.stringify({ results: answers, region: 'us-east-1' }) });
     const result = await recorder.runJob(integrationTest, jobId, {
-      actionConfiguration: { configuration: { UserParameters: JSON.stringify({ functionName: `${name}-${STAGE}`, qualifier: 'candidate', casesPath: `functions/${name}/integration`, concurrency: 1 }) } },
+      actionConfiguration: { configuration: { UserParameters: JSON.stringify({ functionName: `${name}-${STAGE}`, qualifier: 'candidate', casesPath: source.casesPath, ...(source.format === CaseFormat.CASES ? {} : { cases: source.format }), concurrency: 1 }) } },
       inputArtifacts: [{ name: 'BuildOutput', location: { s3Location: { bucketName: 'lrp-artifacts', objectKey: 'local/BuildOutput.zip' } } }],
       artifactCredentials: { accessKeyId: 'test', secretAccessKey: 'test', sessionToken: 'test' },
     });

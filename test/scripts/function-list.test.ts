@@ -12,21 +12,26 @@
 // its own), test/scripts/pipeline-local.test.ts (minutes against moto) and test/scripts/build.test.ts (bundles every
 // function again; check:function's typecheck and template checks load the same entry).
 import { spawnSync } from 'node:child_process';
-import { cpSync, readFileSync, renameSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireSamTranslator } from '../support/sam';
+import releaseConfig from '../../release.config';
+import { resolveReleaseConfig } from '../../infra/config';
 import { tempProject, type TempProject } from '../support/temp-project';
 
 const root = join(import.meta.dirname, '..', '..');
 const samInitFunction = join(root, 'test', 'fixtures', 'sam-init-project', 'functions', 'hello');
+// The new function's name: `hello`, unless the project already has a function of that name (then hello2, hello3 …).
+const taken = new Set([...existsSync(join(root, 'functions')) ? readdirSync(join(root, 'functions')) : [], ...resolveReleaseConfig(releaseConfig).functions.map((fn) => fn.name)]);
+const added = ['hello', ...Array.from({ length: 9 }, (_, i) => `hello${i + 2}`)].find((name) => !taken.has(name))!;
 /** Dependencies, outputs and local state: not part of the copy. */
 const NOT_COPIED = new Set(['node_modules', '.git', 'dist', 'cdk.out', 'reports', 'coverage', '.moto']);
 const LIST_DEPENDENT_TESTS = ['test/infra/release-app.test.ts', 'test/infra/iam/release-permissions.test.ts'];
 
 /** The configuration entry a team adds with the folder: what the template's REST API needs beyond the function. */
 const helloEntry = `{
-      name: 'hello',
+      name: '${added}',
       deployPermissions: [
         {
           actions: ['apigateway:GET', 'apigateway:POST', 'apigateway:PUT', 'apigateway:PATCH', 'apigateway:DELETE'],
@@ -50,13 +55,13 @@ describe.runIf(requireSamTranslator('adding a third function'))('adding a third 
     // Every file as it is on disk, as the repository's own npm test sees it.
     cpSync(root, copy.root, { recursive: true, filter: (source) => !NOT_COPIED.has(source.slice(root.length + 1).split('/')[0]!) });
     copy.linkNodeModules();
-    copy.copy(samInitFunction, 'functions/hello');
-    // The configuration as the repository has it, with hello appended: whatever functions it lists, in their order.
-    renameSync(join(copy.root, 'release.config.ts'), join(copy.root, 'release.config.repository.ts'));
+    copy.copy(samInitFunction, `functions/${added}`);
+    // The configuration as the repository has it, with the new function appended: whatever functions it lists, in their order.
+    renameSync(join(copy.root, 'release.config.ts'), join(copy.root, `release.config.without-${added}.ts`));
     copy.write(
       'release.config.ts',
       [
-        "import repository from './release.config.repository';",
+        `import repository from './release.config.without-${added}';`,
         "import { defineReleaseConfig } from './infra/config';",
         '',
         `export default defineReleaseConfig({\n  ...repository,\n  functions: [\n    ...(repository.functions ?? []),\n    ${helloEntry},\n  ],\n});\n`,
@@ -65,14 +70,14 @@ describe.runIf(requireSamTranslator('adding a third function'))('adding a third 
   });
   afterAll(() => copy?.remove());
 
-  it('passes the checks its own CodeBuild runs: npm run check:function -- hello', () => {
+  it(`passes the checks its own CodeBuild runs: npm run check:function -- ${added}`, () => {
     // Act
-    const run = npm(copy.root, ['run', 'check:function', '--', 'hello']);
+    const run = npm(copy.root, ['run', 'check:function', '--', added]);
     // Assert
     expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
-    expect(run.stdout).toMatch(/typecheck hello: ok \(functions\/hello\/hello-world\/tsconfig\.json/);
+    expect(run.stdout).toContain(`typecheck ${added}: ok (functions/${added}/hello-world/tsconfig.json`);
     const junit = readFileSync(join(copy.root, 'reports', 'junit.xml'), 'utf8');
-    expect(junit).toContain('checks hello alone (LRP_FUNCTION)');
+    expect(junit).toContain(`checks ${added} alone (LRP_FUNCTION)`);
     expect(junit).not.toContain('orders-api template');
   }, 180_000);
 
@@ -83,13 +88,13 @@ describe.runIf(requireSamTranslator('adding a third function'))('adding a third 
     // Assert
     expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
     const junit = readFileSync(join(copy.root, 'reports', 'function-list.xml'), 'utf8');
-    expect(junit).toContain('WHEN the pipeline of hello is synthesized');
+    expect(junit).toContain(`WHEN the pipeline of ${added} is synthesized`);
     expect(junit).toContain('classname="test/infra/iam/release-permissions.test.ts"');
   }, 180_000);
 
   it('names the known functions when asked to check one that does not exist', () => {
     const run = npm(copy.root, ['run', 'check:function', '--', 'nope']);
     expect(run.status).not.toBe(0);
-    expect(run.stderr).toMatch(/Unknown function\(s\): nope\. Known: .*\bhello\b/);
+    expect(run.stderr).toMatch(new RegExp(`Unknown function\\(s\\): nope\\. Known: .*\\b${added}\\b`));
   });
 });
