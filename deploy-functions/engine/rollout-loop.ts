@@ -178,8 +178,10 @@ export class Rollout {
     const record = await this.readRecord();
     if (record && isFinal(record.status)) return outcomeOfFinished(record);
     if (finished === false && record && record.status !== DeploymentStatus.IN_PROGRESS) return this.endedElsewhere(record);
-    // An operator's abort, recorded while the last move was under way, wins over the success: the ledger refused it.
-    if (finished === false && record?.operatorRequest === 'ABORT') return this.undo(ErrorCode.ABORTED, 'aborted by an operator');
+    // An operator's abort, recorded while the last move was under way, wins over the success when the ledger refused it.
+    // So does one the ledger could not be asked about (it was unreachable for writes): a later copy of this job's event
+    // would find the abort pending, be refused the success, and put the alias back after this job reported success.
+    if (finished !== true && record?.operatorRequest === 'ABORT') return this.undo(ErrorCode.ABORTED, 'aborted by an operator');
     if (finished === false) return this.lostLock();
     // The ledger could not record it: the alias is fully on the target, which is what the job reports; the sweep
     // finds the deployment still in progress, sees the alias whole on its target and records the success.

@@ -26,6 +26,10 @@ const KNOWN_COUNTEREXAMPLES = [
   { ...base, seed: 869_706_078, strategy: 'AllAtOnce', staleEventAtMs: 0, faultRate: 0.2, lostResponseRate: 0.1, duplicateEvery: 3, operator: { atMs: 0, command: 'twoOperators' } },
   // A new deployment of a version started in the same millisecond as the rollback that replaced it.
   { ...base, seed: 1, strategy: { steps: [{ percent: 1, minutes: 0 }, { percent: 2, minutes: 0 }] }, competingJobAfterMs: 17, operator: { atMs: 17, command: 'rollback' } },
+  // An abort recorded while an all-at-once move was under way, then the ledger down for writes: the job reported the
+  // success it could not record, and a copy of its first event, once the ledger was back, was refused the success and
+  // put the alias back after the job had ended.
+  { ...base, seed: 29, strategy: 'AllAtOnce', faultRate: 0.2, duplicateEvery: 3, maxInvocationMs: 300_000, operator: { atMs: 0, command: 'abortThenPromote' }, ledgerOutage: { atMs: 0, durationMs: 394_389 } },
 ] as unknown as Scenario[];
 
 describe('shift-traffic, rollback function, sweep and operators: invariants over random scenarios', () => {
