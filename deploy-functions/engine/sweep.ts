@@ -83,7 +83,8 @@ async function sweepOne(deps: RollbackDeps, entry: InFlightEntry): Promise<Rollb
   }
   if (record.status === DeploymentStatus.IN_PROGRESS) {
     const routing = await withRetries(clock, () => lambda.getAlias(ref.functionName, ref.alias));
-    if (sameRouting(routing, { version: record.toVersion, weights: {} })) {
+    // An operator's abort pending on it wins over the success (the ledger refuses that success for ever): it goes back below.
+    if (sameRouting(routing, { version: record.toVersion, weights: {} }) && record.operatorRequest !== 'ABORT') {
       // Fully moved, but its invocation stopped before recording it: record the success it reported.
       const now = clock.now();
       const taken = await withRetries(clock, () => ledger.takeOver(ref, record.deploymentId, `sweep:${now}`, { now, leaseUntil: now + UNDO_LOCK_MS, lockUntil: now + UNDO_LOCK_MS, force: true }));
@@ -95,7 +96,9 @@ async function sweepOne(deps: RollbackDeps, entry: InFlightEntry): Promise<Rollb
       return { ...ref, action: finished ? 'COMPLETED' : 'BUSY', reason, deploymentId: record.deploymentId };
     }
   }
-  const reason = record.status === DeploymentStatus.ROLLING_BACK ? `its undo did not finish; resumed by the sweep` : `its invocation sent no heartbeat for ${silentFor} s: orphaned`;
-  const outcome = await undoDeployment(deps, ref, record, { by: 'sweep', code: record.status === DeploymentStatus.ROLLING_BACK ? ((record.errorCode as ErrorCode | undefined) ?? ErrorCode.ORPHANED) : ErrorCode.ORPHANED, reason, fenceFirst: true });
+  const aborted = record.status === DeploymentStatus.IN_PROGRESS && record.operatorRequest === 'ABORT';
+  const reason = record.status === DeploymentStatus.ROLLING_BACK ? `its undo did not finish; resumed by the sweep` : aborted ? `aborted by an operator; its invocation sent no heartbeat for ${silentFor} s` : `its invocation sent no heartbeat for ${silentFor} s: orphaned`;
+  const code = record.status === DeploymentStatus.ROLLING_BACK ? ((record.errorCode as ErrorCode | undefined) ?? ErrorCode.ORPHANED) : aborted ? ErrorCode.ABORTED : ErrorCode.ORPHANED;
+  const outcome = await undoDeployment(deps, ref, record, { by: 'sweep', code, reason, fenceFirst: true });
   return actionOf(ref, outcome, reason);
 }

@@ -30,6 +30,9 @@ const KNOWN_COUNTEREXAMPLES = [
   // success it could not record, and a copy of its first event, once the ledger was back, was refused the success and
   // put the alias back after the job had ended.
   { ...base, seed: 29, strategy: 'AllAtOnce', faultRate: 0.2, duplicateEvery: 3, maxInvocationMs: 300_000, operator: { atMs: 0, command: 'abortThenPromote' }, ledgerOutage: { atMs: 0, durationMs: 394_389 } },
+  // A first release completed while the ledger was down for writes, its job reported the unrecorded success, then an
+  // operator aborted: the sweep took the deployment over every 5 minutes and was refused the success for ever.
+  { ...base, seed: 214_932_011, strategy: 'Linear10PercentEvery2Minutes', firstRelease: true, replays: [14_399_990], staleEventAtMs: 1_219_373, faultRate: 0.05, lostResponseRate: 0.1, maxInvocationMs: 540_000, gapMs: 102_501, bakeMinutes: 2, operator: { atMs: 728_298, command: 'abort' }, stop: { afterInvocations: 3, event: 'ABANDONED', eventDelayMs: 14 }, ledgerOutage: { atMs: 3, durationMs: 60_978 } },
 ] as unknown as Scenario[];
 
 describe('shift-traffic, rollback function, sweep and operators: invariants over random scenarios', () => {
