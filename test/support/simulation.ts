@@ -8,6 +8,9 @@ import { Notices } from '../../deploy-functions/engine/notices';
 import { FakeLedger } from './fake-ledger';
 import { FakeNotifier } from './fake-notifier';
 
+/** How long (virtual time) `sweepWhile` sweeps at most: far beyond any scenario's rollout, bake window and orphan timeout. */
+export const SWEEP_HORIZON_MS = 7 * 24 * 3_600_000;
+
 /** Options of a simulated world. */
 export interface WorldOptions {
   /** @default 1 */
@@ -187,10 +190,14 @@ export function createWorld(options: WorldOptions = {}) {
   const scheduleSweeps = (until: number) => {
     for (let at = clock.now() + 300_000; at <= until; at += 300_000) clock.schedule(at, () => sweep());
   };
-  /** Runs the sweep every 5 minutes for as long as `keepGoing` says, checked at each tick. */
-  const sweepWhile = (keepGoing: () => boolean) => {
+  /**
+   * Runs the sweep every 5 minutes for as long as `keepGoing` says, checked at each tick, and for at most `horizonMs` of
+   * virtual time: a deployment that never ends then fails the invariants with its counterexample instead of hanging.
+   */
+  const sweepWhile = (keepGoing: () => boolean, horizonMs = SWEEP_HORIZON_MS) => {
+    const until = clock.now() + horizonMs;
     const tick = () => {
-      if (!keepGoing()) return;
+      if (!keepGoing() || clock.now() >= until) return;
       clock.schedule(clock.now() + 300_000, async () => {
         await sweep();
         tick();

@@ -56,3 +56,20 @@ describe('rollback function', () => {
     await expect(handler({ source: 'evil.example', 'detail-type': 'CloudWatch Alarm State Change', detail: { alarmName: GENERATED_ALARM, state: { value: 'ALARM' } } })).rejects.toThrow(/not an event the rollback function handles/);
   });
 });
+
+describe('the simulation the property test runs on', () => {
+  it('stops sweeping at its horizon, so a deployment that never ends fails the invariants instead of hanging the run', async () => {
+    const world = standardWorld();
+    const started = world.clock.now();
+    let checks = 0;
+    // A condition that never lets go, as a deployment that never ends would be.
+    world.sweepWhile(() => {
+      checks += 1;
+      return true;
+    }, 3_600_000);
+    await world.clock.drain();
+    // A check at each 5-minute tick up to the hour's horizon (0, 5, … 60 min), then nothing is left to run.
+    expect(checks).toBe(13);
+    expect(world.clock.now() - started).toBe(3_600_000);
+  });
+});
