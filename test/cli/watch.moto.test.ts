@@ -1,7 +1,8 @@
 import { CloudWatchClient, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startCodePipelineRecorder } from '../../harness/codepipeline-recorder';
-import { requireMoto, startMoto, type MotoServer } from '../../harness/moto';
+import { requireMoto, type MotoServer } from '../../harness/moto';
+import { startEngineOnMoto, type EngineOnMoto } from '../support/engine-on-moto';
 import { createLedgerTable, createSampleFunction, motoClients } from '../../harness/moto-fixtures';
 import type { WatchFrame } from '../../cli/watch';
 
@@ -11,6 +12,7 @@ const TABLE = 'lrp-ledger';
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 
 describe.runIf(requireMoto('lrp status --watch suite'))('lrp status --watch against a release on moto', () => {
+  let engine: EngineOnMoto | undefined;
   let moto: MotoServer;
   let recorder: Awaited<ReturnType<typeof startCodePipelineRecorder>>;
   let shiftTraffic: Handler;
@@ -19,19 +21,15 @@ describe.runIf(requireMoto('lrp status --watch suite'))('lrp status --watch agai
   let awsDeps: typeof import('../../cli/aws-deps').awsDeps;
 
   beforeAll(async () => {
-    moto = await startMoto({ lambdaSimple: true });
-    recorder = await startCodePipelineRecorder();
+    engine = await startEngineOnMoto({ LEDGER_TABLE: TABLE });
+    ({ moto, recorder } = engine);
     ({ cloudwatch } = motoClients(moto));
-    for (const [key, value] of Object.entries({ ...moto.env, AWS_ENDPOINT_URL_CODEPIPELINE: recorder.endpoint, LEDGER_TABLE: TABLE, HEALTH_CHECK_INTERVAL_SECONDS: '0.2', SAFETY_MARGIN_SECONDS: '1', MAX_INVOCATION_SECONDS: '2' })) vi.stubEnv(key, value);
-    vi.resetModules();
     shiftTraffic = (await import('../../deploy-functions/shift-traffic/handler')).handler as unknown as Handler;
     cli = await import('../../cli/main');
     ({ awsDeps } = await import('../../cli/aws-deps'));
   }, 120_000);
   afterAll(async () => {
-    vi.unstubAllEnvs();
-    await recorder?.stop();
-    await moto?.stop();
+    await engine?.stop();
   });
   beforeEach(async () => {
     await moto.reset();

@@ -1,9 +1,10 @@
 import { CloudWatchClient, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startCodePipelineRecorder, type RecordedCall } from '../../harness/codepipeline-recorder';
 import { alarmEvent } from '../support/fake-aws';
-import { requireMoto, startMoto, type MotoServer } from '../../harness/moto';
+import { requireMoto, type MotoServer } from '../../harness/moto';
+import { startEngineOnMoto, type EngineOnMoto } from '../support/engine-on-moto';
 import { createLedgerTable, createSampleFunction, motoClients } from '../../harness/moto-fixtures';
 
 const FN = 'orders-api-it';
@@ -15,6 +16,7 @@ type Handler = (event: unknown, context: unknown) => Promise<{ outcome: string; 
 type RollbackHandler = (event: unknown) => Promise<{ action: string }[]>;
 
 describe.runIf(requireMoto('engine integration suite'))('deployment engine against moto', () => {
+  let engine: EngineOnMoto | undefined;
   let moto: MotoServer;
   let recorder: Awaited<ReturnType<typeof startCodePipelineRecorder>>;
   let shiftTraffic: Handler;
@@ -32,26 +34,15 @@ describe.runIf(requireMoto('engine integration suite'))('deployment engine again
     recorder.runJob(shiftTraffic as never, jobId, { actionConfiguration: { configuration: { UserParameters: typeof params === 'string' ? params : JSON.stringify(params) } } });
 
   beforeAll(async () => {
-    moto = await startMoto({ lambdaSimple: true });
-    recorder = await startCodePipelineRecorder();
+    engine = await startEngineOnMoto({ LEDGER_TABLE: TABLE });
+    ({ moto, recorder } = engine);
     ({ lambda, cloudwatch } = motoClients(moto));
-    for (const [key, value] of Object.entries({
-      ...moto.env,
-      AWS_ENDPOINT_URL_CODEPIPELINE: recorder.endpoint,
-      LEDGER_TABLE: TABLE,
-      HEALTH_CHECK_INTERVAL_SECONDS: '0.2',
-      SAFETY_MARGIN_SECONDS: '1',
-      MAX_INVOCATION_SECONDS: '2',
-    })) vi.stubEnv(key, value);
-    vi.resetModules();
     shiftTraffic = (await import('../../deploy-functions/shift-traffic/handler')).handler as unknown as Handler;
     rollback = (await import('../../deploy-functions/rollback/handler')).handler as unknown as RollbackHandler;
   }, 120_000);
 
   afterAll(async () => {
-    vi.unstubAllEnvs();
-    await recorder?.stop();
-    await moto?.stop();
+    await engine?.stop();
   });
 
   beforeEach(async () => {

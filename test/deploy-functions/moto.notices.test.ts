@@ -3,9 +3,10 @@ import { SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetAliasCommand } from '@aws-sdk/client-lambda';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startCodePipelineRecorder } from '../../harness/codepipeline-recorder';
-import { requireMoto, startMoto, type MotoServer } from '../../harness/moto';
+import { requireMoto, type MotoServer } from '../../harness/moto';
+import { startEngineOnMoto, type EngineOnMoto } from '../support/engine-on-moto';
 import { createLedgerTable, createSampleFunction, motoClients } from '../../harness/moto-fixtures';
 import type { NoticeBody } from '../../deploy-functions/core/notices';
 import { alarmEvent } from '../support/fake-aws';
@@ -21,6 +22,7 @@ type Handler = (event: unknown, context: unknown) => Promise<{ outcome: string; 
 type RollbackHandler = (event: unknown) => Promise<{ action: string }[]>;
 
 describe.runIf(requireMoto('notices suite'))('rollback notices, read back from the topic through an SQS subscription on moto', () => {
+  let engine: EngineOnMoto | undefined;
   let moto: MotoServer;
   let recorder: Awaited<ReturnType<typeof startCodePipelineRecorder>>;
   let shiftTraffic: Handler;
@@ -46,18 +48,14 @@ describe.runIf(requireMoto('notices suite'))('rollback notices, read back from t
   const params = (overrides: Record<string, unknown> = {}) => ({ functionName: FN, targetAlias: 'candidate', strategy: 'AllAtOnce', alarms: [USER], bakeMinutes: 10, pipelineExecutionId: 'exec-42', ...overrides });
 
   beforeAll(async () => {
-    moto = await startMoto({ lambdaSimple: true });
-    recorder = await startCodePipelineRecorder();
-    for (const [key, value] of Object.entries({ ...moto.env, AWS_ENDPOINT_URL_CODEPIPELINE: recorder.endpoint, LEDGER_TABLE: TABLE, NOTICES_TOPIC_ARN: TOPIC_ARN, HEALTH_CHECK_INTERVAL_SECONDS: '0.2', SAFETY_MARGIN_SECONDS: '1', MAX_INVOCATION_SECONDS: '2' })) vi.stubEnv(key, value);
-    vi.resetModules();
+    engine = await startEngineOnMoto({ LEDGER_TABLE: TABLE, NOTICES_TOPIC_ARN: TOPIC_ARN });
+    ({ moto, recorder } = engine);
     shiftTraffic = (await import('../../deploy-functions/shift-traffic/handler')).handler as unknown as Handler;
     rollback = (await import('../../deploy-functions/rollback/handler')).handler as unknown as RollbackHandler;
   }, 120_000);
 
   afterAll(async () => {
-    vi.unstubAllEnvs();
-    await recorder?.stop();
-    await moto?.stop();
+    await engine?.stop();
   });
 
   beforeEach(async () => {
