@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DeploymentError, ErrorCode, asDeploymentError } from '../core/errors';
-import { DeploymentKind, DeploymentStatus, isFinal, newDeploymentId, type DeploymentRecord, type DeploymentSummary } from '../core/ledger';
+import { DeploymentKind, DeploymentStatus, isFinal, newDeploymentId, type AliasLedgerState, type DeploymentRecord, type DeploymentSummary } from '../core/ledger';
 import type { AliasRef, Clock, LambdaPort, LedgerPort, LogPort } from '../core/ports';
 import type { AliasRouting } from '../core/types';
 import { describeRouting, moveAlias, routesOnly, sameRouting } from './alias-moves';
@@ -72,6 +72,7 @@ export async function undoDeployment(deps: UndoDeps, ref: AliasRef, deployment: 
     return { kind: 'NOTHING_TO_UNDO', deploymentId: id, reason: `deployment ${id} was the first release of ${ref.functionName}:${ref.alias}: there is no earlier version to go back to` };
   }
   logger.warn('undoing deployment', { deploymentId: id, functionName: ref.functionName, alias: ref.alias, by: request.by, code: request.code, reason: request.reason, toVersion: fromVersion });
+  let fence: number | undefined;
   if (request.fenceFirst) {
     const undoer = `${request.by}:${clock.now()}`;
     const fenced = await withRetries(clock, () => ledger.beginUndo(ref, id, undoer, { now: clock.now(), lockUntil: clock.now() + UNDO_LOCK_MS }), { attempts: ROLLBACK_ATTEMPTS });
@@ -80,6 +81,7 @@ export async function undoDeployment(deps: UndoDeps, ref: AliasRef, deployment: 
       if (!record || isFinal(record.status)) return { kind: 'ALREADY_ENDED', ...(record ? { record } : {}) };
       return { kind: 'BUSY', reason: `${ref.functionName}:${ref.alias} is held by another deployment or undo; ${id} is ${record.status}` };
     }
+    fence = fenced.fence;
   }
   // One id per recording, the same in every retry: a retry that finds the undo recorded with it knows the record is
   // its own (the first attempt's answer was lost), so the rollback is still announced, and only by this invocation.
@@ -95,7 +97,15 @@ export async function undoDeployment(deps: UndoDeps, ref: AliasRef, deployment: 
     await record({ moved: false, code: request.code, reason: `${request.reason}; the first release has no previous version to go back to, so the alias was left on ${toVersion}` });
     return { kind: 'NOT_MOVED', deploymentId: id, reason: 'first release: no previous version' };
   }
-  const placed = await putBack(deps, ref, deployment, request);
+  const placed = await putBack(deps, ref, deployment, request, fence);
+  if (placed.kind === 'FENCE_LOST') {
+    // Another hand holds the alias now (another undo of this deployment took it over, or the lock lapsed and the next
+    // deployment started): it finishes, or has finished, what this undo began; this one writes nothing.
+    const latest = await withRetries(clock, () => ledger.getDeployment(ref, id));
+    logger.info('not undone by this hand: its fence was taken over before the alias could be moved', { deploymentId: id, status: latest?.status });
+    if (!latest || isFinal(latest.status)) return { kind: 'ALREADY_ENDED', ...(latest ? { record: latest } : {}) };
+    return { kind: 'BUSY', reason: `another hand took the undo of ${id} over (${latest.status}); it carries it on` };
+  }
   if (placed.kind === 'SUPERSEDED') {
     logger.info('not undone: a later deployment closed its bake window before the alias could be moved', { deploymentId: id });
     return { kind: 'ALREADY_ENDED', ...(await withRetries(clock, () => ledger.getDeployment(ref, id)).then((r) => (r ? { record: r } : {}))) };
@@ -126,7 +136,7 @@ export async function undoDeployment(deps: UndoDeps, ref: AliasRef, deployment: 
  * Moves the alias from the deployment's routing back to its fromVersion: first conditional on the revision it knows,
  * then, on a conflict, from what it observes — as long as that routes only between the deployment's two versions.
  */
-async function putBack(deps: UndoDeps, ref: AliasRef, deployment: DeploymentSummary, request: UndoRequest): Promise<{ kind: 'MOVED' } | { kind: 'FOREIGN'; routing: AliasRouting } | { kind: 'SUPERSEDED' }> {
+async function putBack(deps: UndoDeps, ref: AliasRef, deployment: DeploymentSummary, request: UndoRequest, fence: number | undefined): Promise<{ kind: 'MOVED' } | { kind: 'FOREIGN'; routing: AliasRouting } | { kind: 'SUPERSEDED' } | { kind: 'FENCE_LOST' }> {
   const { lambda, ledger, clock } = deps;
   // An unfenced undo of a baking release races the next release's start: that start gives the alias a new revision, so
   // a conflict may mean the bake window closed. Then the undo must not land.
@@ -137,7 +147,7 @@ async function putBack(deps: UndoDeps, ref: AliasRef, deployment: DeploymentSumm
   };
   const target = whole(deployment.fromVersion);
   const description = `lrp undo ${deployment.deploymentId} (${request.by})`;
-  if (request.fenceFirst) return putBackFenced(deps, ref, deployment, description);
+  if (fence !== undefined) return putBackFenced(deps, ref, deployment, fence, description);
   if (request.observed && sameRouting(request.observed, target)) return { kind: 'MOVED' };
   let expected = request.knownRevision ?? deployment.aliasRevision;
   for (let attempt = 0; ; attempt += 1) {
@@ -161,12 +171,17 @@ async function putBack(deps: UndoDeps, ref: AliasRef, deployment: DeploymentSumm
  * The alias back under a fence: always written, conditional on the revision just read, even when it already routes
  * as asked. The fenced deployment may have renewed its lock just before the fence and still have a write on its way,
  * conditional on the revision it last saw: a new revision is what stops that write from landing.
+ * The revision is read first, then the fence is checked: a hand that took the lock over after that check (another
+ * undo, or a deployment started once the lock was released) must write the alias to move on, which changes the
+ * revision this write is conditional on. Without the check, a slow undo whose fence another operator's undo took over
+ * (and released) would put back the next deployment's first step, which routes between the same two versions.
  */
-async function putBackFenced(deps: UndoDeps, ref: AliasRef, deployment: DeploymentSummary, description: string): Promise<{ kind: 'MOVED' } | { kind: 'FOREIGN'; routing: AliasRouting }> {
-  const { lambda, clock } = deps;
+async function putBackFenced(deps: UndoDeps, ref: AliasRef, deployment: DeploymentSummary, fence: number, description: string): Promise<{ kind: 'MOVED' } | { kind: 'FOREIGN'; routing: AliasRouting } | { kind: 'FENCE_LOST' }> {
+  const { lambda, ledger, clock } = deps;
   const target = whole(deployment.fromVersion);
   for (let attempt = 0; ; attempt += 1) {
     const current = await withRetries(clock, () => lambda.getAlias(ref.functionName, ref.alias), { attempts: ROLLBACK_ATTEMPTS });
+    if (!holdsFence(await withRetries(clock, () => ledger.getState(ref), { attempts: ROLLBACK_ATTEMPTS }), deployment.deploymentId, fence)) return { kind: 'FENCE_LOST' };
     if (!routesOnly(current, [deployment.fromVersion, deployment.toVersion])) return { kind: 'FOREIGN', routing: current };
     try {
       await withRetries(clock, () => lambda.updateAlias(ref.functionName, ref.alias, target, { expectedRevisionId: current.revisionId, description }), { attempts: ROLLBACK_ATTEMPTS });
@@ -176,6 +191,11 @@ async function putBackFenced(deps: UndoDeps, ref: AliasRef, deployment: Deployme
       if (!(error instanceof DeploymentError) || error.code !== ErrorCode.ALIAS_CHANGED_EXTERNALLY || attempt >= 5) throw error;
     }
   }
+}
+
+/** Whether the alias lock is still the one `fence` took for this deployment. */
+export function holdsFence(state: AliasLedgerState | undefined, deploymentId: string, fence: number): boolean {
+  return state?.lock?.deploymentId === deploymentId && state.lock.fence === fence;
 }
 
 /** What `rollBackTo` and `finishManualRollback` did. */

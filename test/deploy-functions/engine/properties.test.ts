@@ -33,6 +33,10 @@ const KNOWN_COUNTEREXAMPLES = [
   // A first release completed while the ledger was down for writes, its job reported the unrecorded success, then an
   // operator aborted: the sweep took the deployment over every 5 minutes and was refused the success for ever.
   { ...base, seed: 214_932_011, strategy: 'Linear10PercentEvery2Minutes', firstRelease: true, replays: [14_399_990], staleEventAtMs: 1_219_373, faultRate: 0.05, lostResponseRate: 0.1, maxInvocationMs: 540_000, gapMs: 102_501, bakeMinutes: 2, operator: { atMs: 728_298, command: 'abort' }, stop: { afterInvocations: 3, event: 'ABANDONED', eventDelayMs: 14 }, ledgerOutage: { atMs: 3, durationMs: 60_978 } },
+  // Two operators rolled back a competing release at once; the first one's fenced undo was slow (throttled), the
+  // second one's took its fence over, put the alias back and released the lock; the pipeline's own release started and
+  // shifted its first step between the same two versions; the first undo, never checking its fence, put that step back.
+  { ...base, seed: 1_180_086_449, strategy: 'Linear10PercentEvery10Minutes', replays: [7_914_358], staleEventAtMs: 1, targetErrorRate: 0.005, faultRate: 0.05, duplicateEvery: 1, competingJobAfterMs: 10, maxInvocationMs: 60_000, gapMs: 68_217, bakeMinutes: 2, operator: { atMs: 14, command: 'twoOperators' }, stop: { afterInvocations: 3, event: 'none', eventDelayMs: 299_996 }, ledgerOutage: { atMs: 1_767_991, durationMs: 58_065 } },
 ] as unknown as Scenario[];
 
 describe('shift-traffic, rollback function, sweep and operators: invariants over random scenarios', () => {

@@ -1,7 +1,9 @@
 // Events that arrive late, race a release's start, or name an alarm two releases care about.
 import { describe, expect, it } from 'vitest';
 import { run } from '../../../cli/main';
+import { rollback } from '../../../cli/operations';
 import { AwsCallError, ErrorCode } from '../../../deploy-functions/core/errors';
+import { undoDeployment } from '../../../deploy-functions/engine/undo';
 import { actionStateEvent, pipelineEvent } from '../../support/fake-aws';
 import { MIN, REF, addVersion, history, live, operator, params, setCandidate } from '../../support/operations';
 import { GENERATED_ALARM, USER_ALARM, standardWorld } from '../../support/simulation';
@@ -171,5 +173,33 @@ describe('an operator after a stalled fenced undo', () => {
     expect(errors).toEqual([]);
     expect(code).toBe(0);
     expect(live(world)).toMatchObject({ version: '1', weights: {} });
+  });
+});
+
+// Two on-call engineers roll back the same release. The first one's undo is fenced (ROLLING_BACK, its lock), then its
+// process stalls (a throttled call retried, a laptop asleep). The second one's undo takes the fence over, puts the alias
+// back and releases the lock; the next release starts and shifts its first step — between the same two versions.
+describe('a fenced undo whose fence another undo took over', () => {
+  it('writes nothing once the other hand finished and the next release moved the alias', async () => {
+    const world = standardWorld({ settings: { maxInvocationMs: 60_000 } });
+    await world.invoke(pipelineEvent('job-1', params()), 'job-1'); // D1: 10 % on 2, handed over
+    const [d1] = await history(world);
+    // The first engineer's process stalls for a minute right after it fenced the undo.
+    const beginUndo: typeof world.ledger.beginUndo = async (...args) => {
+      const fenced = await world.ledger.beginUndo(...args);
+      await world.clock.sleep(MIN);
+      return fenced;
+    };
+    const stalled = new Proxy(world.ledger, { get: (target, name, receiver) => (name === 'beginUndo' ? beginUndo : Reflect.get(target, name, receiver)) });
+    const slow = undoDeployment({ ...operator(world, 'slow'), ledger: stalled, logger: world.logger }, REF, d1!, { by: 'operator:slow', code: ErrorCode.ROLLED_BACK_EXTERNALLY, reason: 'rolled back by slow', fenceFirst: true });
+    world.clock.schedule(world.clock.now() + 1_000, () => rollback(operator(world, 'fast'), REF));
+    world.clock.schedule(world.clock.now() + 10_000, () => world.invokeTask(pipelineEvent('job-2', params()), 'job-2'));
+    const outcome = await world.clock.drive(slow);
+    const [d2] = await history(world);
+    // Expected: the second release's first step stays; the stalled undo finds its fence gone and moves nothing.
+    expect(outcome).toMatchObject({ kind: 'ALREADY_ENDED', record: { deploymentId: d1!.deploymentId, status: 'ROLLED_BACK', rolledBackBy: 'operator:fast' } });
+    expect(world.lambda.changes.map((c) => c.description)).not.toContainEqual(expect.stringContaining('operator:slow'));
+    expect(d2).toMatchObject({ jobId: 'job-2', status: 'IN_PROGRESS' });
+    expect(live(world).weights).toEqual({ '2': 0.1 });
   });
 });
