@@ -7,6 +7,8 @@ import { GENERATED_ALARM } from '../../support/simulation';
 
 /** Scenarios per property: 2,000 in `npm test`, more with LRP_PROPERTY_RUNS (`npm run test:soak` uses 20,000). */
 const RUNS = Number(process.env.LRP_PROPERTY_RUNS ?? 2_000);
+/** fast-check's seed: LRP_PROPERTY_SEED replays a run (with LRP_PROPERTY_RUNS as it was), else a new one each run. */
+const SEED = Number(process.env.LRP_PROPERTY_SEED ?? Math.floor(Math.random() * 0x7fffffff));
 
 const base = { firstRelease: false, breach: undefined, replays: [], staleEventAtMs: undefined, targetErrorRate: 0, faultRate: 0, lostResponseRate: 0, ledgerLostAnswerRate: 0, duplicateEvery: 0, lateDuplicateMs: undefined, competingJobAfterMs: undefined, maxInvocationMs: 60_000, gapMs: 1_000, bakeMinutes: 0, operator: undefined, stop: undefined, ledgerOutage: undefined };
 /** Scenarios that once broke an invariant (each fixed in the engine, or in how the model plays AWS): always run. */
@@ -41,6 +43,8 @@ const KNOWN_COUNTEREXAMPLES = [
 
 describe('shift-traffic, rollback function, sweep and operators: invariants over random scenarios', () => {
   it(`hold for ${RUNS} scenarios with breaches, replays, operators, stopped executions, lapsed locks and ledger outages, each automatic rollback announced once`, async () => {
+    // Written before the run starts, so a run killed by a CI timeout still leaves what replays it in the log.
+    process.stderr.write(`engine property test: seed ${SEED}, ${RUNS} scenarios, ${KNOWN_COUNTEREXAMPLES.length} known counterexamples (replay: LRP_PROPERTY_SEED=${SEED} LRP_PROPERTY_RUNS=${RUNS})\n`);
     await fc.assert(
       fc.asyncProperty(scenario, async (s) => {
           const { world, jobs, breachAt, records, end } = await play(s);
@@ -69,7 +73,7 @@ describe('shift-traffic, rollback function, sweep and operators: invariants over
             if (exposed) expect(live, `${latest.deploymentId} was breached at +${breachAt - latest.startedAt} ms but stayed live`).not.toBe(latest.toVersion);
           }
       }),
-      { numRuns: RUNS, examples: KNOWN_COUNTEREXAMPLES.map((example) => [example]) },
+      { numRuns: RUNS, seed: SEED, examples: KNOWN_COUNTEREXAMPLES.map((example) => [example]) },
     );
   }, 600_000);
 });
