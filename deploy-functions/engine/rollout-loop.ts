@@ -183,8 +183,17 @@ export class Rollout {
     // would find the abort pending, be refused the success, and put the alias back after this job reported success.
     if (finished !== true && record?.operatorRequest === 'ABORT') return this.undo(ErrorCode.ABORTED, 'aborted by an operator');
     if (finished === false) return this.lostLock();
-    // The ledger could not record it: the alias is fully on the target, which is what the job reports; the sweep
-    // finds the deployment still in progress, sees the alias whole on its target and records the success.
+    if (finished === undefined && !record) {
+      // Neither recorded nor readable: an abort may be pending that this invocation cannot see, and a success reported
+      // now would be undone by the next hand that reads it, after the pipeline moved on. CodePipeline's answer for "not
+      // yet known" is a continuation: the next invocation finds the alias whole on the target and records the success,
+      // or applies the abort, once the ledger answers.
+      this.deps.logger.warn('could neither record nor read the outcome: continuing, so the next invocation confirms it', { deploymentId: this.held.deploymentId });
+      const { spec, ref } = this.held;
+      return this.handOver({ percent: 100, summary: `${ref.functionName}:${ref.alias}: 100 % on version ${spec.toVersion}; could not confirm the outcome in the ledger (an operator's abort may be pending): the next invocation does` });
+    }
+    // The ledger could not record it, and no abort was pending: the alias is fully on the target, which is what the job
+    // reports; the sweep finds the deployment still in progress, sees the alias whole on its target and records it.
     const { spec, ref, deploymentId } = this.held;
     return {
       kind: 'succeeded',
@@ -218,17 +227,18 @@ export class Rollout {
     return { kind: 'failed', externalExecutionId: deploymentId, error: new DeploymentError(ErrorCode.LOCK_LOST, `${ref.functionName}:${ref.alias}: deployment ${deploymentId} lost the alias lock (now ${state?.lock ? `held by ${state.lock.deploymentId}` : 'free'}); it moves nothing more`) };
   }
 
-  private async handOver(): Promise<JobOutcome> {
+  /** Hands the job to its next invocation through a continuation token (`progress` when the cursor does not say it). */
+  private async handOver(progress?: { readonly percent: number; readonly summary: string }): Promise<JobOutcome> {
     const { spec, ref, deploymentId } = this.held;
     // Give the lease up so the continuation takes over at once; the lock stays for the gap.
     const renewal = await this.renew(0);
     if (renewal === 'LOST') return this.lostLock();
-    const percent = percentOnTarget(spec, this.cursor);
+    const percent = progress?.percent ?? percentOnTarget(spec, this.cursor);
     return {
       kind: 'continue',
       externalExecutionId: deploymentId,
       percentComplete: percent,
-      summary: `${ref.functionName}:${ref.alias}: ${percent} % on version ${spec.toVersion}, step ${this.cursor.stepIndex + 1}/${spec.steps.length}`,
+      summary: progress?.summary ?? `${ref.functionName}:${ref.alias}: ${percent} % on version ${spec.toVersion}, step ${this.cursor.stepIndex + 1}/${spec.steps.length}`,
       continuationToken: encodeContinuation({ deploymentId, fromVersion: spec.fromVersion, toVersion: spec.toVersion, cursor: this.cursor }),
     };
   }

@@ -49,3 +49,35 @@ describe('an abort and a throttled read of the deployment record', () => {
     expect(live(world)).toMatchObject({ version: '1', weights: {} });
   });
 });
+
+// `lrp abort` is recorded while an all-at-once move is under way; then the ledger stops answering, writes and reads:
+// the success cannot be recorded, and the record (with the abort on it) cannot be read. A success reported now would be
+// undone by the next copy of the job that reads the abort — after the pipeline moved on with the new version.
+describe('an abort recorded during the last move, then a ledger that neither records nor answers', () => {
+  it('does not report the success it cannot confirm: it continues, and the next invocation applies the abort', async () => {
+    const world = standardWorld();
+    const get = world.ledger.getDeployment.bind(world.ledger);
+    let readsDown = false;
+    world.ledger.getDeployment = async (...args) => {
+      if (readsDown) throw new AwsCallError(ErrorCode.AWS_UNAVAILABLE, 'GetItem failed: ServiceUnavailable');
+      return get(...args);
+    };
+    const update = world.lambda.updateAlias.bind(world.lambda);
+    world.lambda.updateAlias = async (fn, alias, routing, options) => {
+      if (!/ complete$/.test(options?.description ?? '') || readsDown) return update(fn, alias, routing, options);
+      await requestAction(operator(world), REF, 'ABORT');
+      const moved = await update(fn, alias, routing, options);
+      world.ledger.writesDown = readsDown = true;
+      world.clock.schedule(world.clock.now() + 2 * 60_000, () => (world.ledger.writesDown = readsDown = false));
+      return moved;
+    };
+    await world.runJob('job-1', params({ strategy: 'AllAtOnce' }));
+    const results = world.pipeline.results.filter((r) => r.jobId === 'job-1');
+    // Expected: never a final success; the job fails ABORTED and the alias is back where it was.
+    expect(results.filter((r) => r.kind === 'success' && !r.continuationToken)).toEqual([]);
+    expect(world.pipeline.finalResults('job-1')).toEqual([expect.objectContaining({ kind: 'failure', message: expect.stringMatching(/ABORTED/) })]);
+    expect(results[0]).toMatchObject({ kind: 'success', continuationToken: expect.any(String), summary: expect.stringMatching(/could not confirm/) });
+    expect((await history(world))[0]).toMatchObject({ status: 'ROLLED_BACK', rolledBackBy: 'shift-traffic' });
+    expect(live(world)).toMatchObject({ version: '1', weights: {} });
+  });
+});
