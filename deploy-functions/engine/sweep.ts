@@ -1,5 +1,5 @@
 import { DeploymentError, ErrorCode, asDeploymentError } from '../core/errors';
-import { DeploymentKind, DeploymentStatus, type InFlightEntry } from '../core/ledger';
+import { DeploymentKind, DeploymentStatus, type DeploymentRecord, type InFlightEntry } from '../core/ledger';
 import { SHIFT_TRAFFIC_ACTION } from '../core/names';
 import type { AliasRef } from '../core/ports';
 import { sameRouting } from './alias-moves';
@@ -96,9 +96,14 @@ async function sweepOne(deps: RollbackDeps, entry: InFlightEntry): Promise<Rollb
       return { ...ref, action: finished ? 'COMPLETED' : 'BUSY', reason, deploymentId: record.deploymentId };
     }
   }
-  const aborted = record.status === DeploymentStatus.IN_PROGRESS && record.operatorRequest === 'ABORT';
-  const reason = record.status === DeploymentStatus.ROLLING_BACK ? `its undo did not finish; resumed by the sweep` : aborted ? `aborted by an operator; its invocation sent no heartbeat for ${silentFor} s` : `its invocation sent no heartbeat for ${silentFor} s: orphaned`;
-  const code = record.status === DeploymentStatus.ROLLING_BACK ? ((record.errorCode as ErrorCode | undefined) ?? ErrorCode.ORPHANED) : aborted ? ErrorCode.ABORTED : ErrorCode.ORPHANED;
+  const { code, reason } = orphanCause(record, silentFor);
   const outcome = await undoDeployment(deps, ref, record, { by: 'sweep', code, reason, fenceFirst: true });
   return actionOf(ref, outcome, reason);
+}
+
+/** Why the sweep puts a deployment back: its undo left unfinished, an operator's abort nobody applied, or silence. */
+function orphanCause(record: Pick<DeploymentRecord, 'status' | 'operatorRequest' | 'errorCode'>, silentFor: number): { readonly code: ErrorCode; readonly reason: string } {
+  if (record.status === DeploymentStatus.ROLLING_BACK) return { code: (record.errorCode as ErrorCode | undefined) ?? ErrorCode.ORPHANED, reason: 'its undo did not finish; resumed by the sweep' };
+  if (record.status === DeploymentStatus.IN_PROGRESS && record.operatorRequest === 'ABORT') return { code: ErrorCode.ABORTED, reason: `aborted by an operator; its invocation sent no heartbeat for ${silentFor} s` };
+  return { code: ErrorCode.ORPHANED, reason: `its invocation sent no heartbeat for ${silentFor} s: orphaned` };
 }
