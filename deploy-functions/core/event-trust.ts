@@ -1,12 +1,35 @@
+import { InvalidParametersError } from './errors';
 import type { AlarmObservation } from './health';
-import { ALARM_TAGS } from './names';
+import { ALARM_TAGS, alarmArn, envKey, parsePlainEnvs, partitionOfRegion, plainFunctionName } from './names';
 import type { AliasRef } from './ports';
 
-/** Where the rollback function runs: it acts only on events of its own account and region. */
+/** An account and region whose alarm events the rollback function accepts besides its own (a remote stage's). */
+export interface TargetEnv {
+  readonly account: string;
+  readonly region: string;
+}
+
+/**
+ * Where the rollback function runs: it acts on events of its own account and region, and on alarm events of the
+ * target environments (remote stages' alarms, forwarded by their target stacks); everything else is refused.
+ */
 export interface Home {
   readonly partition?: string;
   readonly account?: string;
   readonly region?: string;
+  /** The remote stages' environments (LRP_TARGET_ENVS). @default [] */
+  readonly targets?: readonly TargetEnv[];
+}
+
+/** The target environments of LRP_TARGET_ENVS (a JSON array of `{ account, region }`; none when unset); a bad value throws, naming the variable. */
+export function targetEnvsFromEnv(env: Readonly<Record<string, string | undefined>>): TargetEnv[] {
+  const raw = env.LRP_TARGET_ENVS;
+  if (raw === undefined || raw.trim() === '') return [];
+  try {
+    return parsePlainEnvs(JSON.parse(raw));
+  } catch (error) {
+    throw new InvalidParametersError(`LRP_TARGET_ENVS: ${(error as Error).message}; expected a JSON array of {"account":"<12 digits>","region":"<region>"}`, { cause: error });
+  }
 }
 
 /** The account of an ARN (`arn:partition:service:region:account:…`). */
@@ -32,11 +55,43 @@ export function untrueAlarmEvent(alarmName: string, changedAt: number, observed:
   return `alarm ${alarmName} is ${observed.state} and has not changed state since ${new Date(changedAt).toISOString()}, when the event says it went to ALARM: refused`;
 }
 
-/** Why an event from elsewhere is refused, or undefined when it comes from home (or home is unknown). */
-export function foreignOrigin(event: { readonly account?: string; readonly region?: string }, home: Home): string | undefined {
-  if (home.account && event.account !== home.account) return `event from account ${event.account ?? '(none)'}, not ${home.account}`;
-  if (home.region && event.region !== home.region) return `event from region ${event.region ?? '(none)'}, not ${home.region}`;
+/** The target environment an event comes from, if it is an alarm event of one (no other event is taken from a target). */
+function targetOf(event: { readonly account?: string; readonly region?: string; readonly source?: string }, home: Home): TargetEnv | undefined {
+  if (event.source !== 'aws.cloudwatch') return undefined;
+  return home.targets?.find((t) => t.account === event.account && t.region === event.region && !(t.account === home.account && t.region === home.region));
+}
+
+/**
+ * Why an event from elsewhere is refused, or undefined when it comes from home (or home is unknown), or is an alarm
+ * event of a target environment.
+ */
+export function foreignOrigin(event: { readonly account?: string; readonly region?: string; readonly source?: string }, home: Home): string | undefined {
+  if (targetOf(event, home)) return undefined;
+  const targets = home.targets?.length ? ` nor an alarm event of a target (${home.targets.map(envKey).join(', ')})` : '';
+  if (home.account && event.account !== home.account) return `event from account ${event.account ?? '(none)'}, not ${home.account}${targets}`;
+  if (home.region && event.region !== home.region) return `event from region ${event.region ?? '(none)'}, not ${home.region}${targets}`;
   return undefined;
+}
+
+/**
+ * The name an alarm of an accepted event is known by in releases and the ledger: its name for an alarm of home, its
+ * ARN for an alarm of a target environment (where remote stages' alarms live).
+ */
+export function alarmRefOf(event: { readonly account?: string; readonly region?: string; readonly source?: string; readonly detail: { readonly alarmName: string } }, home: Home): string {
+  const target = targetOf(event, home);
+  // A home alarm whose own name looks like an ARN is known by its home ARN, so it never passes for a target's alarm.
+  if (!target) return event.detail.alarmName.startsWith('arn:') ? homeAlarmArn(event.detail.alarmName, home, event) : event.detail.alarmName;
+  return alarmArn({ partition: home.partition ?? partitionOfRegion(target.region), ...target }, event.detail.alarmName);
+}
+
+/** The ARN of an alarm known by `alarmRef` (a name of home, or already an ARN). */
+export function alarmArnOf(alarmRef: string, home: Home, event: { readonly account?: string; readonly region?: string }): string {
+  return alarmRef.startsWith('arn:') ? alarmRef : homeAlarmArn(alarmRef, home, event);
+}
+
+function homeAlarmArn(name: string, home: Home, event: { readonly account?: string; readonly region?: string }): string {
+  const region = home.region ?? event.region ?? '';
+  return alarmArn({ partition: home.partition ?? partitionOfRegion(region), account: home.account ?? event.account ?? '', region }, name);
 }
 
 /**
@@ -46,6 +101,7 @@ export function foreignOrigin(event: { readonly account?: string; readonly regio
 export function untrustedGeneratedAlarm(alarmName: string, ref: AliasRef, tags: Readonly<Record<string, string>> | undefined): string | undefined {
   const fn = tags?.[ALARM_TAGS.function];
   const alias = tags?.[ALARM_TAGS.alias];
-  if (fn === ref.functionName && alias === ref.alias) return undefined;
+  // The tags name the function as its own account knows it; the alarm's ARN (which the ref came from) says which account.
+  if (fn === plainFunctionName(ref.functionName) && alias === ref.alias) return undefined;
   return `alarm ${alarmName} is named like one generated for ${ref.functionName}:${ref.alias} but is tagged ${ALARM_TAGS.function}=${fn ?? '(none)'}, ${ALARM_TAGS.alias}=${alias ?? '(none)'}: refused`;
 }

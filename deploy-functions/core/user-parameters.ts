@@ -4,6 +4,7 @@ import { describeIssues } from './issues';
 import { InvalidParametersError } from './errors';
 import { PredefinedStrategy, resolveSteps, type StrategySpec } from './strategies';
 import { WindowPolicySchema } from './window';
+import { arnProblem, envKey, parseAlarmArn, parseFunctionArn } from './names';
 
 /** Parses an action's UserParameters string against a schema; the error names every bad field. */
 export function parseUserParameters<T extends z.ZodMiniType>(schema: T, raw: string | undefined): z.infer<T> {
@@ -22,7 +23,27 @@ export function parseUserParameters<T extends z.ZodMiniType>(schema: T, raw: str
   return result.data;
 }
 
-const functionName = z.string().check(z.regex(/^[a-zA-Z0-9-_]{1,64}$/, 'must be a Lambda function name (letters, digits, - and _; at most 64)'));
+/**
+ * A stage's function: its plain name in the tooling account and region, or its ARN when the stage is in another account
+ * or region (the partition must be the region's).
+ */
+const functionName = z.string().check(
+  z.superRefine((value, ctx) => {
+    const problem = value.startsWith('arn:') ? (arnProblem(value, 'lambda') ?? (parseFunctionArn(value) ? undefined : 'must be an unqualified Lambda function ARN (…:function:<name>, no version or alias)')) : undefined;
+    if (problem) ctx.addIssue({ code: 'custom', message: problem, input: value });
+    else if (!value.startsWith('arn:') && !/^[a-zA-Z0-9-_]{1,64}$/.test(value)) ctx.addIssue({ code: 'custom', message: 'must be a Lambda function name (letters, digits, - and _; at most 64) or a function ARN', input: value });
+  }),
+);
+/** An alarm to watch: its name in the tooling account and region, or its ARN in the function's account and region. */
+const alarmRef = z.string().check(
+  z.minLength(1),
+  z.maxLength(512),
+  z.superRefine((value, ctx) => {
+    const problem = arnProblem(value, 'cloudwatch');
+    if (problem) ctx.addIssue({ code: 'custom', message: problem, input: value });
+    else if (!value.startsWith('arn:') && value.length > 255) ctx.addIssue({ code: 'custom', message: 'must be an alarm name of at most 255 characters, or an alarm ARN', input: value });
+  }),
+);
 const aliasName = z.string().check(
   z.regex(/^(?!^[0-9]+$)[a-zA-Z0-9-_]{1,128}$/, 'must be an alias name'),
   z.refine((value) => value !== '$LATEST', 'cannot be $LATEST'),
@@ -70,7 +91,7 @@ export const ShiftTrafficParametersSchema = z
     targetAlias: z.optional(aliasName),
     strategy: StrategySchema,
     /** CloudWatch alarms to watch beside the ones generated for the function. @default [] */
-    alarms: z._default(z.array(z.string().check(z.minLength(1), z.maxLength(255))).check(z.maxLength(100)), []),
+    alarms: z._default(z.array(alarmRef).check(z.maxLength(100)), []),
     /** Minutes after 100 % during which an alarm still rolls back. @default 10 */
     bakeMinutes: z._default(z.number().check(z.gte(0), z.lte(24 * 60)), DEFAULT_BAKE_MINUTES),
     /** New-vs-old error-rate comparison from per-version Lambda metrics. */
@@ -92,6 +113,16 @@ export const ShiftTrafficParametersSchema = z
     z.refine((p) => (p.targetVersion === undefined) !== (p.targetAlias === undefined), {
       message: 'exactly one of targetVersion or targetAlias is required',
       path: ['targetVersion'],
+    }),
+    z.superRefine((p, ctx) => {
+      // An alarm ARN is read through the function's environment: it must be there (a plain name is the tooling account's).
+      const fn = parseFunctionArn(p.functionName)?.env;
+      p.alarms.forEach((alarm, index) => {
+        const env = parseAlarmArn(alarm)?.env;
+        if (env && (!fn || envKey(env) !== envKey(fn) || env.partition !== fn.partition)) {
+          ctx.addIssue({ code: 'custom', path: ['alarms', index], message: `alarm ARN in ${envKey(env)}: an alarm ARN must be in the account and region of the function ARN (${fn ? envKey(fn) : 'functionName is a plain name: use the alarm\'s name'})`, input: alarm });
+        }
+      });
     }),
     z.superRefine((p, ctx) => {
       try {

@@ -1,7 +1,7 @@
 import * as z from '../core/zod';
 import { judgeAlarmEvent } from '../core/alarm-events';
 import { ErrorCode, InvalidEventError } from '../core/errors';
-import { foreignOrigin, untrueAlarmEvent, untrustedGeneratedAlarm, type Home } from '../core/event-trust';
+import { alarmArnOf, alarmRefOf, foreignOrigin, untrueAlarmEvent, untrustedGeneratedAlarm, type Home } from '../core/event-trust';
 import { describeIssues } from '../core/issues';
 import { DEFAULT_INSTALLATION, aliasOfGeneratedAlarm } from '../core/names';
 import type { AlarmTagsPort, AliasRef, Clock, CloudWatchPort, LambdaPort, LedgerPort, LogPort, PipelinePort } from '../core/ports';
@@ -120,7 +120,7 @@ function dispatch(event: z.infer<typeof eventSchema>, deps: RollbackDeps, remain
 async function vouchFor(event: AlarmEvent, deps: RollbackDeps, changedAt: number, generated: AliasRef | undefined): Promise<string | undefined> {
   const { alarmName } = event.detail;
   const { clock, alarms, home } = deps;
-  const arn = `arn:${home?.partition ?? 'aws'}:cloudwatch:${home?.region ?? event.region}:${home?.account ?? event.account}:alarm:${alarmName}`;
+  const arn = alarmArnOf(alarmName, home ?? {}, event);
   const [[observed], tags] = await Promise.all([withRetries(clock, () => alarms.describeAlarms([alarmName])), generated ? withRetries(clock, () => alarms.tagsOf(arn)) : Promise.resolve(undefined)]);
   const unproven = untrueAlarmEvent(alarmName, changedAt, observed);
   if (unproven) return unproven;
@@ -149,7 +149,9 @@ async function judgeAndUndo(event: AlarmEvent, deps: RollbackDeps, ref: AliasRef
 }
 
 /** An alarm that changed to ALARM: for each alias it guards, the deployment it counts against is undone, at most one. */
-async function onAlarm(event: AlarmEvent, deps: RollbackDeps): Promise<RollbackAction[]> {
+async function onAlarm(received: AlarmEvent, deps: RollbackDeps): Promise<RollbackAction[]> {
+  // A target environment's alarm is known by its ARN there, as the releases that watch it and its generated name say.
+  const event = { ...received, detail: { ...received.detail, alarmName: alarmRefOf(received, deps.home ?? {}) } };
   const { alarmName, state } = event.detail;
   const { ledger, clock, logger } = deps;
   logger.appendKeys({ alarmName });

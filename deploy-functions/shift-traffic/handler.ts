@@ -5,6 +5,7 @@ import { LambdaAdapter, lambdaClient } from '../aws/lambda';
 import { DynamoDbLedger, dynamoDbClient } from '../aws/ledger';
 import { createObservability } from '../aws/observability';
 import { SnsNotifier, snsClient } from '../aws/sns';
+import { TargetClients, runsAtHome } from '../aws/target-clients';
 import { createShiftTrafficHandler } from '../engine/handlers';
 import { installationFromEnv } from '../core/names';
 import { Notices } from '../engine/notices';
@@ -12,15 +13,17 @@ import { shiftTrafficSettingsFromEnv } from '../engine/settings';
 import type { ShiftTrafficDeps } from '../engine/shift-traffic';
 
 // Everything below runs once per container; warm invocations reuse clients, configuration and observability.
-const { logger, metrics } = createObservability('lrp-shift-traffic', [lambdaClient, cloudWatchClient, codePipelineClient, dynamoDbClient, snsClient]);
+const { logger, metrics, traceClient } = createObservability('lrp-shift-traffic', [lambdaClient, cloudWatchClient, codePipelineClient, dynamoDbClient, snsClient]);
+// Functions and alarms of stages in other accounts and regions (named by ARN) are reached through their deployer role.
+const targets = new TargetClients({ installation: installationFromEnv(process.env), onClient: (client) => traceClient(client as Parameters<typeof traceClient>[0]) });
 // Its rollbacks are announced on the notices topic (NOTICES_TOPIC_ARN; none when unset).
 const topicArn = process.env.NOTICES_TOPIC_ARN;
 
 function engineDeps(): ShiftTrafficDeps | Error {
   try {
     return {
-      lambda: new LambdaAdapter(),
-      cloudwatch: new CloudWatchAdapter(),
+      lambda: new LambdaAdapter(lambdaClient, targets),
+      cloudwatch: new CloudWatchAdapter(cloudWatchClient, targets),
       ledger: new DynamoDbLedger(process.env.LEDGER_TABLE ?? ''),
       clock: systemClock,
       logger,
@@ -34,4 +37,4 @@ function engineDeps(): ShiftTrafficDeps | Error {
 }
 
 /** CodePipeline Lambda-invoke action: shift an alias to a new version step by step, rolling back on a breach. */
-export const handler = createShiftTrafficHandler({ pipeline: new CodePipelineAdapter(), logger, clock: systemClock, metrics }, engineDeps());
+export const handler = runsAtHome(targets, createShiftTrafficHandler({ pipeline: new CodePipelineAdapter(), logger, clock: systemClock, metrics }, engineDeps()));

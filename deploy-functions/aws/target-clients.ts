@@ -1,0 +1,185 @@
+// Stages in other accounts and regions (issue 10): their functions and alarms are named by ARN, and each is served by
+// an SDK client for its region holding credentials of that environment's deployer role, assumed through STS.
+import { randomBytes } from 'node:crypto';
+// client-sts, at the version of the other clients: about 19 KiB of minified bundle (the SDK's internal
+// @aws-sdk/nested-clients/sts would save 2.4 KiB but is not a dependency of ours).
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { DeploymentError, ErrorCode } from '../core/errors';
+import { DEFAULT_INSTALLATION, deployerRoleArn, envKey, type AwsEnv } from '../core/names';
+import { clientConfig } from './client-config';
+import { translateAwsError } from './errors';
+
+/** Credentials of an assumed deployer role, as the SDK takes them. */
+export interface AssumedCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string;
+  readonly expiration: Date;
+}
+
+/** What a client for a target environment is built from: its region and the deployer role's credentials. */
+export interface TargetClientConfig {
+  readonly region: string;
+  readonly credentials: () => Promise<AssumedCredentials>;
+}
+
+/** The deployer role of a target environment could not be assumed: the message names the role and says what to check. */
+export class DeployerRoleError extends DeploymentError {
+  override readonly name = 'DeployerRoleError';
+}
+
+/** Options of `TargetClients`. */
+export interface TargetClientsProps {
+  /** The installation whose deployer roles are assumed (`<installation>-deployer-<region>`). @default 'lrp' */
+  readonly installation?: string;
+  /** Who assumes the roles, shown in CloudTrail of the target account (a short random id is appended). @default AWS_LAMBDA_FUNCTION_NAME, else 'lrp' */
+  readonly sessionName?: string;
+  /** The environment the caller's own credentials belong to: its resources are reached without a role. @default - set with `setHome` */
+  readonly home?: Partial<AwsEnv>;
+  /** STS, called with the caller's own credentials. @default - a client with short timeouts in the caller's region */
+  readonly sts?: Pick<STSClient, 'send'>;
+  /** Lifetime asked for the role sessions, in seconds (900 to the role's maximum). @default 900 */
+  readonly durationSeconds?: number;
+  /** Credentials are renewed this long before they expire. @default 360_000 (beyond the SDK's own 5-minute margin) */
+  readonly refreshBeforeMs?: number;
+  /** Called once with each client created for a target (to trace it, for example). @default - nothing */
+  readonly onClient?: (client: object) => void;
+  /** @default Date.now */
+  readonly now?: () => number;
+}
+
+/**
+ * Routes a resource to the client that may act on it: the caller's own client in its own environment, else a client
+ * for the resource's region with the deployer role's credentials. Clients and credentials are made once per target
+ * environment and kept by the warm container; credentials are renewed before they expire, and after a call is refused
+ * for an expired token. Endpoints come only from the SDK's AWS_ENDPOINT_URL* variables.
+ */
+export class TargetClients {
+  private home: Partial<AwsEnv>;
+  private readonly installation: string;
+  private readonly sessionName: string;
+  private readonly sts: Pick<STSClient, 'send'>;
+  private readonly now: () => number;
+  private readonly credentials = new Map<string, { readonly value: Promise<AssumedCredentials>; readonly renewAt: () => number }>();
+  private readonly clients = new Map<string, object>();
+
+  constructor(private readonly props: TargetClientsProps = {}) {
+    this.home = props.home ?? {};
+    this.installation = props.installation ?? DEFAULT_INSTALLATION;
+    this.sessionName = `${props.sessionName ?? process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'lrp'}`.replace(/[^\w+=,.@-]/g, '-').slice(0, 47);
+    this.sts = props.sts ?? new STSClient(clientConfig({ connectionTimeoutMs: 1_000, requestTimeoutMs: 3_000, maxAttempts: 2 }));
+    this.now = props.now ?? Date.now;
+  }
+
+  /** Tells where the caller's own credentials act (from the Lambda context's function ARN, or the operator's identity). */
+  setHome(home: Partial<AwsEnv>): void {
+    this.home = { ...this.home, ...Object.fromEntries(Object.entries(home).filter(([, v]) => v)) };
+  }
+
+  /** Whether `env` is the caller's own environment (its own credentials reach it). An unknown home account is not. */
+  isHome(env: AwsEnv): boolean {
+    const region = this.home.region ?? process.env.AWS_REGION;
+    return this.home.account === env.account && region === env.region;
+  }
+
+  /** The deployer role assumed for `env`. */
+  roleOf(env: AwsEnv): string {
+    return deployerRoleArn(env.partition, this.installation, env.account, env.region);
+  }
+
+  /**
+   * The client of kind `kind` for `env` (undefined: the caller's own, `home`), made once with `make`; `call` runs with
+   * it. A call refused for an expired token is made once more with renewed credentials.
+   */
+  async use<C extends object, T>(env: AwsEnv | undefined, kind: string, home: C, make: (config: TargetClientConfig) => C, call: (client: C) => Promise<T>): Promise<T> {
+    if (!env || this.isHome(env)) return call(home);
+    const client = this.clientFor(env, kind, make);
+    // Assumed first (or taken from the cache), so a role that cannot be assumed fails here, by name, before any call.
+    await this.credentialsOf(env);
+    try {
+      return await call(client);
+    } catch (error) {
+      if ((error as { name?: string })?.name !== 'ExpiredTokenException') throw error;
+      this.forget(env);
+      const renewed = this.clientFor(env, kind, make);
+      await this.credentialsOf(env);
+      return call(renewed);
+    }
+  }
+
+  private clientFor<C extends object>(env: AwsEnv, kind: string, make: (config: TargetClientConfig) => C): C {
+    if (this.home.partition && env.partition !== this.home.partition) {
+      throw new DeployerRoleError(ErrorCode.INVALID_PARAMETERS, `${envKey(env)} is in partition ${env.partition}, but the deployment functions run in ${this.home.partition}: a role cannot be assumed across partitions`);
+    }
+    const key = `${kind}@${env.partition}/${envKey(env)}`;
+    let client = this.clients.get(key) as C | undefined;
+    if (!client) {
+      client = make({ region: env.region, credentials: () => this.credentialsOf(env) });
+      this.clients.set(key, client);
+      this.props.onClient?.(client);
+    }
+    return client;
+  }
+
+  /** Forgets the credentials and clients of `env`: the next call assumes the role again. */
+  forget(env: AwsEnv): void {
+    const suffix = `@${env.partition}/${envKey(env)}`;
+    this.credentials.delete(suffix);
+    for (const key of [...this.clients.keys()]) if (key.endsWith(suffix)) this.clients.delete(key);
+  }
+
+  /** The deployer role's credentials for `env`, assumed once and renewed `refreshBeforeMs` before they expire. */
+  credentialsOf(env: AwsEnv): Promise<AssumedCredentials> {
+    const key = `@${env.partition}/${envKey(env)}`;
+    const cached = this.credentials.get(key);
+    if (cached && this.now() < cached.renewAt()) return cached.value;
+    let expiresAt = Number.POSITIVE_INFINITY;
+    const value = this.assume(env).then((credentials) => {
+      expiresAt = credentials.expiration.getTime();
+      return credentials;
+    });
+    const refreshBeforeMs = this.props.refreshBeforeMs ?? 360_000;
+    this.credentials.set(key, { value, renewAt: () => expiresAt - refreshBeforeMs });
+    // A failure is not kept: the next call asks STS again.
+    value.catch(() => {
+      if (this.credentials.get(key)?.value === value) this.credentials.delete(key);
+    });
+    return value;
+  }
+
+  private async assume(env: AwsEnv): Promise<AssumedCredentials> {
+    const role = this.roleOf(env);
+    let output;
+    try {
+      output = await this.sts.send(
+        new AssumeRoleCommand({ RoleArn: role, RoleSessionName: `${this.sessionName}-${randomBytes(4).toString('hex')}`, DurationSeconds: this.props.durationSeconds ?? 900 }),
+      );
+    } catch (error) {
+      const translated = translateAwsError(error, `AssumeRole ${role}`);
+      const hint =
+        translated.code === ErrorCode.AWS_ACCESS_DENIED
+          ? `deploy the target stack in ${envKey(env)} (it creates the role and trusts the tooling account), and check this function's role may sts:AssumeRole it`
+          : 'STS did not answer; the call is retried';
+      throw new DeployerRoleError(translated.code, `cannot act in ${envKey(env)}: assuming the deployer role ${role} failed (${translated.message}); ${hint}`, { cause: error, context: { role, account: env.account, region: env.region } });
+    }
+    const c = output.Credentials;
+    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
+      throw new DeployerRoleError(ErrorCode.AWS_ERROR, `cannot act in ${envKey(env)}: AssumeRole ${role} returned no credentials`, { context: { role } });
+    }
+    return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: new Date(c.Expiration) };
+  }
+}
+
+/** The environment of a Lambda function's own ARN (its context's `invokedFunctionArn`): where its own credentials act. */
+export function envOfFunctionArn(invokedFunctionArn: string | undefined): Partial<AwsEnv> {
+  const [, partition, , region, account] = (invokedFunctionArn ?? '').split(':');
+  return { ...(partition ? { partition } : {}), ...(region ? { region } : {}), ...(account ? { account } : {}) };
+}
+
+/** A handler that first tells `targets` where it runs, from the invocation's context. */
+export function runsAtHome<E, C extends { readonly invokedFunctionArn?: string } | undefined, R>(targets: TargetClients, handler: (event: E, context: C) => R): (event: E, context: C) => R {
+  return (event, context) => {
+    targets.setHome(envOfFunctionArn(context?.invokedFunctionArn));
+    return handler(event, context);
+  };
+}
