@@ -116,8 +116,12 @@ export async function undoDeployment(deps: UndoDeps, ref: AliasRef, deployment: 
     logger.error('undo found the alias on versions its deployment did not set: left as it is', { deploymentId: id, routing: placed.routing });
     return { kind: 'NOT_MOVED', deploymentId: id, reason };
   }
-  const recorded = await record({ moved: true, code: request.code, reason: request.reason }).catch((error: unknown) => {
+  const recorded = await record({ moved: true, code: request.code, reason: request.reason }).catch(async (error: unknown) => {
     if (!request.recordBestEffort) throw error;
+    // An attempt may have been applied with its answer lost, the retries then failing on an outage: the deployment
+    // is no longer in flight, so the sweep will not record (nor announce) it. The record says whether it is this undo's.
+    const ended = await withRetries(clock, () => ledger.getDeployment(ref, id)).catch(() => undefined);
+    if (ended?.status === DeploymentStatus.ROLLED_BACK && ended.undoId === undoId) return true;
     logger.error('the alias is back, but the ledger could not record the undo; the sweep will', { deploymentId: id, error: String(error) });
     return 'UNRECORDED' as const;
   });

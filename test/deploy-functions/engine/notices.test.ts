@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { rollback } from '../../../cli/operations';
+import { AwsCallError, ErrorCode } from '../../../deploy-functions/core/errors';
 import { createRollbackHandler } from '../../../deploy-functions/engine/handlers';
 import { Notices } from '../../../deploy-functions/engine/notices';
 import { pipelineEvent } from '../../support/fake-aws';
@@ -133,5 +134,32 @@ describe('rollback notices', () => {
     expect(notifier.published).toHaveLength(1);
     expect(notifier.published[0]!.subject).toBe(`[lrp] rollback function failed on ${GENERATED_ALARM}: retried, then dead-lettered`);
     expect(notifier.published[0]!.body).toMatchObject({ version: 1, kind: 'ROLLBACK_FAILED', cause: { code: 'ROLLBACK_FAILED', by: 'rollback-function', alarmName: GENERATED_ALARM, reason: expect.stringContaining('dead-letter queue') }, links: { alarm: expect.stringContaining('eu-west-1.console.aws.amazon.com') } });
+  });
+});
+
+// The rollout puts the alias back; the ledger applies its record of the undo but the answer is lost, and the retries
+// then meet an outage. The deployment is no longer in flight, so the sweep never records (nor announces) it.
+describe('a rollback whose record was applied with its answer lost, then a ledger outage', () => {
+  it('is still announced once, by the rollout that recorded it', async () => {
+    // Arrange
+    const w = world();
+    const recordUndo = w.ledger.recordUndo.bind(w.ledger);
+    w.ledger.recordUndo = async (...args) => {
+      const applied = await recordUndo(...args);
+      if (applied) {
+        w.ledger.writesDown = true;
+        w.clock.schedule(w.clock.now() + 60_000, () => (w.ledger.writesDown = false));
+        throw new AwsCallError(ErrorCode.AWS_UNAVAILABLE, 'TransactWriteItems failed: TimeoutError (answer lost after the write was applied)');
+      }
+      return applied;
+    };
+    w.clock.schedule(w.clock.now() + 2 * 60_000, () => w.cloudwatch.setAlarm(USER_ALARM, 'ALARM', 'p99 latency above 800 ms'));
+    // Act
+    await w.runJob('job-1', release);
+    // Assert
+    const [record] = await history(w);
+    expect(record).toMatchObject({ status: 'ROLLED_BACK', rolledBackBy: 'shift-traffic' });
+    expect(w.notifier.published.map((n) => n.body.kind)).toEqual(['ROLLED_BACK']);
+    expect(live(w)).toMatchObject({ version: '1', weights: {} });
   });
 });
