@@ -1,18 +1,18 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
-
 /** Namespace of the deployment functions' EMF metrics. */
 import { METRICS_NAMESPACE } from '../core/names';
+import { traceAwsClient, type TraceableClient } from './xray';
 
 /**
  * JSON logs (level from LOG_LEVEL), EMF metrics and X-Ray tracing for one deployment function, created once per
- * container. Every SDK client passed in is traced.
+ * container. Every SDK client passed in is traced, one subsegment per call (see `./xray`); `traceClient` traces a client
+ * made later (one for another account, say).
  */
-export function createObservability(serviceName: string, clients: readonly object[]) {
+export function createObservability(serviceName: string, clients: readonly TraceableClient[]) {
   const logger = new Logger({ serviceName });
   const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
-  const tracer = new Tracer({ serviceName });
-  for (const client of clients) tracer.captureAWSv3Client(client);
-  return { logger, metrics, tracer };
+  const traceClient = <T extends TraceableClient>(client: T): T => traceAwsClient(client);
+  for (const client of clients) traceClient(client);
+  return { logger, metrics, traceClient };
 }
