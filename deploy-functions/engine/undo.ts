@@ -107,7 +107,7 @@ export async function undoDeployment(deps: UndoDeps, ref: AliasRef, deployment: 
     return { kind: 'BUSY', reason: `another hand took the undo of ${id} over (${latest.status}); it carries it on` };
   }
   if (placed.kind === 'SUPERSEDED') {
-    logger.info('not undone: a later deployment closed its bake window before the alias could be moved', { deploymentId: id });
+    logger.info('not undone: another deployment started (or its bake window closed) before the alias could be moved', { deploymentId: id });
     return { kind: 'ALREADY_ENDED', ...(await withRetries(clock, () => ledger.getDeployment(ref, id)).then((r) => (r ? { record: r } : {}))) };
   }
   if (placed.kind === 'FOREIGN') {
@@ -142,30 +142,32 @@ export async function undoDeployment(deps: UndoDeps, ref: AliasRef, deployment: 
  */
 async function putBack(deps: UndoDeps, ref: AliasRef, deployment: DeploymentSummary, request: UndoRequest, fence: number | undefined): Promise<{ kind: 'MOVED' } | { kind: 'FOREIGN'; routing: AliasRouting } | { kind: 'SUPERSEDED' } | { kind: 'FENCE_LOST' }> {
   const { lambda, ledger, clock } = deps;
-  // An unfenced undo of a baking release races the next release's start: that start gives the alias a new revision, so
-  // a conflict may mean the bake window closed. Then the undo must not land.
-  const superseded = async () => {
-    if (request.fenceFirst || deployment.status !== DeploymentStatus.SUCCEEDED) return false;
-    const state = await withRetries(clock, () => ledger.getState(ref), { attempts: ROLLBACK_ATTEMPTS });
-    return state?.bakingDeploymentId !== deployment.deploymentId;
-  };
   const target = whole(deployment.fromVersion);
   const description = `lrp undo ${deployment.deploymentId} (${request.by})`;
   if (fence !== undefined) return putBackFenced(deps, ref, deployment, fence, description);
   if (request.observed && sameRouting(request.observed, target)) return { kind: 'MOVED' };
+  // An unfenced undo races whoever holds the alias next: once another deployment started (or, for a baking release,
+  // its bake window closed), the routing it observes is not its deployment's any more, even between the same two
+  // versions — the next release of the same version shifts exactly like this one did.
+  const superseded = async () => {
+    const state = await withRetries(clock, () => ledger.getState(ref), { attempts: ROLLBACK_ATTEMPTS });
+    return state?.latest?.deploymentId !== deployment.deploymentId || (deployment.status === DeploymentStatus.SUCCEEDED && state.bakingDeploymentId !== deployment.deploymentId);
+  };
   let expected = request.knownRevision ?? deployment.aliasRevision;
   for (let attempt = 0; ; attempt += 1) {
     if (expected !== undefined) {
       try {
+        // Conditional on a revision of this deployment's own routing: it lands only if nobody wrote since.
         await moveAlias(deps, ref, target, { expectedRevision: expected, description, attempts: ROLLBACK_ATTEMPTS });
         return { kind: 'MOVED' };
       } catch (error) {
         if (!(error instanceof DeploymentError) || error.code !== ErrorCode.ALIAS_CHANGED_EXTERNALLY || attempt >= 5) throw error;
-        if (await superseded()) return { kind: 'SUPERSEDED' };
       }
     }
+    // Read the alias, then the ledger: whoever starts after that check writes the alias, changing the revision read.
     const current = await withRetries(clock, () => lambda.getAlias(ref.functionName, ref.alias), { attempts: ROLLBACK_ATTEMPTS });
     if (sameRouting(current, target)) return { kind: 'MOVED' };
+    if (await superseded()) return { kind: 'SUPERSEDED' };
     if (!routesOnly(current, [deployment.fromVersion, deployment.toVersion])) return { kind: 'FOREIGN', routing: current };
     expected = current.revisionId ?? '';
   }

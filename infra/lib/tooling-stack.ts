@@ -6,7 +6,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -17,6 +17,7 @@ import type { ReleaseConfig } from '../config';
 import { applicationBoundaryArn, createApplicationBoundary } from './application-boundary';
 import { addDeploymentNotices } from './deployment-notices';
 import { createDeploymentGuard } from './deployment-role';
+import { DEPLOYMENT_FUNCTION_HANDLER, deploymentFunctionCode } from './deployment-function-bundling';
 import { InstallationNames } from './installation-names';
 import { SERVICE_LIMITS } from './limits';
 import { DeploymentFunction } from './release-plan';
@@ -243,9 +244,9 @@ export class ToolingStack extends Stack {
     const fn = new NodejsFunction(this, name, {
       role,
       functionName: this.names.deploymentFunction(name),
-      entry: join(ROOT, 'deploy-functions', name, 'handler.ts'),
-      projectRoot: ROOT,
-      depsLockFilePath: join(ROOT, 'package-lock.json'),
+      // Bundled as `npm run build` bundles it (SDK included, env credentials only): see deployment-function-bundling.ts.
+      code: deploymentFunctionCode(ROOT, name),
+      handler: DEPLOYMENT_FUNCTION_HANDLER,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       description: sizing.description,
@@ -262,16 +263,6 @@ export class ToolingStack extends Stack {
         POWERTOOLS_SERVICE_NAME: this.names.deploymentFunction(name),
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         ...sizing.environment,
-      },
-      bundling: {
-        // Local esbuild only: this machine and many CI runners have no Docker.
-        forceDockerBundling: false,
-        format: OutputFormat.ESM,
-        target: 'node24',
-        minify: true,
-        sourceMap: false,
-        mainFields: ['module', 'main'],
-        banner: "import { createRequire as __lrpCreateRequire } from 'node:module'; const require = __lrpCreateRequire(import.meta.url);",
       },
       ...extra,
     });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { build, version as esbuildVersion, type BuildOptions } from 'esbuild';
 import { zipSync } from 'fflate';
 import { DEFAULT_BUILD_SETTINGS, type BuildSettings } from './build-settings';
-import { FunctionEntryError, type FunctionSource } from './functions';
+import { FunctionEntryError, FunctionKind, type FunctionSource } from './functions';
 
 /** Node.js version of the Lambda runtime the bundles target (`nodejs24.x`). */
 export const LAMBDA_NODE_TARGET = 'node24';
@@ -57,14 +57,27 @@ const sha256 = (data: Uint8Array | string): string => createHash('sha256').updat
 export const AWS_SDK_PACKAGES = '@aws-sdk/*';
 
 /**
+ * What a deployment function's bundle takes instead of a package, resolved from the project root: in Lambda the
+ * credentials are in the environment, so the SDK's Node credential chain is replaced by the environment's provider;
+ * no deployment function calls a streaming operation, so event streams are left out (see the two files, and the
+ * README, "Deployment function size").
+ */
+export const DEPLOYMENT_ALIASES: Readonly<Record<string, string>> = {
+  '@aws-sdk/credential-provider-node': './deploy-functions/aws/env-credentials.ts',
+  '@smithy/core/event-streams': './deploy-functions/aws/no-event-streams.ts',
+};
+
+/**
  * esbuild options for one function: ESM for Node 24, tree-shaken, minified, external source map; with
- * `externalAwsSdk`, `@aws-sdk/*` is imported from the runtime instead of bundled.
+ * `externalAwsSdk`, `@aws-sdk/*` is imported from the runtime instead of bundled. A deployment function's bundle also
+ * takes `DEPLOYMENT_ALIASES`; the tooling stack deploys exactly these bundles (infra/lib/deployment-function-bundling.ts).
  */
 export function esbuildOptions(root: string, fn: FunctionSource, settings: BuildSettings = DEFAULT_BUILD_SETTINGS): BuildOptions {
   return {
     absWorkingDir: root,
     entryPoints: [fn.entry],
     external: settings.externalAwsSdk ? [AWS_SDK_PACKAGES] : [],
+    alias: fn.kind === FunctionKind.DEPLOYMENT ? { ...DEPLOYMENT_ALIASES } : {},
     bundle: true,
     platform: 'node',
     format: 'esm',

@@ -203,3 +203,37 @@ describe('a fenced undo whose fence another undo took over', () => {
     expect(live(world).weights).toEqual({ '2': 0.1 });
   });
 });
+
+// The rollback function undoes an in-flight release D1 without fencing (for speed). Its UpdateAlias hangs for a minute
+// and times out unapplied. Meanwhile an operator rolls D1 back (fenced) and the next release D2 starts and shifts its
+// first step between the same two versions. The rollback function's retry conflicts on the revision it knew.
+describe('an unfenced undo of an in-flight release, stalled while the next release starts', () => {
+  it('does not take the next release\'s step for its own and put it back', async () => {
+    const world = standardWorld({ settings: { maxInvocationMs: 60_000 } });
+    await world.invoke(pipelineEvent('job-1', params()), 'job-1'); // D1: 10 % on 2, handed over
+    const update = world.lambda.updateAlias.bind(world.lambda);
+    let stalled = false;
+    world.lambda.updateAlias = async (fn, alias, routing, options) => {
+      if (!stalled && /\(rollback-function\)$/.test(options?.description ?? '')) {
+        stalled = true;
+        await world.clock.sleep(MIN);
+        throw new AwsCallError(ErrorCode.AWS_UNAVAILABLE, 'UpdateAlias failed: TimeoutError (the request was not applied)');
+      }
+      return update(fn, alias, routing, options);
+    };
+    const changedAt = world.clock.now();
+    world.cloudwatch.setAlarm(USER_ALARM, 'ALARM');
+    world.cloudwatch.setAlarm(USER_ALARM, 'OK'); // a blip: OK again before D2's preflight reads it
+    const event = world.deliverAlarm(USER_ALARM, changedAt, 'blip during D1');
+    world.clock.schedule(world.clock.now() + 1_000, () => rollback(operator(world, 'oncall'), REF));
+    world.clock.schedule(world.clock.now() + 10_000, () => world.invokeTask(pipelineEvent('job-2', params()), 'job-2'));
+    await world.clock.drive(event);
+    const [d2, d1] = await history(world);
+    // Expected: D1 is rolled back by the operator; D2 keeps its 10 %, and no undo of D1 writes after D2's first step.
+    expect(d1).toMatchObject({ jobId: 'job-1', status: 'ROLLED_BACK', rolledBackBy: 'operator:oncall' });
+    expect(d2).toMatchObject({ jobId: 'job-2', status: 'IN_PROGRESS' });
+    const afterD2 = world.lambda.changes.filter((c) => c.at >= d2!.startedAt).map((c) => c.description);
+    expect(afterD2).toEqual(afterD2.map(() => expect.stringContaining(d2!.deploymentId)));
+    expect(live(world).weights).toEqual({ '2': 0.1 });
+  });
+});
