@@ -38,9 +38,10 @@ export function deploymentFunctionCode(root: string, name: DeploymentFunction): 
   const fn = deploymentFunctionSource(name);
   return lambda.Code.fromAsset(root, {
     assetHashType: AssetHashType.OUTPUT,
-    // The CDK caches a bundling by its options, not by what tryBundle does: the entry keeps the four apart.
-    extraHash: fn.entry,
     bundling: {
+      // Never run (bundling is local), but the CDK caches a bundling by its options, not by what tryBundle does:
+      // naming the entry here keeps the four functions' bundles apart.
+      command: ['esbuild', fn.entry],
       // Never pulled: local bundling either succeeds or throws, so Docker is not needed (nor tried).
       image: DockerImage.fromRegistry('lrp-local-esbuild-only'),
       local: {
