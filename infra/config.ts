@@ -142,8 +142,12 @@ export const ReleaseConfigSchema = z
      * starting with a letter, no dashes (INSTALLATION_RULE says why). @default 'lrp' (DEFAULT_INSTALLATION)
      */
     installation: z.string().regex(INSTALLATION_PATTERN, INSTALLATION_RULE).default(DEFAULT_INSTALLATION),
-    /** Paths whose changes release every function. @default package files, buildspecs, scripts */
-    sharedPaths: z.array(triggerPattern).default(['package.json', 'package-lock.json', 'tsconfig.json', 'buildspecs/**', 'scripts/**']),
+    /**
+     * Paths whose changes release every function. The control pipeline's paths (release.config.ts, infra, the
+     * deployment functions, package files, tsconfig.json, cdk.json) are not among them: it deploys those changes.
+     * @default the buildspecs and the build and package scripts
+     */
+    sharedPaths: z.array(triggerPattern).default(['buildspecs/**', 'scripts/**']),
     /**
      * The permissions boundary every role of an application template must carry: the most any function may do.
      * `${Partition}`, `${Region}`, `${Account}` are substituted. The release pipeline's own bucket, ledger, keys and

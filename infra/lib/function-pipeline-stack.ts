@@ -14,6 +14,7 @@ import { PACKAGED_DIR, packagedTemplateFile, templateConfigurationFile } from '.
 import type { ReleaseConfig } from '../config';
 import { applicationBoundaryArn } from './application-boundary';
 import { createBuildProject } from './build-project';
+import { pipelineActionRole, repositorySourceAction } from './pipeline-source';
 import { createDeploymentRole } from './deployment-role';
 import { checkActionConfigurationValue } from './limits';
 import { createLiveAliasAlarms } from './live-alarms';
@@ -72,16 +73,7 @@ export class FunctionPipelineStack extends Stack {
     this.pipelineRole = new iam.Role(this, 'PipelineRole', { assumedBy: new iam.ServicePrincipal('codepipeline.amazonaws.com'), description: `CodePipeline ${tooling.names.pipeline(fn.name)}` });
     const source = new codepipeline.Artifact('Source');
     const buildOutput = new codepipeline.Artifact('BuildOutput');
-    const sourceAction = new actions.CodeStarConnectionsSourceAction({
-      actionName: 'Source',
-      role: this.sourceActionRole(config.repository.connectionArn),
-      connectionArn: config.repository.connectionArn,
-      owner: config.repository.owner,
-      repo: config.repository.name,
-      branch: config.repository.branch,
-      output: source,
-      variablesNamespace: 'SourceVariables',
-    });
+    const sourceAction = repositorySourceAction(this, config.repository, this.pipelineRole, source);
     const project = createBuildProject(this, tooling.names, fn.name, artifactBucket, artifactKey);
     // One CloudFormation role per stage, naming only that stage's resources: staging, deployed before the production
     // gates, cannot touch production.
@@ -101,7 +93,9 @@ export class FunctionPipelineStack extends Stack {
       variables: [new codepipeline.Variable({ variableName: HOTFIX_REASON_VARIABLE, defaultValue: NO_HOTFIX_REASON, description: 'Why this release may go out while alarms fire (no double quotes); none: it may not' })],
       artifactBucket,
       role: this.pipelineRole,
-      restartExecutionOnUpdate: false,
+      // The control pipeline deploys this pipeline; when it changed its definition (strategy, alarms, stages), the
+      // pipeline runs again at once with it, rather than on the function's next push.
+      restartExecutionOnUpdate: true,
       triggers: [
         {
           providerType: codepipeline.ProviderType.CODE_STAR_SOURCE_CONNECTION,
@@ -220,22 +214,8 @@ export class FunctionPipelineStack extends Stack {
   }
 
   /** A role for pipeline actions that only this pipeline's role may assume (one per id). */
-  private actionRole(id: string, description = `CodePipeline action of ${this.pipelineRole.node.path}`): iam.Role {
-    const existing = this.node.tryFindChild(id);
-    if (existing instanceof iam.Role) return existing;
-    return new iam.Role(this, id, { assumedBy: new iam.ArnPrincipal(this.pipelineRole.roleArn), description });
-  }
-
-  /**
-   * The source action's role. CDK grants `codestar-connections:UseConnection` only, but IAM matches a connection by
-   * the service prefix of its ARN: connections created since July 2024 are `arn:aws:codeconnections:…` and need
-   * `codeconnections:UseConnection`.
-   */
-  private sourceActionRole(connectionArn: string): iam.Role {
-    const role = this.actionRole('SourceActionRole', 'CodePipeline source action: reads the repository through its connection');
-    const service = connectionArn.split(':')[2];
-    if (service !== 'codestar-connections') role.addToPolicy(new iam.PolicyStatement({ actions: [`${service}:UseConnection`], resources: [connectionArn] }));
-    return role;
+  private actionRole(id: string, description?: string): iam.Role {
+    return pipelineActionRole(this, id, this.pipelineRole, description);
   }
 
   /**

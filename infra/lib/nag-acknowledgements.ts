@@ -26,7 +26,7 @@ export const IAM5_ACKNOWLEDGEMENTS: readonly NagAcknowledgement[] = [
   { rule: 'AwsSolutions-IAM5', finding: /^Resource::arn:[\w-]+:iam::[^:]*:role\/[a-z][a-z0-9-]*-app-[\w-]+-\*$/, reason: 'Execution roles SAM names after one function\'s application stacks (<installation>-app-<function>-<stage>-…).' },
   { rule: 'AwsSolutions-IAM5', finding: /^Resource::arn:[\w-]+:cloudformation:[^:]*:[^:]*:stack\/[a-z][a-z0-9-]*-app-[\w-]+\/\*$/, reason: 'The stack id suffix of one named application stack (CDK\'s CloudFormation pipeline actions).' },
   { rule: 'AwsSolutions-IAM5', finding: /^Resource::.*Artifacts[0-9A-F]{8}.*\/(functions\/[\w-]+\/)?\*$/, reason: 'Objects in the pipeline artifact bucket: all of them for the pipeline, only the function\'s code prefix for its build and deploy roles.' },
-  { rule: 'AwsSolutions-IAM5', finding: /^Resource::arn:[\w-]+:(logs|codebuild):[^:]*:[^:]*:(log-group:\/aws\/codebuild\/|report-group\/)<Build[0-9A-F]{8}>.*\*$/, reason: 'The CodeBuild project\'s own log streams and report groups.' },
+  { rule: 'AwsSolutions-IAM5', finding: /^Resource::arn:[\w-]+:(logs|codebuild):[^:]*:[^:]*:(log-group:\/aws\/codebuild\/|report-group\/)<(Build|Synth|SelfUpdate|Deploy)[0-9A-F]{8}>.*\*$/, reason: 'The CodeBuild project\'s own log streams and report groups (a function\'s build, the control pipeline\'s synth, self-update and deploy).' },
 ];
 
 function escape(text: string): string {

@@ -1,5 +1,7 @@
-import { Aspects, type App, type Environment } from 'aws-cdk-lib';
+import { Aspects, Stack, type App, type Environment } from 'aws-cdk-lib';
 import { ExplicitIamActions } from './explicit-actions';
+import { CONTROL } from './control-pipeline-plan';
+import { ControlPipelineStack } from './control-pipeline-stack';
 import { join } from 'node:path';
 import type { ReleaseConfig } from '../config';
 import { SAM_DEFAULT_TIMEOUT_SECONDS, readApplicationTemplate, withTemplateSettings, type CfnTemplate } from '../templates/application-template';
@@ -13,6 +15,8 @@ import { ToolingStack } from './tooling-stack';
 export interface ReleaseStacks {
   readonly tooling: ToolingStack;
   readonly pipelines: FunctionPipelineStack[];
+  /** `<installation>-control`: deploys every other stack of the app when a control path changes. */
+  readonly control: ControlPipelineStack;
 }
 
 /** Where the app reads each function's template. */
@@ -44,6 +48,13 @@ export function buildReleaseApp(app: App, configured: ReleaseConfig, env: Enviro
         description: `Lambda Release Pipeline: release pipeline, alarms and dashboard of ${plan.function.name}`,
       }),
   );
+  // Last: it deploys every stack the app holds so far (CDK's pipeline support stacks included).
+  const control = new ControlPipelineStack(app, `${config.installation}-${CONTROL}`, {
+    env,
+    config,
+    deploys: app.node.children.filter((child) => Stack.isStack(child)),
+    description: 'Lambda Release Pipeline: the control pipeline, which tests, synthesizes and deploys the release app itself',
+  });
   Aspects.of(app).add(new ExplicitIamActions());
-  return { tooling, pipelines };
+  return { tooling, pipelines, control };
 }

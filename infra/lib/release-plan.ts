@@ -5,6 +5,7 @@ import { DeployWindowParametersSchema, IntegrationTestParametersSchema, ShiftTra
 import { DEFAULT_STRATEGY, invalidConfiguration, type FunctionConfig, type ReleaseConfig } from '../config';
 import type { CaseSource, MissingCases } from './case-source';
 import { SERVICE_LIMITS, checkActionConfigurationValue } from './limits';
+import { controlPathIssues } from './control-pipeline-plan';
 import { SHIFT_TRAFFIC_ACTION, applicationStackName, stageFunctionName } from '../../deploy-functions/core/names';
 
 /** The deployment function a Lambda-invoke action calls. */
@@ -79,7 +80,8 @@ export interface PlanOptions {
 
 /** Plans every configured function's pipeline; fails once, naming every field whose value AWS would refuse. */
 export function planRelease(config: ReleaseConfig, options: PlanOptions = {}): PipelinePlan[] {
-  const issues: FieldIssue[] = [];
+  // Paths the control pipeline deploys are never a function's (see CONTROL_TRIGGER_PATHS).
+  const issues: FieldIssue[] = controlPathIssues(config);
   const plans = config.functions.map((fn) => planPipelineCollecting(config, fn, options, issues));
   if (issues.length > 0) throw invalidConfiguration(issues);
   return plans;

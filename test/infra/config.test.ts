@@ -86,10 +86,12 @@ describe('release plan', () => {
     });
   });
 
-  it('releases a function only for changes to its own folder and the shared paths', () => {
+  it('releases a function only for changes to its own folder and the shared paths, never the control pipeline\'s', () => {
     const plan = planPipeline(config, config.functions[0]!);
     expect(plan.triggerPaths).toContain('functions/orders-api/**');
-    expect(plan.triggerPaths).toContain('package-lock.json');
+    expect(plan.triggerPaths).toContain('scripts/**');
+    // The control pipeline deploys those, then restarts the pipelines whose definition changed.
+    expect(plan.triggerPaths).not.toContain('package-lock.json');
     expect(plan.triggerPaths.some((p) => p.includes('invoice-worker'))).toBe(false);
   });
 
@@ -146,9 +148,10 @@ describe('service limits at synth', () => {
 
   it('accepts 8 trigger file paths and refuses 9, naming the function\'s paths', () => {
     const withPaths = (paths: string[]) => resolveReleaseConfig({ ...minimal, functions: [{ name: 'orders-api', paths }] });
-    // The function's folder and the 5 default shared paths make 6.
-    expect(planRelease(withPaths(['libs/a/**', 'libs/b/**']))[0]!.triggerPaths).toHaveLength(8);
-    expect(() => planRelease(withPaths(['libs/a/**', 'libs/b/**', 'libs/c/**']))).toThrow(/functions\.0\.paths: orders-api's pipeline trigger would include 9 file paths.*at most 8/);
+    // The function's folder and the 2 default shared paths make 3.
+    const libs = (count: number) => Array.from({ length: count }, (_, i) => `libs/${i}/**`);
+    expect(planRelease(withPaths(libs(5)))[0]!.triggerPaths).toHaveLength(8);
+    expect(() => planRelease(withPaths(libs(6)))).toThrow(/functions\.0\.paths: orders-api's pipeline trigger would include 9 file paths.*at most 8/);
   });
 
   it('names sharedPaths when the shared paths alone cross the trigger limit', () => {

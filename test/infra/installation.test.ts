@@ -37,7 +37,7 @@ function synthInstallation(installation: string) {
   const outdir = mkdtempSync(join(tmpdir(), `lrp-installation-${installation}-`));
   const release = synthRelease(input, { outdir });
   release.app.synth();
-  const stacks = [release.tooling, ...release.pipelines].map((stack) => ({ stackName: stack.stackName, template: Template.fromStack(stack) }));
+  const stacks = [release.tooling, ...release.pipelines, release.control].map((stack) => ({ stackName: stack.stackName, template: Template.fromStack(stack) }));
   return { release, stacks, outdir, config: resolveReleaseConfig(input), names: stacks.flatMap((s) => physicalNames(s.stackName, s.template)) };
 }
 

@@ -31,8 +31,8 @@ export function synthRelease(input: ReleaseConfigInput = sampleConfig, options: 
   return { app, ...stacks };
 }
 
-/** The stacks a configuration synthesizes to: the shared tooling, then one pipeline stack per configured function. */
-export const stackNamesOf = (config: ReleaseConfig): string[] => [`${config.installation}-tooling`, ...config.functions.map((fn) => `${config.installation}-pipeline-${fn.name}`)];
+/** The stacks a one-account configuration synthesizes to: the shared tooling, one pipeline stack per configured function, and the control pipeline. */
+export const stackNamesOf = (config: ReleaseConfig): string[] => [`${config.installation}-tooling`, ...config.functions.map((fn) => `${config.installation}-pipeline-${fn.name}`), `${config.installation}-control`];
 
 /** Every function the release manages, as deployed: each configured function in each stage (`<function>-<stage>`). */
 export const stageFunctionsOf = (config: ReleaseConfig): string[] => config.functions.flatMap((fn) => config.stages.map((stage) => stageFunctionName(fn.name, stage.name)));
