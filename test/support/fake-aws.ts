@@ -102,6 +102,14 @@ export class Faults {
     return this.state / 0x100000000;
   }
 
+  /** Probability that an alias update hangs in the network before it reaches Lambda (see `FakeLambda.updateAlias`). */
+  stallRate = 0;
+
+  /** How long this call hangs: 0 (most calls), else up to 15 s. */
+  stallFor(): number {
+    return this.stallRate > 0 && this.random() < this.stallRate ? 1 + Math.floor(this.random() * 15_000) : 0;
+  }
+
   maybeFail(operation: string): void {
     if (this.rate > 0 && this.random() < this.rate) this.fail(operation, 'throttled');
   }
@@ -162,7 +170,26 @@ export class FakeLambda implements LambdaPort {
     return { ...routing, weights: { ...routing.weights } };
   }
 
+  /** The SDK's request timeout of the deployment functions' clients (client-config.ts). */
+  static readonly REQUEST_TIMEOUT_MS = 5_000;
+
+  /**
+   * An alias update, conditional on the revision when `expectedRevisionId` is given. A stalled request (faults'
+   * `stallRate`) reaches Lambda late: within the SDK's request timeout the caller just waits; beyond it the caller gets a
+   * timeout, while the request is still applied (or refused, on a revision that moved on) when it arrives.
+   */
   async updateAlias(functionName: string, alias: string, routing: AliasRouting, options: { expectedRevisionId?: string; description?: string } = {}): Promise<AliasRouting> {
+    const stall = this.faults.stallFor();
+    if (stall > FakeLambda.REQUEST_TIMEOUT_MS) {
+      void this.clock.sleep(stall).then(() => this.applyUpdate(functionName, alias, routing, options).catch(() => undefined));
+      await this.clock.sleep(FakeLambda.REQUEST_TIMEOUT_MS);
+      throw new AwsCallError(ErrorCode.AWS_UNAVAILABLE, 'UpdateAlias failed: TimeoutError (the request may still be applied)');
+    }
+    if (stall > 0) await this.clock.sleep(stall);
+    return this.applyUpdate(functionName, alias, routing, options);
+  }
+
+  private async applyUpdate(functionName: string, alias: string, routing: AliasRouting, options: { expectedRevisionId?: string; description?: string }): Promise<AliasRouting> {
     const { expectedRevisionId } = options;
     this.faults.maybeFail('UpdateAlias');
     const fn = this.find(functionName);

@@ -30,6 +30,8 @@ export const scenario = fc.record({
   targetErrorRate: fc.constantFrom(0, 0, 0.005, 0.3),
   faultRate: fc.constantFrom(0, 0, 0.05, 0.2),
   lostResponseRate: fc.constantFrom(0, 0, 0.1),
+  // An alias update that hangs in the network: the caller times out, the request lands (or is refused) later.
+  stallRate: fc.constantFrom(0, 0, 0, 0.05),
   ledgerLostAnswerRate: fc.constantFrom(0, 0, 0, 0.05),
   duplicateEvery: fc.constantFrom(0, 0, 1, 3),
   // Lambda delivers an event at least once: a copy of the first one may come up to its 15-minute maximum event age later.
@@ -51,7 +53,7 @@ function params(s: Scenario) {
 
 /** Runs one scenario, with every actor, until nothing is left to happen. */
 export async function play(s: Scenario) {
-  const world = standardWorld({ seed: s.seed, faultRate: s.faultRate, lostResponseRate: s.lostResponseRate, ledgerLostAnswerRate: s.ledgerLostAnswerRate, settings: { maxInvocationMs: s.maxInvocationMs }, continuationGapMs: s.gapMs });
+  const world = standardWorld({ seed: s.seed, faultRate: s.faultRate, lostResponseRate: s.lostResponseRate, stallRate: s.stallRate ?? 0, ledgerLostAnswerRate: s.ledgerLostAnswerRate, settings: { maxInvocationMs: s.maxInvocationMs }, continuationGapMs: s.gapMs });
   if (s.firstRelease) world.lambda.functions.get(REF.functionName)!.aliases.set('live', { version: '$LATEST', weights: {}, revisionId: 'first' });
   world.cloudwatch.errorRates.set('1', 0.005);
   world.cloudwatch.errorRates.set('2', s.targetErrorRate);

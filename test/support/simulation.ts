@@ -19,6 +19,8 @@ export interface WorldOptions {
   readonly faultRate?: number;
   /** Probability that an alias update is applied but its answer lost. @default 0 */
   readonly lostResponseRate?: number;
+  /** Probability that an alias update stalls in the network (up to 15 s; past 5 s the caller times out). @default 0 */
+  readonly stallRate?: number;
   /** How often a ledger write is applied but its answer lost. @default 0 */
   readonly ledgerLostAnswerRate?: number;
   readonly settings?: Partial<ShiftTrafficSettings>;
@@ -71,6 +73,7 @@ export function createWorld(options: WorldOptions = {}) {
   const enableFaults = () => {
     faults.rate = options.faultRate ?? 0;
     lambda.lostResponseRate = options.lostResponseRate ?? 0;
+    faults.stallRate = options.stallRate ?? 0;
     ledger.lostAnswerRate = options.ledgerLostAnswerRate ?? 0;
   };
 

@@ -10,7 +10,7 @@ const RUNS = Number(process.env.LRP_PROPERTY_RUNS ?? 2_000);
 /** fast-check's seed: LRP_PROPERTY_SEED replays a run (with LRP_PROPERTY_RUNS as it was), else a new one each run. */
 const SEED = Number(process.env.LRP_PROPERTY_SEED ?? Math.floor(Math.random() * 0x7fffffff));
 
-const base = { firstRelease: false, breach: undefined, replays: [], staleEventAtMs: undefined, targetErrorRate: 0, faultRate: 0, lostResponseRate: 0, ledgerLostAnswerRate: 0, duplicateEvery: 0, lateDuplicateMs: undefined, competingJobAfterMs: undefined, maxInvocationMs: 60_000, gapMs: 1_000, bakeMinutes: 0, operator: undefined, stop: undefined, ledgerOutage: undefined };
+const base = { firstRelease: false, breach: undefined, replays: [], staleEventAtMs: undefined, targetErrorRate: 0, faultRate: 0, lostResponseRate: 0, stallRate: 0, ledgerLostAnswerRate: 0, duplicateEvery: 0, lateDuplicateMs: undefined, competingJobAfterMs: undefined, maxInvocationMs: 60_000, gapMs: 1_000, bakeMinutes: 0, operator: undefined, stop: undefined, ledgerOutage: undefined };
 /** Scenarios that once broke an invariant (each fixed in the engine, or in how the model plays AWS): always run. */
 const KNOWN_COUNTEREXAMPLES = [
   // A late duplicate resumed a deployment whose job had ended while the ledger was down, and rewrote the alias.

@@ -179,25 +179,44 @@ describe('an operator after a stalled fenced undo', () => {
 // Two on-call engineers roll back the same release. The first one's undo is fenced (ROLLING_BACK, its lock), then its
 // process stalls (a throttled call retried, a laptop asleep). The second one's undo takes the fence over, puts the alias
 // back and releases the lock; the next release starts and shifts its first step — between the same two versions.
-describe('a fenced undo whose fence another undo took over', () => {
-  it('writes nothing once the other hand finished and the next release moved the alias', async () => {
+describe('a fenced undo whose fence another hand took over', () => {
+  /** D1 at 10 % on 2, and an undo of it by `operator:slow` whose process stalls for `stallMs` right after it fenced. */
+  const stalledUndo = async (stallMs: number) => {
     const world = standardWorld({ settings: { maxInvocationMs: 60_000 } });
     await world.invoke(pipelineEvent('job-1', params()), 'job-1'); // D1: 10 % on 2, handed over
     const [d1] = await history(world);
-    // The first engineer's process stalls for a minute right after it fenced the undo.
     const beginUndo: typeof world.ledger.beginUndo = async (...args) => {
       const fenced = await world.ledger.beginUndo(...args);
-      await world.clock.sleep(MIN);
+      await world.clock.sleep(stallMs);
       return fenced;
     };
     const stalled = new Proxy(world.ledger, { get: (target, name, receiver) => (name === 'beginUndo' ? beginUndo : Reflect.get(target, name, receiver)) });
     const slow = undoDeployment({ ...operator(world, 'slow'), ledger: stalled, logger: world.logger }, REF, d1!, { by: 'operator:slow', code: ErrorCode.ROLLED_BACK_EXTERNALLY, reason: 'rolled back by slow', fenceFirst: true });
+    return { world, d1: d1!, slow };
+  };
+
+  it('writes nothing once another operator finished the undo and the next release moved the alias', async () => {
+    const { world, d1, slow } = await stalledUndo(MIN);
     world.clock.schedule(world.clock.now() + 1_000, () => rollback(operator(world, 'fast'), REF));
     world.clock.schedule(world.clock.now() + 10_000, () => world.invokeTask(pipelineEvent('job-2', params()), 'job-2'));
     const outcome = await world.clock.drive(slow);
     const [d2] = await history(world);
     // Expected: the second release's first step stays; the stalled undo finds its fence gone and moves nothing.
-    expect(outcome).toMatchObject({ kind: 'ALREADY_ENDED', record: { deploymentId: d1!.deploymentId, status: 'ROLLED_BACK', rolledBackBy: 'operator:fast' } });
+    expect(outcome).toMatchObject({ kind: 'ALREADY_ENDED', record: { deploymentId: d1.deploymentId, status: 'ROLLED_BACK', rolledBackBy: 'operator:fast' } });
+    expect(world.lambda.changes.map((c) => c.description)).not.toContainEqual(expect.stringContaining('operator:slow'));
+    expect(d2).toMatchObject({ jobId: 'job-2', status: 'IN_PROGRESS' });
+    expect(live(world).weights).toEqual({ '2': 0.1 });
+  });
+
+  it('writes nothing once its lock lapsed, the sweep finished the undo and the next release moved the alias', async () => {
+    const { world, d1, slow } = await stalledUndo(25 * MIN);
+    world.scheduleSweeps(world.clock.now() + 15 * MIN);
+    world.clock.schedule(world.clock.now() + 16 * MIN, () => world.invokeTask(pipelineEvent('job-2', params()), 'job-2'));
+    const outcome = await world.clock.drive(slow);
+    const [d2] = await history(world);
+    // Expected: the sweep resumed the undo after UNDO_LOCK_MS; the stalled operator, back after the next release's
+    // first step, moves nothing.
+    expect(outcome).toMatchObject({ kind: 'ALREADY_ENDED', record: { deploymentId: d1.deploymentId, status: 'ROLLED_BACK', rolledBackBy: 'sweep' } });
     expect(world.lambda.changes.map((c) => c.description)).not.toContainEqual(expect.stringContaining('operator:slow'));
     expect(d2).toMatchObject({ jobId: 'job-2', status: 'IN_PROGRESS' });
     expect(live(world).weights).toEqual({ '2': 0.1 });
