@@ -2,8 +2,8 @@
  * Adversarial review of the SAM packager (prepareApplication → translateSam → pointInvokersAtLive → packagedYaml):
  * templates as careless authors, teams migrating real SAM applications and a retrying CloudFormation would give it.
  *
- * Tests named `DEFECT:` FAIL against the packager as shipped: each states the expected behaviour and why it matters.
- * Tests without that prefix pass and pin behaviour worth keeping.
+ * Each test names the behaviour it pins. The review's defects (once titled `DEFECT:`) are all fixed: their tests now
+ * state the behaviour that replaced them.
  */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
@@ -79,7 +79,7 @@ function nonLiveInvokers(released: ReleaseTemplate): string[] {
 describe.runIf(requireSamTranslator('packager attack tests'))('packager attack: what still reaches new code outside live', () => {
   // ───────────────────────── Severity 1: traffic reaches $LATEST / a bad version, bypassing the gradual shift ──
 
-  it('DEFECT: an event source mapping naming the function by its literal name (!Sub hello-${Stage}) is accepted, invoking $LATEST', () => {
+  it('an event source mapping naming the function by its literal name (!Sub hello-${Stage}) invokes live, or is refused naming it', () => {
     // Given a team that wires its own SQS mapping by the function's deployed name (the name the packager itself sets)
     const template = sam({
       resources: `  Jobs:
@@ -99,7 +99,7 @@ describe.runIf(requireSamTranslator('packager attack tests'))('packager attack: 
     else expect(o.error).toMatch(/- JobsMapping\b.*live/);
   });
 
-  it('DEFECT: an OpenAPI integration URI built from the literal function ARN (no reference) is accepted, invoking $LATEST', () => {
+  it('an OpenAPI integration URI built from the literal function ARN (no reference) invokes live, or is refused naming the API', () => {
     // Given an API whose OpenAPI body names the function ARN by its deployed name, as teams that set FunctionName do
     const template = sam(withApi(openApiBody({ '/x': '!Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/arn:aws:lambda:${AWS::Region}:${AWS::AccountId}:function:hello-${Stage}/invocations' })));
     const o = outcome(template);
@@ -109,7 +109,7 @@ describe.runIf(requireSamTranslator('packager attack tests'))('packager attack: 
     else expect(o.error).toMatch(/- Api\b/);
   });
 
-  it('DEFECT: an OpenAPI body included with Fn::Transform AWS::Include is accepted unchecked', () => {
+  it('an OpenAPI body included with Fn::Transform AWS::Include is refused, naming the API and the include', () => {
     // Given the AWS-documented way of using intrinsics in an external OpenAPI file
     const template = sam(withApi('      DefinitionBody:\n        Fn::Transform:\n          Name: AWS::Include\n          Parameters:\n            Location: ./openapi.yaml'));
     const o = outcome(template);
@@ -119,7 +119,7 @@ describe.runIf(requireSamTranslator('packager attack tests'))('packager attack: 
     expect(o.error ?? accepted(o, 'Api')).toMatch(/- Api\b.*(Include|DefinitionBody)/s);
   });
 
-  it('DEFECT: an API whose body is an opaque S3 document (DefinitionUri) is accepted unchecked', () => {
+  it('an API whose body is an opaque S3 document (DefinitionUri) is refused, naming the API', () => {
     // Given an API defined by an uploaded OpenAPI document the packager never reads
     const template = sam(withApi('      DefinitionUri: s3://team-bucket/openapi.yaml'));
     const o = outcome(template);
@@ -128,7 +128,7 @@ describe.runIf(requireSamTranslator('packager attack tests'))('packager attack: 
     expect(o.error ?? accepted(o, 'Api')).toMatch(/- Api\b/);
   });
 
-  it('DEFECT: Outputs export the candidate alias (!Ref Handler.Alias) and the version to other stacks', () => {
+  it('Outputs never export the candidate alias or a version to other stacks: the alias output exports live, or is refused', () => {
     // Given a migrating template that exports its published alias for other stacks (a shared API, a consumer)
     const template = sam({
       tail: `Outputs:
@@ -158,7 +158,7 @@ describe.runIf(requireSamTranslator('packager attack tests'))('packager attack: 
     expect(referencesIn(aliasOnly.released.template.Outputs).map((r) => r.logicalId)).toEqual([f.live]);
   });
 
-  it('DEFECT: a CloudWatch alarm whose action invokes the function is treated as an observer, invoking $LATEST', () => {
+  it('a CloudWatch alarm whose action invokes the function invokes live, or is refused naming the alarm', () => {
     // Given an alarm with a Lambda alarm action (supported by CloudWatch since 2023) on the released function
     const template = sam({
       resources: `  Throttled:
@@ -180,7 +180,7 @@ describe.runIf(requireSamTranslator('packager attack tests'))('packager attack: 
     else expect(o.error).toMatch(/- Throttled\b/);
   });
 
-  it('DEFECT: a config-only change (Timeout, Layers) publishes no new version, so it never reaches live traffic', () => {
+  it('a config-only change (Timeout, Layers) publishes a new version, so it reaches live traffic through a release', () => {
     // Given the same code deployed twice, the second time with a new timeout and a new layer version
     const before = outcome(sam({ fn: '      Timeout: 3\n      Layers: [arn:aws:lambda:eu-central-1:123456789012:layer:deps:1]' }));
     const after = outcome(sam({ fn: '      Timeout: 30\n      Layers: [arn:aws:lambda:eu-central-1:123456789012:layer:deps:2]' }));
@@ -191,7 +191,7 @@ describe.runIf(requireSamTranslator('packager attack tests'))('packager attack: 
     expect(family(after.released!).versions).not.toEqual(family(before.released!).versions);
   });
 
-  it('DEFECT: a DeploymentPreference alarm watching the renamed alias (AutoPublishAlias: prod) is taken over blind', () => {
+  it('a DeploymentPreference alarm watching the renamed alias (AutoPublishAlias: prod) no longer watches :prod, or is refused naming it', () => {
     // Given a team that published `prod` and gates its canary on an alarm for `${Handler}:prod`
     const template = sam({
       alias: 'prod',
@@ -223,7 +223,7 @@ describe.runIf(requireSamTranslator('packager attack tests'))('packager attack: 
 
   // ───────────────────────── Severity 2: the packaged template is wrong and CloudFormation fails or runs it broken ──
 
-  it('DEFECT: an invoker already qualified with the alias (!Sub ${Handler.Arn}:live) is rewritten to an invalid ARN', () => {
+  it('an invoker already qualified with the alias (!Sub ${Handler.Arn}:live) is accepted and stays a valid ARN', () => {
     // Given the most common hand-wiring in SAM templates that publish `live`
     const template = sam({
       resources: `  Topic:
@@ -251,7 +251,7 @@ describe.runIf(requireSamTranslator('packager attack tests'))('packager attack: 
     expect(resourceOf(o.released, 'Permission').Properties!.FunctionName).not.toEqual({ 'Fn::Join': [':', [{ Ref: 'LiveAlias' }, 'live']] });
   });
 
-  it('DEFECT: an invoker pinned to $LATEST (!Sub ${Handler.Arn}:$LATEST) is not refused, but rewritten to an invalid ARN', () => {
+  it('an invoker pinned to $LATEST (!Sub ${Handler.Arn}:$LATEST) is refused, naming the permission and $LATEST', () => {
     const template = sam({ resources: snsPermission('!Sub ${Handler.Arn}:$LATEST') });
     const o = outcome(template);
     // Then it is refused naming Permission and saying $LATEST bypasses the traffic shift (as candidate and fixed
@@ -259,7 +259,7 @@ describe.runIf(requireSamTranslator('packager attack tests'))('packager attack: 
     expect(o.error ?? accepted(o, 'Permission')).toMatch(/- Permission\b.*\$LATEST/);
   });
 
-  it('DEFECT: an invoker of the old alias name (AutoPublishAlias: prod, !Sub ${Handler.Arn}:prod) becomes an invalid ARN', () => {
+  it('an invoker of the old alias name (AutoPublishAlias: prod, !Sub ${Handler.Arn}:prod) invokes live, or is refused naming it', () => {
     const template = sam({
       alias: 'prod',
       resources: snsPermission('!Sub ${Handler.Arn}:prod'),
@@ -271,7 +271,7 @@ describe.runIf(requireSamTranslator('packager attack tests'))('packager attack: 
     expect(resourceOf(o.released, 'Permission').Properties!.FunctionName).toEqual({ Ref: 'LiveAlias' });
   });
 
-  it('DEFECT: !Ref Handler (a name) inside an ARN built with Fn::Sub variables or Fn::Join becomes an ARN inside an ARN', () => {
+  it('!Ref Handler (a name) inside an ARN built with Fn::Sub variables or Fn::Join stays a name, never an ARN inside an ARN', () => {
     // Given integration URIs built from the function's name, the way the AWS docs build them
     const template = sam(
       withApi(
@@ -291,7 +291,7 @@ describe.runIf(requireSamTranslator('packager attack tests'))('packager attack: 
     expect(body).not.toMatch(/":function:",\{"Ref":"LiveAlias"\}/);
   });
 
-  it('DEFECT: a second function\'s LambdaInvokePolicy on Handler becomes an IAM resource that grants nothing', () => {
+  it('a second function\'s LambdaInvokePolicy on Handler keeps a grant that works (no alias ARN as a function name)', () => {
     // Given a second function (code in S3, so allowed) calling ours through live, with SAM's policy template
     const template = sam({
       resources: `  Caller:
@@ -314,7 +314,7 @@ describe.runIf(requireSamTranslator('packager attack tests'))('packager attack: 
     expect(JSON.stringify(resourceOf(o.released, 'CallerRole').Properties)).not.toMatch(/"functionName":\{"Ref":"LiveAlias"\}/);
   });
 
-  it('DEFECT: a permission naming the function with !Sub ${Handler} is rewritten to ${Handler}:live, then refused anyway', () => {
+  it('a permission naming the function with !Sub ${Handler} is accepted, rewritten to ${Handler}:live', () => {
     const template = sam({ resources: snsPermission('!Sub ${Handler}') });
     const o = outcome(template);
     // Then it is accepted with FunctionName `${Handler}:live` (the rewrite live-invokers.ts implements for `${Fn}` in
@@ -324,7 +324,7 @@ describe.runIf(requireSamTranslator('packager attack tests'))('packager attack: 
     expect(resourceOf(o.released!, 'Permission').Properties!.FunctionName).toEqual({ 'Fn::Sub': '${Handler}:live' });
   });
 
-  it('DEFECT: a log subscription on the function\'s own log group is refused with a fix that cannot work', () => {
+  it('a log subscription on the function\'s own log group is accepted, its log group name left as written', () => {
     // Given log shipping from the function's log group (its name is the function's name, not an alias)
     const template = sam({
       resources: `  Shipping:
@@ -344,7 +344,7 @@ describe.runIf(requireSamTranslator('packager attack tests'))('packager attack: 
     expect(resourceOf(o.released!, 'Shipping').Properties!.LogGroupName).toEqual({ 'Fn::Sub': '/aws/lambda/${Handler}' });
   });
 
-  it('DEFECT: a hand-wired EventInvokeConfig on Qualifier: live is refused', () => {
+  it('a hand-wired EventInvokeConfig on Qualifier: live is accepted', () => {
     const template = sam({
       resources: `  Async:
     Type: AWS::Lambda::EventInvokeConfig
@@ -360,7 +360,7 @@ describe.runIf(requireSamTranslator('packager attack tests'))('packager attack: 
     expect(o.error).toBeUndefined();
   });
 
-  it('DEFECT: removing a DeploymentPreference hook function leaves resources that reference it dangling', () => {
+  it('removing a DeploymentPreference hook function leaves nothing referencing it, or is refused naming what does', () => {
     const template = sam({
       fn: `      DeploymentPreference:
         Type: Canary10Percent5Minutes
@@ -389,7 +389,7 @@ describe.runIf(requireSamTranslator('packager attack tests'))('packager attack: 
     expect(dangling).toEqual([]);
   });
 
-  it('DEFECT: a team resource whose logical id is LiveAlias is silently replaced by the live alias', () => {
+  it('a team resource whose logical id is LiveAlias is kept or refused naming it, never silently replaced', () => {
     const template = sam({
       resources: `  LiveAlias:
     Type: AWS::Route53::RecordSet
@@ -407,14 +407,14 @@ describe.runIf(requireSamTranslator('packager attack tests'))('packager attack: 
     expect(resourceOf(o.released, 'LiveAlias').Type).toBe('AWS::Route53::RecordSet');
   });
 
-  it('DEFECT: a FunctionName whose Fn::Sub variables override Stage (!Sub [hello-${Stage}, {Stage: prod}]) is accepted', () => {
+  it('a FunctionName whose Fn::Sub variables override Stage (!Sub [hello-${Stage}, {Stage: prod}]) is refused, naming it', () => {
     const template = sam({ fn: "      FunctionName: !Sub ['hello-${Stage}', {Stage: prod}]" });
     // Then it is refused like any other FunctionName than <name>-${Stage}: every stage's stack would name its function
     // hello-prod (the second stage's deploy fails on the name, or worse, dev and prod collide). Today accepted.
     expect(() => prepareApplication(template, { functionName: 'hello', codeUri: 's3://b/k' })).toThrow(/- Handler: FunctionName/);
   });
 
-  it('DEFECT: a layer built by `sam build` (Metadata BuildMethod, local ContentUri) is not refused; it would ship unbuilt', () => {
+  it('a layer built by `sam build` (Metadata BuildMethod, local ContentUri) is refused: it would ship unbuilt', () => {
     const template = sam({
       fn: '      Layers: [!Ref Deps]',
       resources: `  Deps:
@@ -434,7 +434,7 @@ describe.runIf(requireSamTranslator('packager attack tests'))('packager attack: 
 
   // ───────────────────────── Severity 3: messages and output format ──
 
-  it('DEFECT: AutoPublishAlias in Globals with a second (inline) function: the refusal says none has AutoPublishAlias', () => {
+  it('AutoPublishAlias in Globals with a second (inline) function: the refusal names Globals', () => {
     const template = parseCfnYaml(`Transform: AWS::Serverless-2016-10-31
 Globals:
   Function:
@@ -452,7 +452,7 @@ Resources:
     expect(() => prepareApplication(template, { functionName: 'hello', codeUri: 's3://b/k' })).toThrow(/Globals/);
   });
 
-  it('DEFECT: a plain CloudFormation template (or an already-packaged one) is refused without naming its function or the fix', () => {
+  it('a plain CloudFormation template (or an already-packaged one) is refused, naming the Lambda function and the fix', () => {
     const plain = parseCfnYaml(`Resources:
   Fn:
     Type: AWS::Lambda::Function
@@ -463,7 +463,7 @@ Resources:
     expect(() => prepareApplication(plain, { functionName: 'hello', codeUri: 's3://b/k' })).toThrow(/Fn.*AWS::Lambda::Function/s);
   });
 
-  it('DEFECT: packagedYaml leaves YAML 1.1 merge (<<) and value (=) scalars unquoted; 1.1 readers reject the template', () => {
+  it('packagedYaml quotes YAML 1.1 merge (<<) and value (=) scalars, so 1.1 readers read the template back unchanged', () => {
     const template = { Resources: { P: { Type: 'AWS::SSM::Parameter', Properties: { Type: 'String', Value: '<<', Description: '=' } } } } as unknown as CfnTemplate;
     // Then a YAML 1.1 reader gets the same strings back. Today PyYAML (cfn-lint's reader) fails with
     // "could not determine a constructor for the tag 'tag:yaml.org,2002:merge'"; SnakeYAML resolves the same tags.
