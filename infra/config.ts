@@ -58,6 +58,16 @@ const StageSchema = z.strictObject({
   integrationTests: z.boolean().default(true),
   /** Move `live` to the new version with the function's strategy; otherwise only `candidate` moves. @default false */
   shiftTraffic: z.boolean().default(false),
+  /**
+   * The AWS account the stage deploys to (12 digits). Another account than the tooling stack's needs that account's
+   * target stack (README, "Multi-account set-up"). @default - the tooling stack's account
+   */
+  account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id').optional(),
+  /**
+   * The AWS region the stage deploys to, e.g. `eu-west-1`. Another region than the tooling stack's needs the target
+   * stack of that account and region. @default - the tooling stack's region
+   */
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1').optional(),
 });
 
 /** The strategy of a function that names none, in its configuration or in its template's `DeploymentPreference`. */

@@ -152,6 +152,12 @@ export function parseAlarmArn(value: string): { readonly env: AwsEnv; readonly n
   return parsed && name ? { env: parsed.env, name } : undefined;
 }
 
+/** A function alias as people read it: `orders-api-prod:live`, with `(account region)` after it when named by ARN. */
+export function aliasLabel(ref: AliasRef): string {
+  const remote = parseFunctionArn(ref.functionName);
+  return remote ? `${remote.name}:${ref.alias} (${remote.env.account} ${remote.env.region})` : `${ref.functionName}:${ref.alias}`;
+}
+
 /** The function's name, whether it is given by name or by ARN. */
 export function plainFunctionName(functionName: string): string {
   return parseFunctionArn(functionName)?.name ?? functionName;

@@ -98,11 +98,16 @@ export const LAMBDA_SERVICE_CALLS = [
   'ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses',
 ];
 
-/** The boundary as a managed policy with a fixed name: its allow statements, then denies on the pipeline's own resources. */
-export function createApplicationBoundary(scope: Construct, id: string, name: string, allow: readonly BoundaryStatement[], protect: ProtectedResources): iam.ManagedPolicy {
+/**
+ * The boundary as a managed policy with a fixed name: its allow statements, then denies on the pipeline's own resources.
+ * IAM names are per account, so one policy serves every region the account's stages deploy to: `${Region}` becomes
+ * each of `regions`. A target account holds none of the tooling resources: `protect` is then empty.
+ * @param regions @default - the stack's region
+ */
+export function createApplicationBoundary(scope: Construct, id: string, name: string, allow: readonly BoundaryStatement[], protect: ProtectedResources | undefined, regions?: readonly string[]): iam.ManagedPolicy {
   const stack = Stack.of(scope);
-  const env = { partition: stack.partition, region: stack.region, account: stack.account };
-  const fill = (values: string | readonly string[]) => [values].flat().flatMap((value) => perStage(value, [], env));
+  const envs = (regions ?? [stack.region]).map((region) => ({ partition: stack.partition, region, account: stack.account }));
+  const fill = (values: string | readonly string[]) => [...new Set([values].flat().flatMap((value) => envs.flatMap((env) => perStage(value, [], env))))];
   const statements = allow.map(
     (statement) =>
       new iam.PolicyStatement({
@@ -112,20 +117,18 @@ export function createApplicationBoundary(scope: Construct, id: string, name: st
       }),
   );
   // CDK's bootstrap assets hold the deployment functions' code: overwriting them would change what the next deploy runs.
-  const bootstrapAssets = `arn:${stack.partition}:s3:::cdk-*-assets-${stack.account}-${stack.region}`;
+  const bootstrapAssets = envs.map((env) => `arn:${stack.partition}:s3:::cdk-*-assets-${stack.account}-${env.region}`);
+  const buckets = protect ? [protect.artifactBucketArn, protect.accessLogsBucketArn, ...bootstrapAssets] : bootstrapAssets;
   statements.push(
     new iam.PolicyStatement({
       sid: 'NeverTheReleasePipeline',
       effect: iam.Effect.DENY,
       actions: ['s3:*', 'dynamodb:*', 'kms:*', 'lambda:*', 'sqs:*'],
       resources: [
-        ...[protect.artifactBucketArn, protect.accessLogsBucketArn, bootstrapAssets].flatMap((bucket) => [bucket, `${bucket}/*`]),
-        protect.ledgerTableArn,
-        `${protect.ledgerTableArn}/*`,
-        ...protect.keyArns,
-        protect.deadLetterQueueArn,
-        protect.deploymentFunctionsArn,
-        `${protect.deploymentFunctionsArn}:*`,
+        ...buckets.flatMap((bucket) => [bucket, `${bucket}/*`]),
+        ...(protect
+          ? [protect.ledgerTableArn, `${protect.ledgerTableArn}/*`, ...protect.keyArns, protect.deadLetterQueueArn, protect.deploymentFunctionsArn, `${protect.deploymentFunctionsArn}:*`]
+          : []),
       ],
     }),
     // A role whose trust a template wrote can be assumed by others: their sessions carry no lambda:SourceFunctionArn.

@@ -20,6 +20,8 @@ export interface DeploymentRoleProps {
   readonly boundaryArn: string;
   /** The installation's names: its application stacks and deployment guard. */
   readonly names: InstallationNames;
+  /** The role's name; `PhysicalName.GENERATE_IF_NEEDED` for a role a pipeline in another account names. @default - CloudFormation's */
+  readonly roleName?: string;
 }
 
 /**
@@ -28,24 +30,32 @@ export interface DeploymentRoleProps {
  * code), ledger, topic, dead-letter queue and deployment functions. One managed policy, attached to every role, named
  * `name` (`<installation>-deploy-guard`).
  */
-export function createDeploymentGuard(scope: Construct, id: string, name: string, boundaryArn: string, protect: PipelineResources): iam.ManagedPolicy {
+export function createDeploymentGuard(scope: Construct, id: string, name: string, boundaryArn: string, protect: PipelineResources | undefined): iam.ManagedPolicy {
+  const boundary = [
+    new iam.PolicyStatement({ sid: 'KeepTheBoundary', effect: iam.Effect.DENY, actions: ['iam:DeleteRolePermissionsBoundary'], resources: ['*'] }),
+    new iam.PolicyStatement({ sid: 'LeaveTheBoundaryAlone', effect: iam.Effect.DENY, actions: ['iam:CreatePolicyVersion', 'iam:DeletePolicy', 'iam:DeletePolicyVersion', 'iam:SetDefaultPolicyVersion'], resources: [boundaryArn] }),
+  ];
   return new iam.ManagedPolicy(scope, id, {
     managedPolicyName: name,
     description: 'Denies every CloudFormation role of the release pipelines what no deploy permission may grant',
-    statements: [
-      new iam.PolicyStatement({ sid: 'KeepTheBoundary', effect: iam.Effect.DENY, actions: ['iam:DeleteRolePermissionsBoundary'], resources: ['*'] }),
-      new iam.PolicyStatement({ sid: 'LeaveTheBoundaryAlone', effect: iam.Effect.DENY, actions: ['iam:CreatePolicyVersion', 'iam:DeletePolicy', 'iam:DeletePolicyVersion', 'iam:SetDefaultPolicyVersion'], resources: [boundaryArn] }),
-      new iam.PolicyStatement({ sid: 'NotTheArtifactBucket', effect: iam.Effect.DENY, actions: ['s3:*'], resources: [protect.artifactBucketArn] }),
-      new iam.PolicyStatement({ sid: 'OnlyReadCode', effect: iam.Effect.DENY, notActions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [`${protect.artifactBucketArn}/*`] }),
-      new iam.PolicyStatement({ sid: 'OnlyDecryptCode', effect: iam.Effect.DENY, notActions: ['kms:Decrypt', 'kms:DescribeKey'], resources: [protect.artifactKeyArn] }),
-      new iam.PolicyStatement({
-        sid: 'NotTheReleasePipeline',
-        effect: iam.Effect.DENY,
-        actions: ['dynamodb:*', 'kms:*', 'sns:*', 'sqs:*', 'lambda:*'],
-        resources: [protect.ledgerTableArn, `${protect.ledgerTableArn}/*`, protect.topicKeyArn, protect.topicArn, protect.deadLetterQueueArn, protect.deploymentFunctionsArn, `${protect.deploymentFunctionsArn}:*`],
-      }),
-    ],
+    // A target account holds none of the release pipeline's own resources (protect undefined): the boundary is what it guards.
+    statements: protect ? [...boundary, ...pipelineResourceDenies(protect)] : boundary,
   });
+}
+
+/** The denies on the release pipeline's own bucket, keys, ledger, topic, queue and deployment functions. */
+function pipelineResourceDenies(protect: PipelineResources): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({ sid: 'NotTheArtifactBucket', effect: iam.Effect.DENY, actions: ['s3:*'], resources: [protect.artifactBucketArn] }),
+    new iam.PolicyStatement({ sid: 'OnlyReadCode', effect: iam.Effect.DENY, notActions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [`${protect.artifactBucketArn}/*`] }),
+    new iam.PolicyStatement({ sid: 'OnlyDecryptCode', effect: iam.Effect.DENY, notActions: ['kms:Decrypt', 'kms:DescribeKey'], resources: [protect.artifactKeyArn] }),
+    new iam.PolicyStatement({
+      sid: 'NotTheReleasePipeline',
+      effect: iam.Effect.DENY,
+      actions: ['dynamodb:*', 'kms:*', 'sns:*', 'sqs:*', 'lambda:*'],
+      resources: [protect.ledgerTableArn, `${protect.ledgerTableArn}/*`, protect.topicKeyArn, protect.topicArn, protect.deadLetterQueueArn, protect.deploymentFunctionsArn, `${protect.deploymentFunctionsArn}:*`],
+    }),
+  ];
 }
 
 /** The release pipeline's own resources, which no application stack may touch. */
@@ -100,7 +110,7 @@ export const BOUNDED_ROLE_ACTIONS = ['iam:CreateRole', 'iam:PutRolePolicy', 'iam
 export function createDeploymentRole(scope: Construct, id: string, props: DeploymentRoleProps): iam.Role {
   const stack = Stack.of(scope);
   const { fn, stages, boundaryArn, names } = props;
-  const role = new iam.Role(scope, id, { assumedBy: new iam.ServicePrincipal('cloudformation.amazonaws.com'), description: `CloudFormation execution role for the ${fn.name} application stacks` });
+  const role = new iam.Role(scope, id, { assumedBy: new iam.ServicePrincipal('cloudformation.amazonaws.com'), description: `CloudFormation execution role for the ${fn.name} application stacks`, ...(props.roleName ? { roleName: props.roleName } : {}) });
 
   const functions = stages.flatMap((stage) => {
     const arn = stack.formatArn({ service: 'lambda', resource: 'function', resourceName: stageFunctionName(fn.name, stage), arnFormat: ArnFormat.COLON_RESOURCE_NAME });

@@ -1,4 +1,4 @@
-import { ArnFormat, CfnCapabilities, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnCapabilities, PhysicalName, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
@@ -11,7 +11,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { PACKAGED_DIR, packagedTemplateFile, templateConfigurationFile } from '../../scripts/lib/package';
-import type { ReleaseConfig } from '../config';
+import type { FunctionConfig, ReleaseConfig } from '../config';
 import { applicationBoundaryArn } from './application-boundary';
 import { createBuildProject } from './build-project';
 import { pipelineActionRole, repositorySourceAction } from './pipeline-source';
@@ -22,6 +22,8 @@ import { createPipelineDashboard } from './pipeline-dashboard';
 import { DeploymentFunction, HOTFIX_REASON_VARIABLE, NO_HOTFIX_REASON, type PipelinePlan, type PlannedAction } from './release-plan';
 import type { InstallationNames } from './installation-names';
 import type { ToolingStack } from './tooling-stack';
+import type { TargetStack } from './target-stack';
+import type { AwsEnv } from '../../deploy-functions/core/names';
 
 /** The transform SAM templates declare; the packaged templates keep it. */
 
@@ -33,6 +35,8 @@ export interface FunctionPipelineStackProps extends StackProps {
   readonly tooling: ToolingStack;
   /** The function's timeout (from its template), for the Duration p99 alarm. */
   readonly timeoutSeconds: number;
+  /** The target stack of an account and region a stage deploys to (remote stages only). @default - every stage is local */
+  readonly targetOf?: (env: AwsEnv) => TargetStack;
 }
 
 /**
@@ -52,7 +56,8 @@ export class FunctionPipelineStack extends Stack {
     const fn = plan.function;
     this.names = tooling.names;
 
-    const artifactKey = kms.Key.fromKeyArn(this, 'ArtifactKey', tooling.artifactKey.keyArn);
+    // A remote stage's roles (in its target stack) read through it too: the key's ARN as such stacks may write it.
+    const artifactKey = kms.Key.fromKeyArn(this, 'ArtifactKey', tooling.artifactKeyArnAnywhere);
     const artifactBucket = s3.Bucket.fromBucketAttributes(this, 'ArtifactBucket', { bucketArn: tooling.artifactBucket.bucketArn, encryptionKey: artifactKey });
     // With its key: whoever may publish (the approval action) may also encrypt with it, or SNS refuses the message.
     const topic = sns.Topic.fromTopicAttributes(this, 'Approvals', { topicArn: tooling.topic.topicArn, keyArn: tooling.topicKey.keyArn });
@@ -70,15 +75,18 @@ export class FunctionPipelineStack extends Stack {
 
     // The pipeline's own role, and one role per action that only it may assume (CDK's default action roles trust the
     // whole account: anyone there allowed sts:AssumeRole could run an action, a change set into production included).
-    this.pipelineRole = new iam.Role(this, 'PipelineRole', { assumedBy: new iam.ServicePrincipal('codepipeline.amazonaws.com'), description: `CodePipeline ${tooling.names.pipeline(fn.name)}` });
+    // Named only when a target stack's action role trusts it (a remote stage).
+    this.pipelineRole = new iam.Role(this, 'PipelineRole', { roleName: PhysicalName.GENERATE_IF_NEEDED, assumedBy: new iam.ServicePrincipal('codepipeline.amazonaws.com'), description: `CodePipeline ${tooling.names.pipeline(fn.name)}` });
     const source = new codepipeline.Artifact('Source');
     const buildOutput = new codepipeline.Artifact('BuildOutput');
     const sourceAction = repositorySourceAction(this, config.repository, this.pipelineRole, source);
     const project = createBuildProject(this, tooling.names, fn.name, artifactBucket, artifactKey);
     // One CloudFormation role per stage, naming only that stage's resources: staging, deployed before the production
     // gates, cannot touch production.
+    // A remote stage's role lives in its target stack (see `render`).
+    const local = config.stages.filter((stage) => !tooling.environments.of(stage.name).remote);
     const cfnRoles = Object.fromEntries(
-      config.stages.map((stage, index) => [
+      local.map((stage, index) => [
         stage.name,
         // The first keeps the id of the single role earlier versions deployed.
         createDeploymentRole(this, index === 0 ? 'CloudFormationRole' : `CloudFormationRole-${stage.name}`, { fn, stages: [stage.name], artifactBucket, artifactKey, boundaryArn: applicationBoundaryArn(this, tooling.names.applicationBoundary), names: tooling.names }),
@@ -96,6 +104,9 @@ export class FunctionPipelineStack extends Stack {
       // The control pipeline deploys this pipeline; when it changed its definition (strategy, alarms, stages), the
       // pipeline runs again at once with it, rather than on the function's next push.
       restartExecutionOnUpdate: true,
+      // Remote stages: CDK's cross-region replication buckets (one support stack per region, shared by every
+      // pipeline) get their own rotated keys, which the target accounts' action roles are granted.
+      ...(local.length < config.stages.length ? { crossAccountKeys: true, enableKeyRotation: true } : {}),
       triggers: [
         {
           providerType: codepipeline.ProviderType.CODE_STAR_SOURCE_CONNECTION,
@@ -116,7 +127,7 @@ export class FunctionPipelineStack extends Stack {
       const rendered: codepipeline.IAction[] = [];
       let runOrder = 1;
       for (const action of stage.actions) {
-        const made = this.render(action, { sourceAction, source, buildOutput, project, cfnRoles, changeSetRole, topic, deploymentFunctions, fnName: fn.name, runOrder, testsOfPreviousStage });
+        const made = this.render(action, { sourceAction, source, buildOutput, project, cfnRoles, changeSetRole, topic, deploymentFunctions, fn, runOrder, testsOfPreviousStage, artifacts: { bucket: artifactBucket, key: artifactKey }, targetOf: props.targetOf });
         for (const a of made) rendered.push(a);
         runOrder += made.length;
         if (action.kind === 'invoke' && action.fn === DeploymentFunction.INTEGRATION_TEST) testsOfPreviousStage = made[0] as actions.LambdaInvokeAction;
@@ -124,7 +135,8 @@ export class FunctionPipelineStack extends Stack {
       this.pipeline.addStage({ stageName: stage.name, actions: rendered });
     }
 
-    for (const managed of plan.managedFunctions) this.alarms.push(...createLiveAliasAlarms(this, tooling.names, managed.functionName, fn, props.timeoutSeconds));
+    // A remote stage's alarms watch its account's metrics: its target stack creates them.
+    for (const managed of plan.managedFunctions.filter((m) => !m.env.remote)) this.alarms.push(...createLiveAliasAlarms(this, tooling.names, managed.functionName, fn, props.timeoutSeconds));
     createPipelineDashboard(this, { fnName: fn.name, plan, tooling, alarms: this.alarms });
     this.node.addValidation({ validate: () => this.actionConfigurationIssues() });
   }
@@ -155,9 +167,11 @@ export class FunctionPipelineStack extends Stack {
       changeSetRole: iam.Role;
       topic: sns.ITopic;
       deploymentFunctions: Record<DeploymentFunction, lambda.IFunction>;
-      fnName: string;
+      fn: FunctionConfig;
       runOrder: number;
       testsOfPreviousStage?: actions.LambdaInvokeAction;
+      artifacts: { readonly bucket: s3.IBucket; readonly key: kms.IKey };
+      targetOf?: (env: AwsEnv) => TargetStack;
     },
   ): codepipeline.IAction[] {
     switch (action.kind) {
@@ -167,22 +181,33 @@ export class FunctionPipelineStack extends Stack {
         return [new actions.CodeBuildAction({ actionName: 'BuildTestPackage', project: ctx.project, input: ctx.source, outputs: [ctx.buildOutput], variablesNamespace: 'Build', role: this.actionRole('BuildActionRole') })];
       case 'deploy': {
         const changeSetName = this.names.changeSet;
+        const fnName = ctx.fn.name;
+        // A remote stage deploys with its target stack's roles, in its region (CDK replicates the artifacts there).
+        const remote = action.env.remote ? { ...this.targetRoles(action.env, ctx.fn, action.stage, ctx), region: action.env.region } : undefined;
         return [
           new actions.CloudFormationCreateReplaceChangeSetAction({
             actionName: 'PrepareChanges',
             stackName: action.stackName,
             changeSetName,
             adminPermissions: false,
-            deploymentRole: ctx.cfnRoles[action.stage]!,
-            templatePath: ctx.buildOutput.atPath(`${PACKAGED_DIR}/${packagedTemplateFile(ctx.fnName)}`),
-            templateConfiguration: ctx.buildOutput.atPath(`${PACKAGED_DIR}/${templateConfigurationFile(ctx.fnName)}`),
+            deploymentRole: remote?.cfnRole ?? ctx.cfnRoles[action.stage]!,
+            templatePath: ctx.buildOutput.atPath(`${PACKAGED_DIR}/${packagedTemplateFile(fnName)}`),
+            templateConfiguration: ctx.buildOutput.atPath(`${PACKAGED_DIR}/${templateConfigurationFile(fnName)}`),
             parameterOverrides: { Stage: action.stage },
             // SAM templates need AUTO_EXPAND; they create the function's role, hence ANONYMOUS_IAM.
             cfnCapabilities: [CfnCapabilities.ANONYMOUS_IAM, CfnCapabilities.AUTO_EXPAND],
-            role: ctx.changeSetRole,
+            role: remote?.actionRole ?? ctx.changeSetRole,
+            ...(remote ? { region: remote.region } : {}),
             runOrder: ctx.runOrder,
           }),
-          new actions.CloudFormationExecuteChangeSetAction({ actionName: 'Deploy', stackName: action.stackName, changeSetName, role: ctx.changeSetRole, runOrder: ctx.runOrder + 1 }),
+          new actions.CloudFormationExecuteChangeSetAction({
+            actionName: 'Deploy',
+            stackName: action.stackName,
+            changeSetName,
+            role: remote?.actionRole ?? ctx.changeSetRole,
+            ...(remote ? { region: remote.region } : {}),
+            runOrder: ctx.runOrder + 1,
+          }),
         ];
       }
       case 'approval': {
@@ -193,7 +218,7 @@ export class FunctionPipelineStack extends Stack {
             actionName: 'Approve',
             role: this.actionRole(`ApproveActionRole-${action.stage}`),
             notificationTopic: ctx.topic,
-            additionalInformation: `Release ${ctx.fnName} to ${action.stage}. Commit ${ctx.sourceAction.variables.commitId}: ${ctx.sourceAction.variables.commitMessage}. Staging integration tests: ${testSummary}.`,
+            additionalInformation: `Release ${ctx.fn.name} to ${action.stage}. Commit ${ctx.sourceAction.variables.commitId}: ${ctx.sourceAction.variables.commitMessage}. Staging integration tests: ${testSummary}.`,
             runOrder: ctx.runOrder,
           }),
         ];
@@ -211,6 +236,12 @@ export class FunctionPipelineStack extends Stack {
           }),
         ];
     }
+  }
+
+  /** The roles a remote stage deploys with, from the target stack of its account and region. */
+  private targetRoles(env: AwsEnv, fn: FunctionConfig, stage: string, ctx: { artifacts: { readonly bucket: s3.IBucket; readonly key: kms.IKey }; targetOf?: (env: AwsEnv) => TargetStack }) {
+    if (!ctx.targetOf) throw new Error(`stage ${stage} deploys to ${env.account}/${env.region}, but no target stack was given for it`);
+    return ctx.targetOf(env).deploymentRoles(fn, stage, this.pipelineRole, ctx.artifacts);
   }
 
   /** A role for pipeline actions that only this pipeline's role may assume (one per id). */

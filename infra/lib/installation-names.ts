@@ -1,4 +1,4 @@
-import { applicationStackName, generatedAlarmName, generatedAlarmPrefix, generatedAlarmRoot, ledgerTableName } from '../../deploy-functions/core/names';
+import { applicationStackName, deployerRoleName, generatedAlarmName, generatedAlarmPrefix, generatedAlarmRoot, ledgerTableName, targetStackName } from '../../deploy-functions/core/names';
 import type { DeploymentFunction } from './release-plan';
 
 /** CodePipeline keeps a pipeline's artifacts in the bucket under the first this many characters of its name. */
@@ -84,6 +84,24 @@ export class InstallationNames {
   /** The stack a stage deploys a function with: `<installation>-app-<function>-<stage>`. */
   applicationStack(functionName: string, stage: string): string {
     return applicationStackName(this.installation, functionName, stage);
+  }
+
+  /** The stack of one target environment: `<installation>-target-<region>`, deployed in the target account. */
+  targetStack(region: string): string {
+    return targetStackName(this.installation, region);
+  }
+
+  /**
+   * Every role a target stack creates for the pipelines starts with this (`<installation>-target-`): CDK generates
+   * their names from the stack's name, so the tooling account's bucket and key policies can name them before they exist.
+   */
+  get targetRolePrefix(): string {
+    return `${this.installation}-target-`;
+  }
+
+  /** The role the deployment functions assume in a target environment: `<installation>-deployer-<region>`. */
+  deployerRole(region: string): string {
+    return deployerRoleName(this.installation, region);
   }
 
   /** Every generated alarm starts with this: `<installation>/`. */

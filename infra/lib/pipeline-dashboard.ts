@@ -9,7 +9,7 @@ export interface PipelineDashboardProps {
   readonly fnName: string;
   readonly plan: PipelinePlan;
   readonly tooling: ToolingStack;
-  /** The live-alias alarms of every stage. */
+  /** The live-alias alarms of the stages in the pipeline's own account and region (a target stack holds the others'). */
   readonly alarms: readonly cloudwatch.Alarm[];
 }
 
@@ -32,15 +32,18 @@ export function deploymentTimelineQuery(fnName: string): string {
 export function createPipelineDashboard(scope: Construct, props: PipelineDashboardProps): cloudwatch.Dashboard {
   const { fnName, plan, tooling } = props;
   const widgets: cloudwatch.IWidget[][] = [];
-  for (const { functionName } of plan.managedFunctions) {
+  for (const { functionName, env } of plan.managedFunctions) {
+    // A remote stage's metrics are in its account and region (shown with CloudWatch cross-account observability).
+    const where = env.remote ? { account: env.account, region: env.region } : {};
     const byVersion = (metricName: string) =>
       new cloudwatch.MathExpression({
         expression: `SEARCH('{AWS/Lambda,ExecutedVersion,FunctionName,Resource} MetricName="${metricName}" FunctionName="${functionName}"', 'Sum', 60)`,
         label: metricName,
         usingMetrics: {},
+        ...(env.remote ? { searchAccount: env.account, searchRegion: env.region } : {}),
       });
     const aliasTraffic = (alias: string) =>
-      new cloudwatch.Metric({ namespace: 'AWS/Lambda', metricName: 'Invocations', dimensionsMap: { FunctionName: functionName, Resource: `${functionName}:${alias}` }, statistic: 'Sum', period: Duration.minutes(1), label: alias });
+      new cloudwatch.Metric({ namespace: 'AWS/Lambda', metricName: 'Invocations', dimensionsMap: { FunctionName: functionName, Resource: `${functionName}:${alias}` }, statistic: 'Sum', period: Duration.minutes(1), label: alias, ...where });
     widgets.push([
       new cloudwatch.GraphWidget({ title: `${functionName}: invocations per executed version`, left: [byVersion('Invocations')], width: 8 }),
       new cloudwatch.GraphWidget({ title: `${functionName}: errors per executed version`, left: [byVersion('Errors')], width: 8 }),

@@ -6,7 +6,8 @@ import { DEFAULT_STRATEGY, invalidConfiguration, type FunctionConfig, type Relea
 import type { CaseSource, MissingCases } from './case-source';
 import { SERVICE_LIMITS, checkActionConfigurationValue } from './limits';
 import { controlPathIssues } from './control-pipeline-plan';
-import { SHIFT_TRAFFIC_ACTION, applicationStackName, stageFunctionName } from '../../deploy-functions/core/names';
+import { SHIFT_TRAFFIC_ACTION, alarmArn, applicationStackName, stageFunctionName } from '../../deploy-functions/core/names';
+import { StageEnvironments, type StageEnvironment } from './stage-environments';
 
 /** The deployment function a Lambda-invoke action calls. */
 export const DeploymentFunction = {
@@ -21,7 +22,7 @@ export type DeploymentFunction = (typeof DeploymentFunction)[keyof typeof Deploy
 export type PlannedAction =
   | { readonly kind: 'source' }
   | { readonly kind: 'build' }
-  | { readonly kind: 'deploy'; readonly stackName: string; readonly stage: string }
+  | { readonly kind: 'deploy'; readonly stackName: string; readonly stage: string; readonly env: StageEnvironment }
   | { readonly kind: 'approval'; readonly stage: string }
   | { readonly kind: 'invoke'; readonly name: string; readonly fn: DeploymentFunction; readonly userParameters: Record<string, unknown>; readonly namespace: string };
 
@@ -37,8 +38,8 @@ export interface PipelinePlan {
   readonly stages: readonly PlannedStage[];
   /** Paths whose changes start this pipeline. */
   readonly triggerPaths: readonly string[];
-  /** Names of the deployed functions, per stage (`<function>-<stage>`). */
-  readonly managedFunctions: readonly { readonly stage: string; readonly functionName: string }[];
+  /** Names of the deployed functions, per stage (`<function>-<stage>`), and where each is deployed. */
+  readonly managedFunctions: readonly { readonly stage: string; readonly functionName: string; readonly env: StageEnvironment }[];
 }
 
 /** CodePipeline's variable for the id of the running execution. */
@@ -64,6 +65,11 @@ function checked<T extends z.ZodMiniType>(schema: T, value: Record<string, unkno
   return value;
 }
 
+/** A configured alarm as a remote stage's action names it: by ARN in the stage's account and region (an ARN stays as written). */
+function alarmRef(alarm: string, env: StageEnvironment): string {
+  return env.remote && !alarm.startsWith('arn:') ? alarmArn(env, alarm) : alarm;
+}
+
 /** The paths whose pushes start a function's pipeline: its folder, its own paths, then the shared ones (no repeats). */
 export function triggerPathsOf(config: ReleaseConfig, fn: FunctionConfig): string[] {
   return [...new Set([`functions/${fn.name}/**`, ...fn.paths, ...config.sharedPaths])];
@@ -76,6 +82,11 @@ export interface PlanOptions {
    * @default - the function's integration cases, `functions/<name>/integration`
    */
   readonly casesOf?: (functionName: string) => CaseSource | MissingCases | undefined;
+  /**
+   * Where each stage deploys: a remote stage's actions name its function (and alarms) by ARN.
+   * @default - every stage in the tooling account and region
+   */
+  readonly environments?: StageEnvironments;
 }
 
 /** Plans every configured function's pipeline; fails once, naming every field whose value AWS would refuse. */
@@ -112,8 +123,11 @@ function planPipelineCollecting(config: ReleaseConfig, fn: FunctionConfig, optio
     { name: 'Source', actions: [{ kind: 'source' }] },
     { name: 'Build', actions: [{ kind: 'build' }] },
   ];
+  const environments = options.environments ?? StageEnvironments.local(config);
   for (const [stageIndex, stage] of config.stages.entries()) {
-    const functionName = stageFunctionName(fn.name, stage.name);
+    const env = environments.of(stage.name);
+    // What the deployment functions act on: the plain name at home, the function's ARN in another account or region.
+    const functionName = environments.functionRef(fn.name, stage.name);
     const gates: PlannedAction[] = [];
     if (stage.approval) gates.push({ kind: 'approval', stage: stage.name });
     if (stage.deploymentWindow) {
@@ -136,7 +150,7 @@ function planPipelineCollecting(config: ReleaseConfig, fn: FunctionConfig, optio
     }
     if (gates.length > 0) stages.push({ name: `Approve-${stage.name}`, actions: gates });
 
-    const actions: PlannedAction[] = [{ kind: 'deploy', stage: stage.name, stackName: applicationStackName(config.installation, fn.name, stage.name) }];
+    const actions: PlannedAction[] = [{ kind: 'deploy', stage: stage.name, env, stackName: applicationStackName(config.installation, fn.name, stage.name) }];
     if (stage.integrationTests) {
       actions.push({
         kind: 'invoke',
@@ -164,7 +178,7 @@ function planPipelineCollecting(config: ReleaseConfig, fn: FunctionConfig, optio
             alias: 'live',
             targetAlias: 'candidate',
             strategy: fn.strategy ?? DEFAULT_STRATEGY,
-            alarms: fn.alarms.map((alarm) => alarm.replaceAll('${Stage}', stage.name)),
+            alarms: fn.alarms.map((alarm) => alarmRef(alarm.replaceAll('${Stage}', stage.name), env)),
             bakeMinutes: fn.bakeMinutes,
             analysis: fn.analysis,
             // Filled by CodePipeline when the action runs: a stopped execution reverts its deployment, and a hotfix
@@ -197,6 +211,6 @@ function planPipelineCollecting(config: ReleaseConfig, fn: FunctionConfig, optio
     function: fn,
     stages,
     triggerPaths,
-    managedFunctions: config.stages.map((stage) => ({ stage: stage.name, functionName: stageFunctionName(fn.name, stage.name) })),
+    managedFunctions: config.stages.map((stage) => ({ stage: stage.name, functionName: stageFunctionName(fn.name, stage.name), env: environments.of(stage.name) })),
   };
 }

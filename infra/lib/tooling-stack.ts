@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ArnFormat, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Lazy, PhysicalName, RemovalPolicy, Stack, Validations, type IResolveContext, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -19,9 +19,10 @@ import { addDeploymentNotices } from './deployment-notices';
 import { createDeploymentGuard } from './deployment-role';
 import { DEPLOYMENT_FUNCTION_HANDLER, deploymentFunctionCode } from './deployment-function-bundling';
 import { InstallationNames } from './installation-names';
-import { SERVICE_LIMITS } from './limits';
+import { alarmNameGroups, alarmStateChangePattern, declaredAlarmNames } from './alarm-patterns';
+import { StageEnvironments } from './stage-environments';
 import { DeploymentFunction } from './release-plan';
-import { METRICS_NAMESPACE, SHIFT_TRAFFIC_ACTION, stageFunctionName } from '../../deploy-functions/core/names';
+import { METRICS_NAMESPACE, SHIFT_TRAFFIC_ACTION, deployerRoleArn, stageFunctionName } from '../../deploy-functions/core/names';
 
 /** Key prefix of the function code `npm run package` uploads (`functions/<name>/<content hash>`). */
 export const FUNCTION_CODE_PREFIX = 'functions/';
@@ -31,24 +32,16 @@ export const BUILD_CACHE_PREFIX = 'cache/';
 /** Project root: entries and the lock file are resolved against it. */
 const ROOT = join(import.meta.dirname, '..', '..');
 
-/**
- * The alarm names the rollback rules match, one group per rule: the installation's generated prefix (`<installation>/`),
- * then the declared alarms, each group's pattern within EventBridge's pattern size.
- */
-export function alarmNameGroups(alarmRoot: string, declared: readonly string[]): (string | { prefix: string })[][] {
-  const pattern = (names: readonly unknown[]) => JSON.stringify({ source: ['aws.cloudwatch'], 'detail-type': ['CloudWatch Alarm State Change'], detail: { state: { value: ['ALARM'] }, alarmName: names } }).length;
-  const groups: (string | { prefix: string })[][] = [[{ prefix: alarmRoot }]];
-  for (const name of [...new Set(declared)]) {
-    const last = groups.at(-1)!;
-    if (pattern([...last, name]) <= SERVICE_LIMITS.eventPatternChars) last.push(name);
-    else groups.push([name]);
-  }
-  return groups;
-}
+export { alarmNameGroups } from './alarm-patterns';
 
 /** Props of the shared tooling stack. */
 export interface ToolingStackProps extends StackProps {
   readonly config: ReleaseConfig;
+  /**
+   * Where each stage deploys; stages in other accounts or regions are reached through their target stacks.
+   * @default - every stage in this stack's account and region
+   */
+  readonly environments?: StageEnvironments;
 }
 
 /** How each deployment function is sized: timeouts set to what it needs (see the README). */
@@ -84,9 +77,14 @@ export class ToolingStack extends Stack {
   readonly rollbackDeadLetters: sqs.Queue;
   readonly functions: Record<DeploymentFunction, lambda.Function>;
 
+  /** Where each stage deploys. */
+  readonly environments: StageEnvironments;
+
   constructor(scope: Construct, id: string, props: ToolingStackProps) {
     super(scope, id, props);
     const { config } = props;
+    const environments = props.environments ?? StageEnvironments.local(config);
+    this.environments = environments;
     this.names = new InstallationNames(config.installation);
     const names = this.names;
 
@@ -101,6 +99,8 @@ export class ToolingStack extends Stack {
     });
     Validations.of(accessLogs).acknowledge({ id: 'AwsSolutions-S1', reason: 'This bucket receives the artifact bucket access logs; logging it into itself would loop.' });
     this.artifactBucket = new s3.Bucket(this, 'Artifacts', {
+      // Named at synth only when a target account's roles name it (a remote stage); otherwise CloudFormation names it.
+      bucketName: PhysicalName.GENERATE_IF_NEEDED,
       encryption: s3.BucketEncryption.KMS,
       encryptionKey: this.artifactKey,
       bucketKeyEnabled: true,
@@ -139,6 +139,8 @@ export class ToolingStack extends Stack {
       );
     }
 
+    this.letTargetsRead();
+
     this.ledger = new dynamodb.Table(this, 'Ledger', {
       // Named after the installation, so the operator CLI finds it (`lrp --installation`; LEDGER_TABLE overrides).
       tableName: names.ledgerTable,
@@ -169,6 +171,8 @@ export class ToolingStack extends Stack {
     Validations.of(this.rollbackDeadLetters).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of the rollback function and its EventBridge rule.' });
 
     // The ceiling of every role an application template creates; the pipelines' CloudFormation roles require it.
+    // One policy per account: it also bounds the functions of stages in this account's other regions.
+    const regions = [this.region, ...environments.targets.filter((t) => t.account === this.account).map((t) => t.region)];
     this.applicationBoundary = createApplicationBoundary(this, 'ApplicationBoundary', names.applicationBoundary, config.applicationBoundary.allow, {
       artifactBucketArn: this.artifactBucket.bucketArn,
       accessLogsBucketArn: accessLogs.bucketArn,
@@ -176,7 +180,7 @@ export class ToolingStack extends Stack {
       keyArns: [this.artifactKey.keyArn, this.topicKey.keyArn],
       deadLetterQueueArn: this.rollbackDeadLetters.queueArn,
       deploymentFunctionsArn: this.formatArn({ service: 'lambda', resource: 'function', resourceName: names.deploymentFunction('*'), arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
-    });
+    }, regions);
 
     // Every CloudFormation role of the function pipelines carries it: what no deploy permission may grant.
     createDeploymentGuard(this, 'DeploymentGuard', names.deploymentGuard, applicationBoundaryArn(this, names.applicationBoundary), {
@@ -210,13 +214,31 @@ export class ToolingStack extends Stack {
     const rollbackTarget = () => new targets.LambdaFunction(this.functions.rollback, { deadLetterQueue: this.rollbackDeadLetters, retryAttempts: 8, maxEventAge: Duration.hours(2) });
     // Only alarms the releases can care about reach the function: this installation's generated names, and the ones the configuration
     // declares (in as many rules as EventBridge's pattern size needs).
-    alarmNameGroups(names.alarmRoot, [...new Set(config.functions.flatMap((fn) => fn.alarms.flatMap((alarm) => config.stages.map((stage) => alarm.replaceAll('${Stage}', stage.name)))))]).forEach((alarmNames, index) => {
+    // With target environments, their stacks forward their alarms here: the rules match this account and theirs only.
+    const targetAccounts = [...new Set(environments.targets.map((t) => t.account).filter((account) => account !== this.account))];
+    const accounts = environments.targets.length > 0 ? [this.account, ...targetAccounts] : undefined;
+    alarmNameGroups(names.alarmRoot, declaredAlarmNames(config, config.stages.map((stage) => stage.name))).forEach((alarmNames, index) => {
       new events.Rule(this, index === 0 ? 'AlarmStateChange' : `AlarmStateChange${index + 1}`, {
         description: 'A generated or declared CloudWatch alarm entering ALARM: the rollback function decides which deployment, if any, it counts against',
-        eventPattern: { source: ['aws.cloudwatch'], detailType: ['CloudWatch Alarm State Change'], detail: { state: { value: ['ALARM'] }, alarmName: alarmNames } },
+        eventPattern: alarmStateChangePattern(alarmNames, accounts),
         targets: [rollbackTarget()],
       });
     });
+    // The default bus takes the forwarded alarm events of exactly the target accounts.
+    for (const account of targetAccounts) {
+      new events.CfnEventBusPolicy(this, `AlarmsFrom${account}`, {
+        eventBusName: 'default',
+        statementId: `${names.installation}-alarms-from-${account}`,
+        statement: {
+          Sid: `${names.installation}-alarms-from-${account}`,
+          Effect: 'Allow',
+          Principal: { AWS: `arn:${this.partition}:iam::${account}:root` },
+          Action: 'events:PutEvents',
+          Resource: this.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' }),
+          Condition: { StringEquals: { 'events:source': 'aws.cloudwatch' } },
+        },
+      });
+    }
     // By prefix, to stay within the pattern size with fifty pipelines: an installation named like this one plus a dash
     // (`lrp-b` beside `lrp`) sends events of its pipelines too, which find no execution in this ledger and do nothing.
     new events.Rule(this, 'PipelineActionStopped', {
@@ -233,6 +255,34 @@ export class ToolingStack extends Stack {
       schedule: events.Schedule.rate(Duration.minutes(5)),
       targets: [rollbackTarget()],
     });
+  }
+
+  /**
+   * The artifact key's ARN as any stack may write it: the key's own in this account and region; in a target
+   * environment's stacks, which cannot reference it (a key has no name), every key of this account and region. Only the
+   * artifact key's policy lets the target accounts' roles use it (`letTargetsRead`), so that reaches no other key.
+   */
+  get artifactKeyArnAnywhere(): string {
+    return Lazy.uncachedString({
+      produce: (context: IResolveContext) => {
+        const consumer = Stack.of(context.scope);
+        return consumer.account === this.account && consumer.region === this.region ? this.artifactKey.keyArn : `arn:${this.partition}:kms:${this.region}:${this.account}:key/*`;
+      },
+    });
+  }
+
+  /**
+   * The target accounts' pipeline roles (the target stacks', named `<installation>-target-…`) may read pipeline
+   * artifacts and function code: CodePipeline's grants name the objects, these policies name who in those accounts.
+   */
+  private letTargetsRead(): void {
+    const accounts = [...new Set(this.environments.targets.map((t) => t.account))].filter((account) => account !== this.account);
+    if (accounts.length === 0) return;
+    const principals = accounts.map((account) => new iam.AccountPrincipal(account));
+    const conditions = { ArnLike: { 'aws:PrincipalArn': accounts.map((account) => `arn:${this.partition}:iam::${account}:role/${this.names.targetRolePrefix}*`) } };
+    this.artifactBucket.addToResourcePolicy(new iam.PolicyStatement({ sid: 'TargetAccountsRead', principals, actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [this.artifactBucket.arnForObjects('*')], conditions }));
+    // In a key policy `*` means this key.
+    this.artifactKey.addToResourcePolicy(new iam.PolicyStatement({ sid: 'TargetAccountsDecrypt', principals, actions: ['kms:Decrypt', 'kms:DescribeKey'], resources: ['*'], conditions }));
   }
 
   private deploymentFunction(name: DeploymentFunction, config: ReleaseConfig, extra: Partial<lambda.FunctionOptions> = {}): lambda.Function {
@@ -262,6 +312,8 @@ export class ToolingStack extends Stack {
         LRP_INSTALLATION: config.installation,
         POWERTOOLS_SERVICE_NAME: this.names.deploymentFunction(name),
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        // The accounts and regions stages deploy to besides this one: reached through their deployer roles.
+        ...(this.environments.targets.length > 0 ? { LRP_TARGET_ENVS: this.environments.targetEnvsVariable } : {}),
         ...sizing.environment,
       },
       ...extra,
@@ -273,16 +325,24 @@ export class ToolingStack extends Stack {
   private grantDeploymentPermissions(config: ReleaseConfig): void {
     // One statement per configured function (its stage functions and their `:*` qualifiers): with many functions,
     // CDK can then spread the statements over several policies, each within IAM's size limits.
+    // Stages in other accounts or regions are reached through their deployer roles, not from here.
+    const localStages = config.stages.filter((stage) => !this.environments.of(stage.name).remote);
     const managedByFunction = config.functions.map((fn) =>
-      config.stages.flatMap((stage) => {
+      localStages.flatMap((stage) => {
         const arn = this.formatArn({ service: 'lambda', resource: 'function', resourceName: stageFunctionName(fn.name, stage.name), arnFormat: ArnFormat.COLON_RESOURCE_NAME });
         return [arn, `${arn}:*`];
       }),
     );
     const onManaged = (fn: lambda.Function, actions: string[]) => {
-      for (const resources of managedByFunction) fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
+      for (const resources of managedByFunction) if (resources.length > 0) fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
     };
     const { functions: f } = this;
+    // Only the deployment functions that act on functions may assume the deployer roles, and only those of the target environments.
+    const deployers = this.environments.targets.map((t) => deployerRoleArn(t.partition, config.installation, t.account, t.region));
+    if (deployers.length > 0) {
+      for (const name of [DeploymentFunction.SHIFT_TRAFFIC, DeploymentFunction.INTEGRATION_TEST, DeploymentFunction.ROLLBACK] as const)
+        f[name].addToRolePolicy(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: deployers }));
+    }
     // CodePipeline's job APIs support no resource-level permissions: `*` is the only possible resource. GetJobDetails
     // reads the job as CodePipeline recorded it, so an event someone else wrote never decides what is done.
     const jobResults = new iam.PolicyStatement({ actions: ['codepipeline:GetJobDetails', 'codepipeline:PutJobSuccessResult', 'codepipeline:PutJobFailureResult'], resources: ['*'] });
@@ -308,11 +368,11 @@ export class ToolingStack extends Stack {
     );
     // Tags vouch for an alarm with a generated name: only the alarms generated for the managed aliases are read
     // (one statement per function, like the others, so fifty functions still fit IAM's policy sizes).
-    for (const fn of config.functions) {
+    for (const fn of localStages.length > 0 ? config.functions : []) {
       f.rollback.addToRolePolicy(
         new iam.PolicyStatement({
           actions: ['cloudwatch:ListTagsForResource'],
-          resources: config.stages.map((stage) => this.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: `${this.names.generatedAlarmPrefix(stageFunctionName(fn.name, stage.name), 'live')}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })),
+          resources: localStages.map((stage) => this.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: `${this.names.generatedAlarmPrefix(stageFunctionName(fn.name, stage.name), 'live')}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })),
         }),
       );
     }

@@ -7,13 +7,16 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveReleaseConfig, type ReleaseConfigInput } from '../../infra/config';
 import { IAM5_ACKNOWLEDGEMENTS, configuredAcknowledgements, unacknowledged } from '../../infra/lib/nag-acknowledgements';
 import { cfnLint } from '../support/cfn-lint';
-import { sampleConfig, synthRelease } from './support';
+import { sampleConfig, synthRelease, twoAccountsConfig } from './support';
 
 type Json = Record<string, unknown>;
 type Resource = { Type: string; Properties?: Json };
 
-/** Properties ending in `Name` that are no name in the account: a metric of AWS/Lambda, an inline policy (its role's own). */
-const NOT_CREATED = new Set(['MetricName', 'PolicyName']);
+/**
+ * Properties ending in `Name` that are no name in the account: a metric of AWS/Lambda, an inline policy (its role's
+ * own), the bus a bus policy statement is added to (the account's default bus; the statement id is the name created).
+ */
+const NOT_CREATED = new Set(['MetricName', 'PolicyName', 'EventBusName']);
 /** In a pipeline action's configuration: what the action creates (a stack, a change set) or names of the installation's own. */
 const ACTION_NAMES = new Set(['StackName', 'ChangeSetName', 'FunctionName', 'ProjectName']);
 
@@ -24,7 +27,7 @@ const ACTION_NAMES = new Set(['StackName', 'ChangeSetName', 'FunctionName', 'Pro
  */
 function physicalNames(stackName: string, template: Template): string[] {
   const resources = Object.values((template.toJSON() as { Resources: Record<string, Resource> }).Resources);
-  const own = resources.flatMap((r) => Object.entries(r.Properties ?? {}).filter(([key, value]) => key.endsWith('Name') && !NOT_CREATED.has(key) && typeof value === 'string').map(([, value]) => value as string));
+  const own = resources.flatMap((r) => Object.entries(r.Properties ?? {}).filter(([key, value]) => (key.endsWith('Name') || key === 'StatementId') && !NOT_CREATED.has(key) && typeof value === 'string').map(([, value]) => value as string));
   const actions = resources
     .filter((r) => r.Type === 'AWS::CodePipeline::Pipeline')
     .flatMap((r) => (r.Properties!.Stages as { Actions: { Configuration?: Json }[] }[]).flatMap((s) => s.Actions))
@@ -32,12 +35,12 @@ function physicalNames(stackName: string, template: Template): string[] {
   return [stackName, ...own, ...actions];
 }
 
-function synthInstallation(installation: string) {
-  const input: ReleaseConfigInput = { ...sampleConfig, installation };
+function synthInstallation(installation: string, base: ReleaseConfigInput = sampleConfig) {
+  const input: ReleaseConfigInput = { ...base, installation };
   const outdir = mkdtempSync(join(tmpdir(), `lrp-installation-${installation}-`));
   const release = synthRelease(input, { outdir });
   release.app.synth();
-  const stacks = [release.tooling, ...release.pipelines, release.control].map((stack) => ({ stackName: stack.stackName, template: Template.fromStack(stack) }));
+  const stacks = [release.tooling, ...release.pipelines, release.control, ...release.targets].map((stack) => ({ stackName: stack.stackName, template: Template.fromStack(stack) }));
   return { release, stacks, outdir, config: resolveReleaseConfig(input), names: stacks.flatMap((s) => physicalNames(s.stackName, s.template)) };
 }
 
@@ -86,5 +89,25 @@ describe('GIVEN the sample configuration installed twice in one account and regi
     const templates = readdirSync(teamB.outdir).filter((f) => f.endsWith('.template.json')).map((f) => join(teamB.outdir, f));
     const lint = cfnLint(templates, ['--ignore-checks', 'W3005']);
     if (lint) expect(lint).toEqual({ output: '', status: 0 });
+  });
+});
+
+describe('GIVEN staging and prod in two accounts, installed twice as lrp and as teamb', () => {
+  let lrp: ReturnType<typeof synthInstallation>;
+  let teamB: ReturnType<typeof synthInstallation>;
+  beforeAll(() => {
+    lrp = synthInstallation('lrp', twoAccountsConfig);
+    teamB = synthInstallation('teamb', twoAccountsConfig);
+  }, 180_000);
+
+  it('THEN the two installations share no physical name, in the tooling account or the production account', () => {
+    expect(teamB.stacks.map((s) => s.stackName)).toContain('teamb-target-eu-central-1');
+    expect(teamB.names).toContain('teamb-deployer-eu-central-1');
+    expect(teamB.names.length).toBe(lrp.names.length);
+    expect(lrp.names.filter((name) => teamB.names.includes(name))).toEqual([]);
+  });
+
+  it('THEN every name teamb creates starts with teamb', () => {
+    expect(teamB.names.filter((name) => !/^teamb[-/:]/.test(name))).toEqual([]);
   });
 });

@@ -44,3 +44,18 @@ export function templatesOf(stacks: ReturnType<typeof synthRelease>) {
     pipelines: Object.fromEntries(stacks.pipelines.map((p) => [p.stackName, Template.fromStack(p)])),
   };
 }
+
+/** The tooling stack's account and region in every synthesized test app. */
+export const TOOLING_ENV = { account: '123456789012', region: 'eu-central-1' } as const;
+/** The production account of the multi-account configurations. */
+export const PROD_ACCOUNT = '210987654321';
+const [sampleStaging, sampleProd] = sampleConfig.stages!;
+
+/** The sample with staging in the tooling account and prod in a second account (same region). */
+export const twoAccountsConfig: ReleaseConfigInput = { ...sampleConfig, stages: [sampleStaging!, { ...sampleProd!, account: PROD_ACCOUNT }] };
+
+/** The sample with prod in a second account and two regions, neither the tooling stack's: `prod-eu` and `prod-us`. */
+export const twoRegionsConfig: ReleaseConfigInput = {
+  ...sampleConfig,
+  stages: [sampleStaging!, { ...sampleProd!, name: 'prod-eu', account: PROD_ACCOUNT, region: 'eu-west-1' }, { ...sampleProd!, name: 'prod-us', account: PROD_ACCOUNT, region: 'us-east-1' }],
+};
