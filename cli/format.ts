@@ -1,6 +1,7 @@
 import type { DeploymentRecord } from '../deploy-functions/core/ledger';
 import type { AliasRouting } from '../deploy-functions/core/types';
 import type { AliasStatus } from './operations';
+import { aliasLabel, parseAlarmArn } from '../deploy-functions/core/names';
 
 /** Renders rows as an aligned text table with a header. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -30,9 +31,10 @@ export function statusTable(statuses: readonly AliasStatus[]): string {
         : s.baking
           ? `baking until ${s.baking.until}`
           : '-';
-      const inAlarm = s.alarms.filter((a) => a.state === 'ALARM').map((a) => a.name);
+      // A remote stage's alarms are known by ARN; its account and region are in the FUNCTION column already.
+      const inAlarm = s.alarms.filter((a) => a.state === 'ALARM').map((a) => parseAlarmArn(a.name)?.name ?? a.name);
       const alarms = s.alarms.length === 0 ? 'none' : inAlarm.length ? `ALARM: ${inAlarm.join(', ')}` : `${s.alarms.length} OK`;
-      return [`${s.functionName}:${s.alias}`, describeRouting(s.live), s.candidate ?? '-', deployment, alarms];
+      return [aliasLabel(s), describeRouting(s.live), s.candidate ?? '-', deployment, alarms];
     }),
   );
 }

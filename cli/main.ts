@@ -8,7 +8,7 @@ import type { AliasRef } from '../deploy-functions/core/ports';
 import { historyTable, statusTable } from './format';
 import { aliasStatus, history, requestAction, rollback, type OperatorDeps } from './operations';
 import { WatchOutput, onlyInFlight, watchDeployment } from './watch';
-import { DEFAULT_INSTALLATION, checkedInstallation, ledgerTableName, stageFunctionName } from '../deploy-functions/core/names';
+import { DEFAULT_INSTALLATION, aliasLabel, checkedInstallation, functionArn, ledgerTableName, partitionOfRegion, plainFunctionName, stageFunctionName } from '../deploy-functions/core/names';
 
 /** Exit codes scripts can rely on. */
 export const ExitCode = { OK: 0, FAILED: 1, USAGE: 2, NOT_FOUND: 3, CREDENTIALS: 4, UNREACHABLE: 5 } as const;
@@ -22,7 +22,7 @@ export const VERSION: string =
  * Builds what a command needs for a ledger table. `needs.operator`: the command records who acted (rollback, promote,
  * abort), so the caller's identity is worth asking for.
  */
-export type MakeDeps = (table: string, needs: { readonly operator: boolean }) => OperatorDeps | Promise<OperatorDeps>;
+export type MakeDeps = (table: string, needs: { readonly operator: boolean; readonly installation?: string }) => OperatorDeps | Promise<OperatorDeps>;
 
 const NOT_FOUND: ReadonlySet<string> = new Set([ErrorCode.FUNCTION_NOT_FOUND, ErrorCode.ALIAS_NOT_FOUND, ErrorCode.VERSION_NOT_FOUND]);
 
@@ -52,12 +52,18 @@ export function explain(error: unknown): Explained {
   return as(ExitCode.FAILED);
 }
 
-const FUNCTION_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:([A-Za-z0-9-_]+)(?::([A-Za-z0-9-_$]+))?$/;
+const FUNCTION_ARN = /^(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:([A-Za-z0-9-_]+))(?::([A-Za-z0-9-_$]+))?$/;
 
-/** A function named by name or ARN, as its name (a qualifier in the ARN is dropped: the alias is `--alias`). */
+/**
+ * A function named by name or ARN: a name as it is, an ARN without its qualifier (the alias is `--alias`). A stage in
+ * another account or region is known by its ARN; `refOf` turns an ARN of the operator's own environment into its name.
+ */
 export function functionName(value: string): string {
   return FUNCTION_ARN.exec(value)?.[1] ?? value;
 }
+
+/** The function as the ledger knows it (see OperatorDeps.refOf). */
+const refOf = (deps: OperatorDeps, value: string): Promise<string> => deps.refOf?.(functionName(value)) ?? Promise.resolve(functionName(value));
 
 /**
  * What `--to` names: a version number as it is; an alias (by name or ARN) resolved to the version it routes to, and
@@ -68,10 +74,10 @@ export async function resolveVersion(deps: OperatorDeps, fn: string, value: stri
   let qualifier = value;
   const arn = FUNCTION_ARN.exec(value);
   if (arn) {
-    if (arn[1] !== fn) throw new InvalidParametersError(`--to: ${value} is a version of ${arn[1]}, not of ${fn}`);
-    if (!arn[2]) throw new InvalidParametersError(`--to: ${value} names no version or alias`);
-    if (/^\d+$/.test(arn[2])) return { version: arn[2], resolvedFrom: value };
-    qualifier = arn[2];
+    if (arn[1] !== fn && arn[2] !== fn) throw new InvalidParametersError(`--to: ${value} is a version of ${arn[2]}, not of ${plainFunctionName(fn)}`);
+    if (!arn[3]) throw new InvalidParametersError(`--to: ${value} names no version or alias`);
+    if (/^\d+$/.test(arn[3])) return { version: arn[3], resolvedFrom: value };
+    qualifier = arn[3];
   }
   if (qualifier === '$LATEST') throw new InvalidParametersError('--to: $LATEST cannot be rolled back to; name a published version');
   if (!/^[A-Za-z0-9-_]+$/.test(qualifier)) throw new InvalidParametersError(`--to: "${value}" is neither a version number nor an alias`);
@@ -85,18 +91,28 @@ export async function resolveVersion(deps: OperatorDeps, fn: string, value: stri
  * The functions of the release configuration in `cwd` (every `<function>-<stage>`), when there is one and TypeScript
  * can be loaded (tsx, in a checkout with its devDependencies); otherwise undefined.
  */
-async function configuredFunctions(cwd = process.cwd()): Promise<string[] | undefined> {
+async function configuredFunctions(deps: OperatorDeps, cwd = process.cwd()): Promise<string[] | undefined> {
   const path = join(cwd, 'release.config.ts');
   if (!existsSync(path)) return undefined;
+  let config: { stages?: { name: string; account?: string; region?: string }[]; functions: { name: string }[] };
   try {
     const { tsImport } = await import('tsx/esm/api');
-    const loaded = (await tsImport(pathToFileURL(path).href, import.meta.url)) as { default: { stages?: { name: string }[]; functions: { name: string }[] } };
-    const config = loaded.default;
-    const stages = config.stages?.map((s) => s.name) ?? ['staging', 'prod'];
-    return config.functions.flatMap((fn) => stages.map((stage) => stageFunctionName(fn.name, stage)));
+    config = ((await tsImport(pathToFileURL(path).href, import.meta.url)) as { default: typeof config }).default;
   } catch {
     return undefined;
   }
+  const stages = config.stages ?? [{ name: 'staging' }, { name: 'prod' }];
+  // A stage in another account or region is known by its function's ARN there (the operator's own fill the gaps).
+  const home = stages.some((s) => s.account ?? s.region) ? ((await deps.homeEnv?.()) ?? {}) : {};
+  return config.functions.flatMap((fn) =>
+    stages.map((stage) => {
+      const name = stageFunctionName(fn.name, stage.name);
+      const account = stage.account ?? home.account;
+      const region = stage.region ?? home.region;
+      const remote = (stage.account ?? stage.region) !== undefined && account && region && (account !== home.account || region !== home.region);
+      return remote ? functionArn({ partition: partitionOfRegion(region), account, region }, name) : name;
+    }),
+  );
 }
 
 /** Builds the CLI; `deps` is injectable so tests can point it anywhere. */
@@ -130,7 +146,7 @@ export function createProgram(makeDeps: MakeDeps, out: (text: string) => void = 
   const context = async (needs = { operator: false }) => {
     const options = program.opts<{ installation: string; table?: string; alias: string; json: boolean }>();
     const installation = checkedInstallation(options.installation, '--installation');
-    const deps = await makeDeps(options.table ?? ledgerTableName(installation), needs);
+    const deps = await makeDeps(options.table ?? ledgerTableName(installation), { ...needs, installation });
     return { deps: { ...deps, installation }, alias: options.alias, json: options.json };
   };
   const print = (json: boolean, data: unknown, text: string) => out(json ? JSON.stringify(data, null, 2) : text);
@@ -142,7 +158,7 @@ export function createProgram(makeDeps: MakeDeps, out: (text: string) => void = 
     .option('--interval <seconds>', 'seconds between reads with --watch', (v) => Number.parseFloat(v), 2)
     .action(async (named: string | undefined, options: { watch: boolean; interval: number }) => {
       const { deps, alias, json } = await context();
-      const fn = named === undefined ? undefined : functionName(named);
+      const fn = named === undefined ? undefined : await refOf(deps, named);
       if (options.watch) {
         if (!(options.interval > 0)) throw new InvalidParametersError('--interval: a number of seconds above 0');
         const ref = fn ? { functionName: fn, alias } : await onlyInFlight(deps, alias);
@@ -152,7 +168,7 @@ export function createProgram(makeDeps: MakeDeps, out: (text: string) => void = 
         settings.exitCode = await watchDeployment(deps, ref, { output, write: out, intervalMs: options.interval * 1000, ...(settings.sleep ? { sleep: settings.sleep } : {}) });
         return;
       }
-      let names = fn ? [fn] : await configuredFunctions();
+      let names = fn ? [fn] : await configuredFunctions(deps);
       if (names === undefined) {
         // Outside a checkout: what the ledger has seen released.
         names = ((await deps.knownAliases?.()) ?? []).filter((ref) => ref.alias === alias).map((ref) => ref.functionName);
@@ -176,7 +192,7 @@ export function createProgram(makeDeps: MakeDeps, out: (text: string) => void = 
     .option('-n, --limit <count>', 'how many', (v) => Number.parseInt(v, 10), 20)
     .action(async (name: string, options: { limit: number }) => {
       const { deps, alias, json } = await context();
-      const fn = functionName(name);
+      const fn = await refOf(deps, name);
       await deps.lambda.getAlias(fn, alias);
       const records = await history(deps, { functionName: fn, alias }, options.limit);
       print(json, records, records.length ? historyTable(records) : `no deployments of ${fn}:${alias} recorded`);
@@ -188,11 +204,11 @@ export function createProgram(makeDeps: MakeDeps, out: (text: string) => void = 
     .option('--to <version>', 'version to go back to')
     .action(async (name: string, options: { to?: string }) => {
       const { deps, alias, json } = await context({ operator: true });
-      const fn = functionName(name);
+      const fn = await refOf(deps, name);
       const to = options.to === undefined ? undefined : await resolveVersion(deps, fn, options.to);
       const result = await rollback(deps, { functionName: fn, alias }, to?.version);
       const resolved = to?.resolvedFrom ? `${to.resolvedFrom} is version ${to.version}; ` : '';
-      print(json, { ...result, ...(to?.resolvedFrom ? { resolvedFrom: to.resolvedFrom } : {}) }, `${resolved}${fn}:${alias} now on version ${result.toVersion} (was ${result.fromVersion})${result.stoppedDeployment ? `; deployment ${result.stoppedDeployment} rolled back` : ''}`);
+      print(json, { ...result, ...(to?.resolvedFrom ? { resolvedFrom: to.resolvedFrom } : {}) }, `${resolved}${aliasLabel({ functionName: fn, alias })} now on version ${result.toVersion} (was ${result.fromVersion})${result.stoppedDeployment ? `; deployment ${result.stoppedDeployment} rolled back` : ''}`);
     });
 
   for (const [name, request, description] of [
@@ -204,7 +220,7 @@ export function createProgram(makeDeps: MakeDeps, out: (text: string) => void = 
       .description(description)
       .action(async (fn: string) => {
         const { deps, alias, json } = await context({ operator: true });
-        const ref: AliasRef = { functionName: functionName(fn), alias };
+        const ref: AliasRef = { functionName: await refOf(deps, fn), alias };
         const result = await requestAction(deps, ref, request);
         print(json, result, `${name} requested for deployment ${result.deploymentId}; its shift-traffic function acts on it within 10 s`);
       });

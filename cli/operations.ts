@@ -5,7 +5,7 @@ import type { AliasRef, Clock, CloudWatchPort, LambdaPort, LedgerPort, LogPort }
 import { withRetries } from '../deploy-functions/engine/retry';
 import { finishManualRollback, rollBackTo, undoDeployment } from '../deploy-functions/engine/undo';
 import type { AliasRouting } from '../deploy-functions/core/types';
-import { DEFAULT_INSTALLATION, generatedAlarmPrefix } from '../deploy-functions/core/names';
+import { DEFAULT_INSTALLATION, aliasLabel, generatedAlarmPrefix } from '../deploy-functions/core/names';
 
 /** What the operator commands need: the same ports the deployment functions use. */
 export interface OperatorDeps {
@@ -19,6 +19,13 @@ export interface OperatorDeps {
   readonly logger?: LogPort;
   /** Every alias the ledger knows, for `lrp status` outside a checkout. @default - none known */
   readonly knownAliases?: () => Promise<AliasRef[]>;
+  /**
+   * How the ledger knows a function the operator named by ARN: its plain name in the tooling account and region, its
+   * ARN elsewhere. @default - as named
+   */
+  readonly refOf?: (functionName: string) => Promise<string>;
+  /** The operator's own account and region, for stages configured in another one. @default - unknown */
+  readonly homeEnv?: () => Promise<{ readonly account?: string; readonly region?: string }>;
   /** The installation whose generated alarms `status` shows (`<installation>/<function>/<alias>/…`). @default 'lrp' */
   readonly installation?: string;
 }
@@ -161,7 +168,7 @@ export async function rollback(deps: OperatorDeps, ref: AliasRef, to?: string): 
     return { ...ref, fromVersion: live.version, toVersion: record.fromVersion, stoppedDeployment: undoing };
   }
   const target = to ?? knownGoodVersion(state, now);
-  if (!target) throw new InvalidParametersError(`no known-good version of ${ref.functionName}:${ref.alias} is recorded; name one with --to <version>`);
+  if (!target) throw new InvalidParametersError(`no known-good version of ${aliasLabel(ref)} is recorded; name one with --to <version>`);
   if (state?.replacedVersions?.includes(target)) {
     throw new InvalidParametersError(`--to: version ${target} was replaced by a rollback; only a new deployment of it (through the pipeline) puts it live again`);
   }
@@ -175,7 +182,7 @@ export async function requestAction(deps: OperatorDeps, ref: AliasRef, request: 
   const state = await deps.ledger.getState(ref);
   const latest = state?.latest;
   if (!latest || latest.status !== DeploymentStatus.IN_PROGRESS) {
-    throw new InvalidParametersError(`no deployment of ${ref.functionName}:${ref.alias} is in flight: nothing to ${request.toLowerCase()}`);
+    throw new InvalidParametersError(`no deployment of ${aliasLabel(ref)} is in flight: nothing to ${request.toLowerCase()}`);
   }
   if (latest.kind === DeploymentKind.MANUAL_ROLLBACK) {
     throw new InvalidParametersError(`${latest.deploymentId} is a manual rollback, not a rollout: nothing to ${request.toLowerCase()} (run \`lrp rollback\` to finish it)`);

@@ -4,6 +4,7 @@ import { InvalidParametersError } from '../deploy-functions/core/errors';
 import { DeploymentStatus, type DeploymentRecord } from '../deploy-functions/core/ledger';
 import type { AliasRef } from '../deploy-functions/core/ports';
 import type { AliasRouting } from '../deploy-functions/core/types';
+import { aliasLabel } from '../deploy-functions/core/names';
 import { describeRouting } from './format';
 import { aliasStatus, type AliasStatus, type OperatorDeps } from './operations';
 
@@ -108,7 +109,7 @@ export function describeChange(previous: WatchFrame | undefined, next: Omit<Watc
   if (next.phase !== previous?.phase) {
     switch (next.phase) {
       case WatchPhase.WAITING:
-        return `waiting for a deployment of ${next.functionName}:${next.alias} (live on ${describeRouting(next.live)})`;
+        return `waiting for a deployment of ${aliasLabel(next)} (live on ${describeRouting(next.live)})`;
       case WatchPhase.SHIFTING:
         return `deployment ${next.deploymentId} started: ${next.fromVersion} → ${next.toVersion} (${next.strategy})${next.percentOnTarget > 0 ? `; ${next.percentOnTarget} % of traffic on ${target}` : ''}`;
       case WatchPhase.ROLLING_BACK:
@@ -147,8 +148,8 @@ const alarmSummary = (frame: WatchFrame) =>
 /** The block a terminal redraws in place. */
 export function drawFrame(frame: WatchFrame): string[] {
   const head = frame.deploymentId
-    ? `${frame.functionName}:${frame.alias}  ${frame.fromVersion} → ${frame.toVersion}  ${frame.strategy}${frame.commit ? `  commit ${frame.commit.slice(0, 7)}` : ''}  (${frame.phase.toLowerCase().replace('_', ' ')})`
-    : `${frame.functionName}:${frame.alias}  live on ${describeRouting(frame.live)}  (waiting for a deployment)`;
+    ? `${aliasLabel(frame)}  ${frame.fromVersion} → ${frame.toVersion}  ${frame.strategy}${frame.commit ? `  commit ${frame.commit.slice(0, 7)}` : ''}  (${frame.phase.toLowerCase().replace('_', ' ')})`
+    : `${aliasLabel(frame)}  live on ${describeRouting(frame.live)}  (waiting for a deployment)`;
   const step = frame.step !== undefined && frame.steps !== undefined ? `  step ${frame.step}/${frame.steps}` : '';
   const next = frame.secondsToNextStep !== undefined ? `, next in ${countdown(frame.secondsToNextStep)}` : '';
   return [
@@ -162,7 +163,7 @@ export function drawFrame(frame: WatchFrame): string[] {
 /** One line per change, for logs and pipes. */
 export function frameLine(frame: WatchFrame): string {
   const step = frame.step !== undefined && frame.steps !== undefined ? ` step ${frame.step}/${frame.steps}` : '';
-  return `${clock(frame.at)} ${frame.functionName}:${frame.alias} ${frame.phase.toLowerCase().replace("_", " ")} ${frame.percentOnTarget} % on ${frame.toVersion ?? '-'}${step} | ${alarmSummary(frame)} | ${frame.event}`;
+  return `${clock(frame.at)} ${aliasLabel(frame)} ${frame.phase.toLowerCase().replace("_", " ")} ${frame.percentOnTarget} % on ${frame.toVersion ?? '-'}${step} | ${alarmSummary(frame)} | ${frame.event}`;
 }
 
 /** How frames are written: redrawn in place on a terminal, one line per change, or one JSON object per change. */

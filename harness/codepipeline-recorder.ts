@@ -7,7 +7,7 @@ export interface RecordedCall {
 }
 
 /** A CodePipeline-invoked Lambda handler. */
-export type PipelineHandler = (event: unknown, context: { awsRequestId: string; getRemainingTimeInMillis(): number }) => Promise<unknown>;
+export type PipelineHandler = (event: unknown, context: { awsRequestId: string; getRemainingTimeInMillis(): number; invokedFunctionArn?: string }) => Promise<unknown>;
 
 /** The recorder, and a way to run a job through its continuations as CodePipeline would. */
 export interface CodePipelineRecorder {
@@ -18,7 +18,7 @@ export interface CodePipelineRecorder {
   /** The event CodePipeline sends for a job it created: its current data, continuation token included. */
   eventOf(jobId: string): { 'CodePipeline.job': { id: string; data: Record<string, unknown> } };
   /** Creates the job, invokes `handler` with it, then again with each continuation token, until a final result; returns it. */
-  runJob(handler: PipelineHandler, jobId: string, data: Record<string, unknown>, options?: { maxRounds?: number; timeoutMs?: number }): Promise<RecordedCall>;
+  runJob(handler: PipelineHandler, jobId: string, data: Record<string, unknown>, options?: { maxRounds?: number; timeoutMs?: number; invokedFunctionArn?: string }): Promise<RecordedCall>;
   /** What GetPipelineExecution answers for an execution (InProgress, Stopped, Failed, …). */
   setExecution(executionId: string, status: string): void;
   /** Forgets every job, execution and call (between tests). */
@@ -80,7 +80,7 @@ export async function startCodePipelineRecorder(): Promise<CodePipelineRecorder>
     async runJob(handler, jobId, data, options = {}) {
       createJob(jobId, data);
       for (let round = 0; round < (options.maxRounds ?? 200); round += 1) {
-        await handler(eventOf(jobId), { awsRequestId: `${jobId}-${round}`, getRemainingTimeInMillis: () => options.timeoutMs ?? 60_000 });
+        await handler(eventOf(jobId), { awsRequestId: `${jobId}-${round}`, getRemainingTimeInMillis: () => options.timeoutMs ?? 60_000, ...(options.invokedFunctionArn ? { invokedFunctionArn: options.invokedFunctionArn } : {}) });
         const last = calls.filter((call) => call.input.jobId === jobId).at(-1);
         if (!last) throw new Error(`job ${jobId} ended without any result`);
         if (last.operation === 'PutJobFailureResult' || !last.input.continuationToken) return last;

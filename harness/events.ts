@@ -17,16 +17,17 @@ export function pipelineEvent(jobId: string, userParameters: unknown, continuati
 }
 
 /** An EventBridge "CloudWatch Alarm State Change" event. */
-export function alarmEvent(alarmName: string, state: 'ALARM' | 'OK' = 'ALARM', reason = 'Threshold Crossed', changedAt?: number) {
+export function alarmEvent(alarmName: string, state: 'ALARM' | 'OK' = 'ALARM', reason = 'Threshold Crossed', changedAt?: number, from: { readonly account: string; readonly region: string } = { account: '123456789012', region: 'us-east-1' }) {
   const timestamp = changedAt === undefined ? undefined : new Date(changedAt).toISOString();
   return {
     version: '0',
     id: `evt-${alarmName}`,
     'detail-type': 'CloudWatch Alarm State Change',
     source: 'aws.cloudwatch',
-    account: '123456789012',
-    region: 'us-east-1',
-    resources: [`arn:aws:cloudwatch:us-east-1:123456789012:alarm:${alarmName}`],
+    // The account and region of the alarm: a target stack forwards its alarms' events unchanged.
+    account: from.account,
+    region: from.region,
+    resources: [`arn:aws:cloudwatch:${from.region}:${from.account}:alarm:${alarmName}`],
     ...(timestamp ? { time: timestamp } : {}),
     detail: { alarmName, state: { value: state, reason, ...(timestamp ? { timestamp } : {}) }, previousState: { value: 'OK' } },
   };

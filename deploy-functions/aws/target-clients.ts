@@ -36,6 +36,11 @@ export interface TargetClientsProps {
   readonly sessionName?: string;
   /** The environment the caller's own credentials belong to: its resources are reached without a role. @default - set with `setHome` */
   readonly home?: Partial<AwsEnv>;
+  /**
+   * Finds the caller's own environment, once, the first time a resource is named by ARN (the CLI asks STS who the
+   * operator is). @default - only `home` and `setHome`
+   */
+  readonly resolveHome?: () => Promise<Partial<AwsEnv>>;
   /** STS, called with the caller's own credentials. @default - a client with short timeouts in the caller's region */
   readonly sts?: Pick<STSClient, 'send'>;
   /** Lifetime asked for the role sessions, in seconds (900 to the role's maximum). @default 900 */
@@ -62,6 +67,7 @@ export class TargetClients {
   private readonly now: () => number;
   private readonly credentials = new Map<string, { readonly value: Promise<AssumedCredentials>; readonly renewAt: () => number }>();
   private readonly clients = new Map<string, object>();
+  private homeResolved?: Promise<void>;
 
   constructor(private readonly props: TargetClientsProps = {}) {
     this.home = props.home ?? {};
@@ -82,6 +88,24 @@ export class TargetClients {
     return this.home.account === env.account && region === env.region;
   }
 
+  /** Whether `env` is the caller's own environment, asking `resolveHome` first if it was given and not yet asked. */
+  async isOwn(env: AwsEnv): Promise<boolean> {
+    await this.homeEnv();
+    return this.isHome(env);
+  }
+
+  /** The caller's own environment, as far as it is known (`resolveHome` is asked once). */
+  async homeEnv(): Promise<Partial<AwsEnv>> {
+    if (this.props.resolveHome) {
+      this.homeResolved ??= this.props.resolveHome().then(
+        (found) => this.setHome({ ...found, ...this.home }),
+        () => undefined, // unknown: every ARN goes through its deployer role
+      );
+      await this.homeResolved;
+    }
+    return { ...this.home };
+  }
+
   /** The deployer role assumed for `env`. */
   roleOf(env: AwsEnv): string {
     return deployerRoleArn(env.partition, this.installation, env.account, env.region);
@@ -92,7 +116,7 @@ export class TargetClients {
    * it. A call refused for an expired token is made once more with renewed credentials.
    */
   async use<C extends object, T>(env: AwsEnv | undefined, kind: string, home: C, make: (config: TargetClientConfig) => C, call: (client: C) => Promise<T>): Promise<T> {
-    if (!env || this.isHome(env)) return call(home);
+    if (!env || (await this.isOwn(env))) return call(home);
     const client = this.clientFor(env, kind, make);
     // Assumed first (or taken from the cache), so a role that cannot be assumed fails here, by name, before any call.
     await this.credentialsOf(env);
