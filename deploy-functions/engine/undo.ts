@@ -101,7 +101,14 @@ export async function undoDeployment(deps: UndoDeps, ref: AliasRef, deployment: 
   if (placed.kind === 'FENCE_LOST') {
     // Another hand holds the alias now (another undo of this deployment took it over, or the lock lapsed and the next
     // deployment started): it finishes, or has finished, what this undo began; this one writes nothing.
-    const latest = await withRetries(clock, () => ledger.getDeployment(ref, id));
+    // No new deployment starts while the undo is pending, so the hand that took it over is another undo of this
+    // deployment, moving the alias to the same version now: give it a few seconds to record it.
+    const read = () => withRetries(clock, () => ledger.getDeployment(ref, id));
+    let latest = await read();
+    for (let look = 0; look < 5 && latest && !isFinal(latest.status); look += 1) {
+      await clock.sleep(2_000);
+      latest = await read();
+    }
     logger.info('not undone by this hand: its fence was taken over before the alias could be moved', { deploymentId: id, status: latest?.status });
     if (!latest || isFinal(latest.status)) return { kind: 'ALREADY_ENDED', ...(latest ? { record: latest } : {}) };
     return { kind: 'BUSY', reason: `another hand took the undo of ${id} over (${latest.status}); it carries it on` };

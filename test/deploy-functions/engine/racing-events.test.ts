@@ -216,7 +216,7 @@ describe('a fenced undo whose fence another hand took over', () => {
     const [d2] = await history(world);
     // Expected: the sweep resumed the undo after UNDO_LOCK_MS; the stalled operator, back after the next release's
     // first step, moves nothing.
-    expect(outcome).toMatchObject({ kind: 'ALREADY_ENDED', record: { deploymentId: d1.deploymentId, status: 'ROLLED_BACK', rolledBackBy: 'sweep' } });
+    expect(outcome).toMatchObject({ kind: 'ALREADY_ENDED', record: { deploymentId: d1.deploymentId, status: 'ROLLED_BACK', rolledBackBy: 'sweep', reason: 'its undo did not finish; resumed by the sweep' } });
     expect(world.lambda.changes.map((c) => c.description)).not.toContainEqual(expect.stringContaining('operator:slow'));
     expect(d2).toMatchObject({ jobId: 'job-2', status: 'IN_PROGRESS' });
     expect(live(world).weights).toEqual({ '2': 0.1 });
