@@ -22,11 +22,12 @@ export const invokeClient = new LambdaClient(invokeTimeouts());
  * or region, that environment's (through its deployer role). The ARN itself is passed on, so a client of the wrong
  * account could never act on a function of the same name there.
  */
-function onFunction<T>(targets: TargetClients | undefined, kind: 'lambda' | 'invoke', home: LambdaClient, functionName: string, call: (client: LambdaClient) => Promise<T>): Promise<T> {
-  const env = parseFunctionArn(functionName)?.env;
-  if (!targets || !env) return call(home);
+async function onFunction<T>(targets: TargetClients | undefined, kind: 'lambda' | 'invoke', home: LambdaClient, functionName: string, call: (client: LambdaClient) => Promise<T>): Promise<T> {
+  const remote = parseFunctionArn(functionName);
+  if (!targets || !remote) return call(home);
+  await targets.refuseOwnFunctionArn(functionName, remote.env, remote.name);
   const timeouts = kind === 'invoke' ? invokeTimeouts : clientConfig;
-  return targets.use(env, kind, home, (config) => new LambdaClient({ ...timeouts(), ...config }), call);
+  return targets.use(remote.env, kind, home, (config) => new LambdaClient({ ...timeouts(), ...config }), call);
 }
 
 const notFound = (error: unknown) => (error as { name?: string })?.name === 'ResourceNotFoundException';

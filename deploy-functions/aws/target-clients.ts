@@ -41,6 +41,11 @@ export interface TargetClientsProps {
    * operator is). @default - only `home` and `setHome`
    */
   readonly resolveHome?: () => Promise<Partial<AwsEnv>>;
+  /**
+   * The only environments that may be reached (the deployment functions': LRP_TARGET_ENVS); an ARN of any other is
+   * refused, naming it, before STS is asked. @default - any (the CLI: the operator's credentials decide)
+   */
+  readonly targets?: readonly { readonly account: string; readonly region: string }[];
   /** STS, called with the caller's own credentials. @default - a client with short timeouts in the caller's region */
   readonly sts?: Pick<STSClient, 'send'>;
   /** Lifetime asked for the role sessions, in seconds (900 to the role's maximum). @default 900 */
@@ -65,7 +70,9 @@ export class TargetClients {
   private readonly sessionName: string;
   private readonly sts: Pick<STSClient, 'send'>;
   private readonly now: () => number;
-  private readonly credentials = new Map<string, { readonly value: Promise<AssumedCredentials>; readonly renewAt: () => number }>();
+  private readonly credentials = new Map<string, { value: Promise<AssumedCredentials>; renewAt: number }>();
+  /** The last credentials STS gave per environment: used while a renewal fails and they still hold. */
+  private readonly lastGood = new Map<string, AssumedCredentials>();
   private readonly clients = new Map<string, object>();
   private homeResolved?: Promise<void>;
 
@@ -106,6 +113,17 @@ export class TargetClients {
     return { ...this.home };
   }
 
+  /**
+   * Refuses a function ARN of the caller's own environment where only target environments are expected (the deployment
+   * functions, given `targets`): the ledger knows such a function by its plain name, and one function under two names
+   * would hold two locks.
+   */
+  async refuseOwnFunctionArn(functionArn: string, env: AwsEnv, name: string): Promise<void> {
+    if (this.props.targets && (await this.isOwn(env))) {
+      throw new DeployerRoleError(ErrorCode.INVALID_PARAMETERS, `functionName: ${functionArn} is in this account and region: name it ${name} (a function of the tooling environment is known by its name, a stage elsewhere by its ARN)`);
+    }
+  }
+
   /** The deployer role assumed for `env`. */
   roleOf(env: AwsEnv): string {
     return deployerRoleArn(env.partition, this.installation, env.account, env.region);
@@ -135,6 +153,14 @@ export class TargetClients {
     if (this.home.partition && env.partition !== this.home.partition) {
       throw new DeployerRoleError(ErrorCode.INVALID_PARAMETERS, `${envKey(env)} is in partition ${env.partition}, but the deployment functions run in ${this.home.partition}: a role cannot be assumed across partitions`);
     }
+    const { targets } = this.props;
+    if (targets && !targets.some((t) => t.account === env.account && t.region === env.region)) {
+      const known = targets.length ? targets.map(envKey).join(', ') : 'none';
+      throw new DeployerRoleError(
+        ErrorCode.INVALID_PARAMETERS,
+        `${envKey(env)} is not a target environment of this installation (LRP_TARGET_ENVS: ${known}): give the stage that account and region in release.config.ts and deploy its target stack, or correct the ARN`,
+      );
+    }
     const key = `${kind}@${env.partition}/${envKey(env)}`;
     let client = this.clients.get(key) as C | undefined;
     if (!client) {
@@ -149,26 +175,39 @@ export class TargetClients {
   forget(env: AwsEnv): void {
     const suffix = `@${env.partition}/${envKey(env)}`;
     this.credentials.delete(suffix);
+    this.lastGood.delete(suffix);
     for (const key of [...this.clients.keys()]) if (key.endsWith(suffix)) this.clients.delete(key);
   }
 
-  /** The deployer role's credentials for `env`, assumed once and renewed `refreshBeforeMs` before they expire. */
+  /**
+   * The deployer role's credentials for `env`, assumed once and renewed `refreshBeforeMs` before they expire. A renewal
+   * that fails while the last credentials hold for 30 s more keeps them, and STS is asked again 10 s later; otherwise
+   * the failure is thrown and not kept (the next call asks again).
+   */
   credentialsOf(env: AwsEnv): Promise<AssumedCredentials> {
     const key = `@${env.partition}/${envKey(env)}`;
     const cached = this.credentials.get(key);
-    if (cached && this.now() < cached.renewAt()) return cached.value;
-    let expiresAt = Number.POSITIVE_INFINITY;
-    const value = this.assume(env).then((credentials) => {
-      expiresAt = credentials.expiration.getTime();
-      return credentials;
-    });
+    if (cached && this.now() < cached.renewAt) return cached.value;
+    const previous = this.lastGood.get(key);
     const refreshBeforeMs = this.props.refreshBeforeMs ?? 360_000;
-    this.credentials.set(key, { value, renewAt: () => expiresAt - refreshBeforeMs });
-    // A failure is not kept: the next call asks STS again.
-    value.catch(() => {
-      if (this.credentials.get(key)?.value === value) this.credentials.delete(key);
-    });
-    return value;
+    const entry = { value: Promise.resolve(undefined as unknown as AssumedCredentials), renewAt: Number.POSITIVE_INFINITY };
+    entry.value = this.assume(env).then(
+      (credentials) => {
+        this.lastGood.set(key, credentials);
+        entry.renewAt = credentials.expiration.getTime() - refreshBeforeMs;
+        return credentials;
+      },
+      (error: unknown) => {
+        if (previous && previous.expiration.getTime() - this.now() > 30_000) {
+          entry.renewAt = this.now() + 10_000;
+          return previous;
+        }
+        if (this.credentials.get(key) === entry) this.credentials.delete(key);
+        throw error;
+      },
+    );
+    this.credentials.set(key, entry);
+    return entry.value;
   }
 
   private async assume(env: AwsEnv): Promise<AssumedCredentials> {

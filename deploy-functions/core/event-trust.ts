@@ -32,6 +32,15 @@ export function targetEnvsFromEnv(env: Readonly<Record<string, string | undefine
   }
 }
 
+/** `targetEnvsFromEnv`, its failure returned rather than thrown (a handler then fails every job with it). */
+export function targetEnvsOrError(env: Readonly<Record<string, string | undefined>>): TargetEnv[] | InvalidParametersError {
+  try {
+    return targetEnvsFromEnv(env);
+  } catch (error) {
+    return error as InvalidParametersError;
+  }
+}
+
 /** The account of an ARN (`arn:partition:service:region:account:…`). */
 export function accountOfArn(arn: string | undefined): string | undefined {
   const account = arn?.split(':')[4];

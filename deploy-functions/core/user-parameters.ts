@@ -120,7 +120,7 @@ export const ShiftTrafficParametersSchema = z
       p.alarms.forEach((alarm, index) => {
         const env = parseAlarmArn(alarm)?.env;
         if (env && (!fn || envKey(env) !== envKey(fn) || env.partition !== fn.partition)) {
-          ctx.addIssue({ code: 'custom', path: ['alarms', index], message: `alarm ARN in ${envKey(env)}: an alarm ARN must be in the account and region of the function ARN (${fn ? envKey(fn) : 'functionName is a plain name: use the alarm\'s name'})`, input: alarm });
+          ctx.addIssue({ code: 'custom', path: ['alarms', index], message: `alarm ARN in ${envKey(env)}: an alarm ARN must be in the account and region of the function ARN (${fn ? `${envKey(fn)}; an alarm of the tooling account is named by its name` : 'functionName is a plain name: use the alarm\'s name'})`, input: alarm });
         }
       });
     }),

@@ -4,6 +4,7 @@ import { LambdaInvoker, invokeClient } from '../aws/lambda';
 import { createObservability } from '../aws/observability';
 import { S3ArtifactStore } from '../aws/s3';
 import { TargetClients, runsAtHome } from '../aws/target-clients';
+import { targetEnvsOrError } from '../core/event-trust';
 import { installationFromEnv } from '../core/names';
 import { createPipelineHandler } from '../engine/handlers';
 import { runIntegrationTests, type IntegrationTestDeps } from '../engine/integration-test';
@@ -12,10 +13,13 @@ import { integrationTestSettingsFromEnv } from '../engine/settings';
 // Runs once per container; warm invocations reuse clients, configuration and observability.
 const { logger, metrics, traceClient } = createObservability('lrp-integration-test', [invokeClient, codePipelineClient]);
 // A stage in another account or region (its function named by ARN) is invoked through that environment's deployer role.
-const targets = new TargetClients({ installation: installationFromEnv(process.env), onClient: (client) => traceClient(client as Parameters<typeof traceClient>[0]) });
+// The only other environments it may act in (LRP_TARGET_ENVS); a bad value fails every job, naming the variable.
+const targetEnvs = targetEnvsOrError(process.env);
+const targets = new TargetClients({ installation: installationFromEnv(process.env), targets: targetEnvs instanceof Error ? [] : targetEnvs, onClient: (client) => traceClient(client as Parameters<typeof traceClient>[0]) });
 
 function engineDeps(): IntegrationTestDeps | Error {
   try {
+    if (targetEnvs instanceof Error) return targetEnvs;
     return { artifacts: new S3ArtifactStore(), invoker: new LambdaInvoker(invokeClient, targets), clock: systemClock, logger, settings: integrationTestSettingsFromEnv(process.env) };
   } catch (error) {
     return error as Error;

@@ -16,9 +16,9 @@ import { DEFAULT_ORPHAN_AFTER_MS } from '../engine/sweep';
 // Runs once per container; warm invocations reuse clients and observability.
 const { logger, metrics, traceClient } = createObservability('lrp-rollback', [lambdaClient, dynamoDbClient, cloudWatchClient, codePipelineClient, snsClient]);
 // Aliases and alarms of stages in other accounts and regions (named by ARN) are reached through their deployer role.
-const targets = new TargetClients({ installation: installationFromEnv(process.env), onClient: (client) => traceClient(client as Parameters<typeof traceClient>[0]) });
 // The remote stages' environments, whose forwarded alarm events it accepts (LRP_TARGET_ENVS, set by the tooling stack).
 const targetEnvs = targetEnvsFromEnv(process.env);
+const targets = new TargetClients({ installation: installationFromEnv(process.env), targets: targetEnvs, onClient: (client) => traceClient(client as Parameters<typeof traceClient>[0]) });
 // Rollbacks and failed events are announced on the notices topic (NOTICES_TOPIC_ARN; none when unset).
 const topicArn = process.env.NOTICES_TOPIC_ARN;
 

@@ -7,6 +7,7 @@ import { createObservability } from '../aws/observability';
 import { SnsNotifier, snsClient } from '../aws/sns';
 import { TargetClients, runsAtHome } from '../aws/target-clients';
 import { createShiftTrafficHandler } from '../engine/handlers';
+import { targetEnvsOrError } from '../core/event-trust';
 import { installationFromEnv } from '../core/names';
 import { Notices } from '../engine/notices';
 import { shiftTrafficSettingsFromEnv } from '../engine/settings';
@@ -15,12 +16,15 @@ import type { ShiftTrafficDeps } from '../engine/shift-traffic';
 // Everything below runs once per container; warm invocations reuse clients, configuration and observability.
 const { logger, metrics, traceClient } = createObservability('lrp-shift-traffic', [lambdaClient, cloudWatchClient, codePipelineClient, dynamoDbClient, snsClient]);
 // Functions and alarms of stages in other accounts and regions (named by ARN) are reached through their deployer role.
-const targets = new TargetClients({ installation: installationFromEnv(process.env), onClient: (client) => traceClient(client as Parameters<typeof traceClient>[0]) });
+// The only other environments it may act in (LRP_TARGET_ENVS); a bad value fails every job, naming the variable.
+const targetEnvs = targetEnvsOrError(process.env);
+const targets = new TargetClients({ installation: installationFromEnv(process.env), targets: targetEnvs instanceof Error ? [] : targetEnvs, onClient: (client) => traceClient(client as Parameters<typeof traceClient>[0]) });
 // Its rollbacks are announced on the notices topic (NOTICES_TOPIC_ARN; none when unset).
 const topicArn = process.env.NOTICES_TOPIC_ARN;
 
 function engineDeps(): ShiftTrafficDeps | Error {
   try {
+    if (targetEnvs instanceof Error) return targetEnvs;
     return {
       lambda: new LambdaAdapter(lambdaClient, targets),
       cloudwatch: new CloudWatchAdapter(cloudWatchClient, targets),

@@ -156,6 +156,77 @@ describe('TargetClients', () => {
     expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(0);
   });
 
+  it('refuses an environment that is not one of its targets, naming it and the targets, before asking STS', async () => {
+    // Arrange
+    lambda.on(GetAliasCommand).resolves({ FunctionVersion: '1' });
+    const shared = new TargetClients({ home: TOOLING, targets: [{ account: '210987654321', region: 'eu-west-1' }], sts: new STSClient({ region: 'us-east-1' }), now: clock });
+    // Act
+    const failure = await new LambdaAdapter(homeLambda, shared).getAlias('arn:aws:lambda:eu-west-1:210987654322:function:orders-api-prod', 'live').catch((error: unknown) => error);
+    // Assert
+    expect(failure).toMatchObject({ code: ErrorCode.INVALID_PARAMETERS, retryable: false });
+    expect((failure as Error).message).toContain('210987654322/eu-west-1 is not a target environment of this installation (LRP_TARGET_ENVS: 210987654321/eu-west-1)');
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(0);
+    await expect(new LambdaAdapter(homeLambda, shared).getAlias(PROD_FN, 'live')).resolves.toBeDefined();
+  });
+
+  it('refuses, in a deployment function, a function ARN of its own environment: the ledger knows that function by name', async () => {
+    // Arrange
+    const shared = new TargetClients({ home: TOOLING, targets: [], sts: new STSClient({ region: 'us-east-1' }), now: clock });
+    // Act
+    const failure = await new LambdaAdapter(homeLambda, shared).updateAlias('arn:aws:lambda:us-east-1:123456789012:function:orders-api-staging', 'live', { version: '2', weights: {} }).catch((error: unknown) => error);
+    // Assert
+    expect(failure).toMatchObject({ code: ErrorCode.INVALID_PARAMETERS });
+    expect((failure as Error).message).toContain('name it orders-api-staging');
+    expect(lambda.commandCalls(UpdateAliasCommand)).toHaveLength(0);
+  });
+
+  it('keeps credentials that still hold when their renewal fails mid-rollout, and asks STS again shortly after', async () => {
+    // Arrange
+    const shared = targets();
+    const env = { partition: 'aws', account: '210987654321', region: 'eu-west-1' };
+    await shared.credentialsOf(env);
+    sts.reset();
+    sts.on(AssumeRoleCommand).rejectsOnce(Object.assign(new Error('timeout'), { name: 'TimeoutError' })).resolves({ Credentials: { AccessKeyId: 'ASIA-NEW', SecretAccessKey: 's', SessionToken: 't', Expiration: new Date(now + 30 * 60_000) } });
+    // Act
+    now += 10 * 60_000; // 5 minutes left: due for renewal, STS does not answer
+    const kept = await shared.credentialsOf(env);
+    now += 5_000;
+    const stillKept = await shared.credentialsOf(env);
+    now += 10_000;
+    const renewed = await shared.credentialsOf(env);
+    // Assert
+    expect([kept.accessKeyId, stillKept.accessKeyId, renewed.accessKeyId]).toEqual(['ASIA1', 'ASIA1', 'ASIA-NEW']);
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(2);
+  });
+
+  it('fails when credentials cannot be renewed and the last ones are about to expire', async () => {
+    // Arrange
+    const shared = targets();
+    const env = { partition: 'aws', account: '210987654321', region: 'eu-west-1' };
+    await shared.credentialsOf(env);
+    sts.reset();
+    sts.on(AssumeRoleCommand).rejects(awsError('AccessDenied', 403));
+    // Act
+    now += 15 * 60_000 - 20_000; // 20 s left
+    // Assert
+    await expect(shared.credentialsOf(env)).rejects.toBeInstanceOf(DeployerRoleError);
+  });
+
+  it('asks who the caller is once, the first time an ARN is routed (the CLI), and serves its own environment directly', async () => {
+    // Arrange
+    lambda.on(GetAliasCommand).resolves({ FunctionVersion: '1' });
+    let asked = 0;
+    const shared = new TargetClients({ sts: new STSClient({ region: 'us-east-1' }), now: clock, resolveHome: () => Promise.resolve({ ...TOOLING, account: String((asked += 1) && TOOLING.account) }) });
+    const adapter = new LambdaAdapter(homeLambda, shared);
+    // Act
+    await adapter.getAlias('orders-api-staging', 'live');
+    await adapter.getAlias('arn:aws:lambda:us-east-1:123456789012:function:orders-api-staging', 'live');
+    await adapter.getAlias(PROD_FN, 'live');
+    // Assert
+    expect(asked).toBe(1);
+    expect(lambda.commandCalls(GetAliasCommand).map((c) => c.thisValue === homeLambda)).toEqual([true, true, false]);
+  });
+
   it('learns its own environment from the Lambda context before each invocation', async () => {
     // Arrange
     lambda.on(GetAliasCommand).resolves({ FunctionVersion: '1' });

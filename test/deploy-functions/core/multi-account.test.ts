@@ -34,7 +34,7 @@ describe('UserParameters naming functions and alarms by ARN', () => {
     ['an ARN whose partition is not its region\'s', { functionName: 'arn:aws:lambda:cn-north-1:210987654321:function:orders-api-prod' }, 'functionName: names partition aws, but region cn-north-1 is in partition aws-cn'],
     ['a qualified function ARN', { functionName: `${PROD_FN}:live` }, 'functionName: must be an unqualified Lambda function ARN'],
     ['an account that is not 12 digits', { functionName: 'arn:aws:lambda:eu-west-1:2109:function:orders-api-prod' }, 'functionName: must be a Lambda function ARN'],
-    ['an alarm ARN of another account', { alarms: ['arn:aws:cloudwatch:eu-west-1:999999999999:alarm:x'] }, 'alarms.0: alarm ARN in 999999999999/eu-west-1: an alarm ARN must be in the account and region of the function ARN (210987654321/eu-west-1)'],
+    ['an alarm ARN of another account', { alarms: ['arn:aws:cloudwatch:eu-west-1:999999999999:alarm:x'] }, 'alarms.0: alarm ARN in 999999999999/eu-west-1: an alarm ARN must be in the account and region of the function ARN (210987654321/eu-west-1; an alarm of the tooling account is named by its name)'],
     ['an alarm ARN beside a plain function name', { functionName: 'orders-api-prod', alarms: [PROD_ALARM] }, 'functionName is a plain name'],
     ['a malformed alarm ARN', { alarms: ['arn:aws:cloudwatch:eu-west-1:210987654321:x'] }, 'alarms.0: must be a CloudWatch alarm ARN'],
   ])('refuses %s, naming the field', (_case, extra, message) => {
