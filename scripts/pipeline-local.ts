@@ -15,22 +15,20 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
-import { PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
+import { SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateAliasCommand, CreateFunctionCommand, GetAliasCommand, PublishVersionCommand, UpdateAliasCommand, UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
+import { GetAliasCommand } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { parseCfnYaml } from '../infra/templates/cfn-yaml';
 import { startCodePipelineRecorder, type PipelineHandler } from '../harness/codepipeline-recorder';
 import { startMoto } from '../harness/moto';
 import { PythonToolsSource, ensurePythonTools } from '../harness/python-tools';
 import { alarmEvent } from '../harness/events';
-import { generatedAlarmTags } from '../harness/moto-fixtures';
 import { invokeHandler, lambdaContext } from '../harness/lambda-context';
 import { LOCAL_TOOLING, loadReleaseConfig, localReleaseConfig, planLocalRelease } from '../harness/local-release';
-import { motoAccount, type MotoAccount } from '../harness/moto-accounts';
+import { motoAccount } from '../harness/moto-accounts';
+import { LocalStage, exportOf, templateSettings } from '../harness/local-stage';
 import { planRelease } from '../infra/lib/release-plan';
 import { StageEnvironments } from '../infra/lib/stage-environments';
-import { templateTimeoutSeconds, type CfnTemplate } from '../infra/templates/application-template';
 import { bundleFunctions, deterministicZip } from './lib/bundle';
 import { FunctionKind, discoverFunctions, type FunctionSource } from './lib/functions';
 import { packageFunctions, resolveCommitSha } from './lib/package';
@@ -91,11 +89,6 @@ async function step<T>(title: string, work: () => Promise<T> | T, options: { rea
 
 const discovered = new Map(discoverFunctions(root).filter((fn) => fn.kind === FunctionKind.APPLICATION).map((fn) => [fn.name, fn]));
 const applications = plan.functions.map((name) => discovered.get(name)!);
-/** The export Lambda calls in a function's bundle (`index.<export>`). */
-const exportOf = (fn: FunctionSource) => {
-  const name = (fn as { exportName?: unknown }).exportName;
-  return typeof name === 'string' ? name : 'handler';
-};
 const commit = resolveCommitSha(root);
 
 await step(`build ${applications.length} functions (esbuild, zip)`, () => bundleFunctions(applications, { root }));
@@ -140,10 +133,10 @@ try {
   const { statusTable, historyTable } = await import('../cli/format');
   const functionArnOf = (name: string) => `arn:aws:lambda:${LOCAL_TOOLING.region}:${LOCAL_TOOLING.account}:function:${name}`;
 
-  // Each stage's account, as its own deploy role (CloudFormation in AWS) reaches it.
-  const accounts = new Map<string, MotoAccount>();
-  for (const stage of STAGES) accounts.set(stage, await motoAccount(moto, environments.of(stage), { defaultAccount: LOCAL_TOOLING.account, roleName: DEPLOY_ROLE }));
-  const account = (stage: string) => accounts.get(stage)!;
+  // Each stage in its account, as its own deploy role (CloudFormation in AWS) reaches it.
+  const stages = new Map<string, LocalStage>();
+  for (const stage of STAGES) stages.set(stage, new LocalStage(root, stage, await motoAccount(moto, environments.of(stage), { defaultAccount: LOCAL_TOOLING.account, roleName: DEPLOY_ROLE }), commit));
+  const account = (stage: string) => stages.get(stage)!.account;
 
   await step('create the artifact bucket and the ledger table (tooling account)', async () => {
     await s3.send(new CreateBucketCommand({ Bucket: 'lrp-artifacts' }));
@@ -160,75 +153,16 @@ try {
     packageFunctions(applications, { root, bucket: 'lrp-artifacts', commitSha: commit, tool: 'aws', env: { ...process.env, ...moto.env } }),
   );
 
-  /** Template-defined settings of a function, as its SAM template gives them (the function's own, else its Globals). */
-  const templateOf = (name: string) => {
-    const template = parseCfnYaml(readFileSync(join(root, 'functions', name, 'template.yaml'), 'utf8')) as CfnTemplate & { Globals?: { Function?: Record<string, unknown> } };
-    const globals = template.Globals?.Function ?? {};
-    const fn = Object.values(template.Resources).find((r) => r.Type === 'AWS::Serverless::Function')?.Properties ?? {};
-    const environment = { ...(globals.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables, ...(fn.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables };
-    const variables = Object.fromEntries(Object.entries(environment).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
-    return { timeout: templateTimeoutSeconds(template), memory: (fn.MemorySize ?? globals.MemorySize ?? 128) as number, variables };
-  };
-
-  /** Publishes a new version described with its commit and points `candidate` at it, as the SAM template does. */
-  const publish = async (name: string, stage: string, release: number): Promise<string> => {
-    const functionName = stageFunctionName(name, stage);
-    const { lambda } = account(stage);
-    await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: functionName, Environment: { Variables: { ...templateOf(name).variables, RELEASE: String(release) } } }));
-    const version = (await lambda.send(new PublishVersionCommand({ FunctionName: functionName, Description: `commit ${commit.slice(0, 12)} (release ${release})` }))).Version!;
-    await lambda.send(new UpdateAliasCommand({ FunctionName: functionName, Name: 'candidate', FunctionVersion: version }));
-    return version;
-  };
-
   for (const stage of STAGES) {
-    const target = account(stage);
+    const target = stages.get(stage)!;
     const shifts = userParametersOf(plan.alarmTarget, stage, 'ShiftTraffic') !== undefined;
     await step(`deploy ${applications.map((a) => stageFunctionName(a.name, stage)).join(', ')} (Lambda API; version 1 live${shifts ? ', alarms' : ''}) ${inAccount(stage, 'deploy')}`, async () => {
-      target.createRole('lrp-local-function', { Service: 'lambda.amazonaws.com' });
       // As the target stack creates it there: trusted by the tooling account only.
-      if (environments.of(stage).remote) target.createRole(deployerRoleName(DEFAULT_INSTALLATION, target.env.region), { AWS: `arn:aws:iam::${LOCAL_TOOLING.account}:root` });
-      for (const app of applications) {
-        const functionName = stageFunctionName(app.name, stage);
-        const settings = templateOf(app.name);
-        await target.lambda.send(
-          new CreateFunctionCommand({
-            FunctionName: functionName,
-            Runtime: 'nodejs24.x',
-            Handler: `index.${exportOf(app)}`,
-            Role: `arn:aws:iam::${target.env.account}:role/lrp-local-function`,
-            Code: { ZipFile: readFileSync(join(root, 'dist', `${app.name}.zip`)) },
-            Timeout: settings.timeout,
-            MemorySize: settings.memory,
-            Environment: { Variables: settings.variables },
-          }),
-        );
-        const first = (await target.lambda.send(new PublishVersionCommand({ FunctionName: functionName, Description: `commit ${commit.slice(0, 12)} (release 0)` }))).Version!;
-        await target.lambda.send(new CreateAliasCommand({ FunctionName: functionName, Name: 'live', FunctionVersion: first }));
-        await target.lambda.send(new CreateAliasCommand({ FunctionName: functionName, Name: 'candidate', FunctionVersion: first }));
-        if (!shifts) continue;
-        // Generated alarms live in the stage's own account: they watch its metrics.
-        for (const metric of ['errors', 'throttles', 'duration-p99']) {
-          const alarmName = generatedAlarmName(DEFAULT_INSTALLATION, functionName, 'live', metric);
-          await target.cloudwatch.send(
-            new PutMetricAlarmCommand({
-              AlarmName: alarmName,
-              Namespace: 'AWS/Lambda',
-              MetricName: metric === 'errors' ? 'Errors' : metric === 'throttles' ? 'Throttles' : 'Duration',
-              Dimensions: [{ Name: 'FunctionName', Value: functionName }, { Name: 'Resource', Value: `${functionName}:live` }],
-              Statistic: 'Sum',
-              Period: 60,
-              EvaluationPeriods: 1,
-              Threshold: 5,
-              ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-              // As infra tags them: the rollback function trusts a generated name only with these tags.
-              Tags: generatedAlarmTags(alarmName),
-            }),
-          );
-          await target.cloudwatch.send(new SetAlarmStateCommand({ AlarmName: alarmName, StateValue: 'OK', StateReason: 'deployed' }));
-        }
-      }
+      if (environments.of(stage).remote) target.account.createRole(deployerRoleName(DEFAULT_INSTALLATION, target.account.env.region), { AWS: `arn:aws:iam::${LOCAL_TOOLING.account}:root` });
+      await target.deploy(applications, { alarms: shifts });
     });
   }
+  const publish = (name: string, stage: string, release: number) => stages.get(stage)!.publish(name, release);
 
   // What each function is tested with, as synth decides it: its integration cases, else its events as smoke cases.
   const caseSources = new Map(
@@ -250,7 +184,7 @@ try {
     const { name } = app;
     const source = caseSources.get(name)!;
     const files = caseFilesOf(root, source);
-    const settings = templateOf(name);
+    const settings = templateSettings(root, name);
     for (const [key, value] of Object.entries(settings.variables)) process.env[key] = value;
     const bundle = (await import(`${pathToFileURL(join(root, 'dist', name, 'index.mjs')).href}?local`)) as Record<string, (event: unknown, context: Context) => Promise<unknown>>;
     const handler = bundle[exportOf(app)]!;
@@ -376,26 +310,18 @@ try {
   console.log(`\nStatus (lrp status):\n${statusTable(statuses)}`);
   for (const app of applications) console.log(`\nHistory of ${aliasLabel({ functionName: refOf(app.name, STAGE), alias: 'live' })} (lrp history):\n${historyTable(histories[app.name]!)}`);
 
-  /** The `live` alias of `name` in `stage` as each account sees it: version and who moved it last, or absent. */
-  const aliasIn = async (stage: string, name: string) => {
-    const read = await account(stage)
-      .lambda.send(new GetAliasCommand({ FunctionName: name, Name: 'live' }))
-      .catch((error: { name?: string }) => (error.name === 'ResourceNotFoundException' ? undefined : Promise.reject(error)));
-    return read ? { version: read.FunctionVersion!, description: read.Description ?? '' } : 'absent';
-  };
+  const aliasIn = (stage: string, name: string) => stages.get(stage)!.live(name);
   // Where production's aliases are, and are not: moved in the production account only; the tooling account (both
   // regions) has no function of that name, and production's account none of the staging functions.
   const placement = [];
-  const tooling = await motoAccount(moto, { ...LOCAL_TOOLING, region: prod.env.region }, { defaultAccount: LOCAL_TOOLING.account, roleName: DEPLOY_ROLE });
+  const tooling = new LocalStage(root, 'tooling', await motoAccount(moto, { ...LOCAL_TOOLING, region: prod.env.region }, { defaultAccount: LOCAL_TOOLING.account, roleName: DEPLOY_ROLE }), commit);
   for (const app of applications) {
     const prodName = stageFunctionName(app.name, STAGE);
     placement.push({
       function: app.name,
       prodAccount: await aliasIn(STAGE, prodName),
       toolingAccount: await aliasIn(plan.earlierStages[0] ?? STAGE, prodName),
-      toolingAccountProdRegion: await tooling.lambda
-        .send(new GetAliasCommand({ FunctionName: prodName, Name: 'live' }))
-        .then((a) => a.FunctionVersion!, (error: { name?: string }) => (error.name === 'ResourceNotFoundException' ? 'absent' : Promise.reject(error))),
+      toolingAccountProdRegion: await tooling.live(prodName),
       stagingInProdAccount: await Promise.all(plan.earlierStages.map((stage) => aliasIn(STAGE, stageFunctionName(app.name, stage)))),
       // Staging moves only candidate: its live alias stays on the version it was deployed with.
       stagingLive: await Promise.all(plan.earlierStages.map((stage) => aliasIn(stage, stageFunctionName(app.name, stage)))),
