@@ -1,8 +1,8 @@
 // Stages in other accounts and regions (issue 10): their functions and alarms are named by ARN, and each is served by
 // an SDK client for its region holding credentials of that environment's deployer role, assumed through STS.
 import { randomBytes } from 'node:crypto';
-// client-sts, at the version of the other clients: about 19 KiB of minified bundle (the SDK's internal
-// @aws-sdk/nested-clients/sts would save 2.4 KiB but is not a dependency of ours).
+// The SDK's STS client here; in the deployment functions' bundles, ./sts-assume-role.ts (AssumeRole alone, about 4.5 KB
+// of zip less) stands in for it through an alias (DEPLOYMENT_ALIASES in scripts/lib/bundle.ts).
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { DeploymentError, ErrorCode } from '../core/errors';
 import { DEFAULT_INSTALLATION, deployerRoleArn, envKey, type AwsEnv } from '../core/names';

@@ -59,12 +59,16 @@ export const AWS_SDK_PACKAGES = '@aws-sdk/*';
 /**
  * What a deployment function's bundle takes instead of a package, resolved from the project root: in Lambda the
  * credentials are in the environment, so the SDK's Node credential chain is replaced by the environment's provider;
- * no deployment function calls a streaming operation, so event streams are left out (see the two files, and the
- * README, "Deployment function size").
+ * no deployment function calls a streaming operation, so event streams are left out; no DynamoDB command uses endpoint
+ * discovery, so its cache is left out; the only STS and SNS calls, AssumeRole and Publish, are made by small signed
+ * requests instead of their clients (see each file, and the README, "Deployment function size").
  */
 export const DEPLOYMENT_ALIASES: Readonly<Record<string, string>> = {
   '@aws-sdk/credential-provider-node': './deploy-functions/aws/env-credentials.ts',
   '@smithy/core/event-streams': './deploy-functions/aws/no-event-streams.ts',
+  '@aws-sdk/middleware-endpoint-discovery': './deploy-functions/aws/no-endpoint-discovery.ts',
+  '@aws-sdk/client-sts': './deploy-functions/aws/sts-assume-role.ts',
+  '@aws-sdk/client-sns': './deploy-functions/aws/sns-publish.ts',
 };
 
 /**
