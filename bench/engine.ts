@@ -27,13 +27,12 @@ const kb = (bytes: number) => bytes / 1000;
 /** What a deployment function's bundle is made of, by the group a package belongs to (first match wins). */
 const GROUPS: readonly (readonly [string, RegExp])[] = [
   ['SDK core (@smithy, @aws-sdk/core)', /node_modules\/(@smithy|@aws-sdk\/core|@aws-sdk\/types|@aws-crypto|@aws\/|tslib|bowser)\//],
-  ['S3 client', /node_modules\/(@aws-sdk\/(client-s3|middleware-sdk-s3|checksums|signature-v4-multi-region|xml-builder))\//],
   ['Lambda client', /node_modules\/@aws-sdk\/client-lambda\//],
   ['DynamoDB client', /node_modules\/(@aws-sdk\/(client-dynamodb|lib-dynamodb|util-dynamodb|dynamodb-codec|endpoint-cache|middleware-endpoint-discovery)|mnemonist|obliterator)\//],
-  ['STS client', /node_modules\/@aws-sdk\/(client-sts|nested-clients)\//],
   ['other SDK clients', /node_modules\/@aws-sdk\/client-/],
   ['Powertools logger and metrics', /node_modules\/@aws-lambda-powertools\//],
   ['zod/mini', /node_modules\/zod\//],
+  ['signed S3, STS and SNS calls', /^deploy-functions\/aws\/(signed-request|s3|sts-assume-role|sns-publish)\.ts$/],
   ['own code', /^deploy-functions\//],
 ];
 
