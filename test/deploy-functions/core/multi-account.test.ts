@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { alarmArnOf, alarmRefOf, foreignOrigin, targetEnvsFromEnv, untrustedGeneratedAlarm, type Home } from '../../../deploy-functions/core/event-trust';
 import { aliasOfGeneratedAlarm, deployerRoleArn, generatedAlarmPrefix, parseFunctionArn, partitionOfRegion, plainFunctionName } from '../../../deploy-functions/core/names';
 import { IntegrationTestParametersSchema, ShiftTrafficParametersSchema, parseUserParameters } from '../../../deploy-functions/core/user-parameters';
+import { createRollbackHandler } from '../../../deploy-functions/engine/handlers';
+import { alarmEvent } from '../../../harness/events';
+import { standardWorld } from '../../support/simulation';
 
 const PROD_FN = 'arn:aws:lambda:eu-west-1:210987654321:function:orders-api-prod';
 const PROD_ALARM = 'arn:aws:cloudwatch:eu-west-1:210987654321:alarm:lrp/orders-api-prod/live/errors';
@@ -83,5 +86,55 @@ describe('event trust with target environments', () => {
     expect(targetEnvsFromEnv({ LRP_TARGET_ENVS: '[{"account":"210987654321","region":"eu-west-1"}]' })).toEqual([{ account: '210987654321', region: 'eu-west-1' }]);
     expect(() => targetEnvsFromEnv({ LRP_TARGET_ENVS: '[{"account":"21098","region":"eu-west-1"}]' })).toThrow('LRP_TARGET_ENVS: entry 0: account must be 12 digits');
     expect(() => targetEnvsFromEnv({ LRP_TARGET_ENVS: '{' })).toThrow('LRP_TARGET_ENVS:');
+  });
+});
+
+describe('the rollback function and a stage in a target environment', () => {
+  const GENERATED = 'lrp/orders-api-prod/live/errors';
+  const fromTarget = { account: '210987654321', region: 'eu-west-1' };
+
+  /** A release of the remote stage, baking, and a rollback handler that trusts the target environment. */
+  async function bakingRemoteRelease(tags: Record<string, string>) {
+    const world = standardWorld();
+    world.lambda.addFunction(PROD_FN, { '1': 'commit a', '2': 'commit b' }, { live: '1', candidate: '2' });
+    world.cloudwatch.setAlarm(PROD_ALARM, 'OK');
+    world.cloudwatch.tags.set(GENERATED, tags);
+    await world.runJob('job-1', { functionName: PROD_FN, alias: 'live', targetAlias: 'candidate', strategy: 'AllAtOnce', bakeMinutes: 10 });
+    const handler = createRollbackHandler({
+      lambda: world.lambda,
+      ledger: world.ledger,
+      clock: world.clock,
+      logger: world.logger,
+      alarms: world.cloudwatch,
+      pipeline: world.pipeline,
+      home: { partition: 'aws', account: '123456789012', region: 'us-east-1', targets: [fromTarget] },
+    });
+    world.cloudwatch.setAlarm(PROD_ALARM, 'ALARM');
+    return { world, handler };
+  }
+
+  it('rolls the remote alias back on its generated alarm forwarded from the target account', async () => {
+    const { world, handler } = await bakingRemoteRelease({ 'lrp:function': 'orders-api-prod', 'lrp:alias': 'live' });
+    expect(world.lambda.routing(PROD_FN, 'live').version).toBe('2');
+    const actions = await handler(alarmEvent(GENERATED, 'ALARM', 'Threshold Crossed', world.clock.now(), fromTarget));
+    expect(actions).toEqual([expect.objectContaining({ functionName: PROD_FN, action: 'ROLLED_BACK', toVersion: '1' })]);
+    expect(world.lambda.routing(PROD_FN, 'live')).toMatchObject({ version: '1', weights: {} });
+  });
+
+  it('refuses the same event forged from an account that is no target, and one from home naming the alarm', async () => {
+    const { world, handler } = await bakingRemoteRelease({ 'lrp:function': 'orders-api-prod', 'lrp:alias': 'live' });
+    const forged = await handler(alarmEvent(GENERATED, 'ALARM', 'Threshold Crossed', world.clock.now(), { account: '999999999999', region: 'eu-west-1' }));
+    const fromHome = await handler(alarmEvent(GENERATED, 'ALARM', 'Threshold Crossed', world.clock.now()));
+    expect(forged).toEqual([expect.objectContaining({ action: 'REFUSED' })]);
+    // From home the name is a home alarm's: it guards orders-api-prod of the tooling account, which never deployed.
+    expect(fromHome.map((a) => [a.functionName, a.action])).toEqual([['orders-api-prod', 'NOTHING']]);
+    expect(world.lambda.routing(PROD_FN, 'live').version).toBe('2');
+  });
+
+  it('refuses a target\'s alarm named like a generated one whose tags name another function', async () => {
+    const { world, handler } = await bakingRemoteRelease({ 'lrp:function': 'orders-api-staging', 'lrp:alias': 'live' });
+    const actions = await handler(alarmEvent(GENERATED, 'ALARM', 'Threshold Crossed', world.clock.now(), fromTarget));
+    expect(actions).toEqual([expect.objectContaining({ action: 'REFUSED', reason: expect.stringContaining('tagged lrp:function=orders-api-staging') as string })]);
+    expect(world.lambda.routing(PROD_FN, 'live').version).toBe('2');
   });
 });
