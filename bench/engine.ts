@@ -15,6 +15,7 @@ import { FunctionKind, discoverFunctions, type FunctionSource } from '../scripts
 import { alarmEvent, pipelineEvent } from '../harness/events';
 import { startCodePipelineRecorder } from '../harness/codepipeline-recorder';
 import { startMoto } from '../harness/moto';
+import { lambdaContext } from '../harness/lambda-context';
 import { createLedgerTable, createSampleFunction, motoClients } from '../harness/moto-fixtures';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
@@ -72,7 +73,7 @@ try {
     }, { step: 'initialize', name: 'benchCallCounter' });
   }
   const { lambda } = motoClients(moto);
-  const context = { awsRequestId: 'bench', getRemainingTimeInMillis: () => 60_000 } as never;
+  const context = lambdaContext({ functionName: 'lrp-deployment-function', timeoutSeconds: 60, awsRequestId: 'bench' });
 
   const rollbackMs: number[] = [];
   const bareMs: number[] = [];
