@@ -3,7 +3,8 @@ import type { AlarmObservation } from '../deploy-functions/core/health';
 import { DeploymentKind, DeploymentStatus, activeDeployment, knownGoodVersion, type AliasLedgerState, type DeploymentRecord } from '../deploy-functions/core/ledger';
 import type { AliasRef, Clock, CloudWatchPort, LambdaPort, LedgerPort, LogPort } from '../deploy-functions/core/ports';
 import { withRetries } from '../deploy-functions/engine/retry';
-import { finishManualRollback, rollBackTo, undoDeployment } from '../deploy-functions/engine/undo';
+import { finishManualRollback, rollBackTo } from '../deploy-functions/engine/manual-rollback';
+import { undoDeployment } from '../deploy-functions/engine/undo';
 import type { AliasRouting } from '../deploy-functions/core/types';
 import { DEFAULT_INSTALLATION, aliasLabel, generatedAlarmPrefix } from '../deploy-functions/core/names';
 

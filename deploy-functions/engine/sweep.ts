@@ -6,7 +6,8 @@ import { sameRouting } from './alias-moves';
 import type { ExecutionEvent, RollbackAction, RollbackDeps } from './rollback';
 import { actionOf } from './rollback';
 import { ROLLBACK_ATTEMPTS, withRetries } from './retry';
-import { UNDO_LOCK_MS, finishManualRollback, undoDeployment } from './undo';
+import { finishManualRollback } from './manual-rollback';
+import { UNDO_LOCK_MS, undoDeployment } from './undo';
 
 /** Default of `RollbackDeps.orphanAfterMs`: the ORPHAN_AFTER_SECONDS environment variable overrides it. */
 export const DEFAULT_ORPHAN_AFTER_MS = 900_000;
