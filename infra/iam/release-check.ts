@@ -15,7 +15,7 @@ import { TemplateValues, type StackContext } from './template-values';
 import { DEFAULT_INSTALLATION, applicationStackName } from '../../deploy-functions/core/names';
 import { applicationBoundaryName } from '../lib/installation-names';
 import { BOUNDED_ROLE_ACTIONS } from '../lib/deployment-role';
-import { releaseTemplateOf } from '../templates/release-template';
+import { CodeParameter, releaseTemplateOf } from '../templates/release-template';
 
 /** Where the release is deployed. */
 export interface ReleaseEnvironment {
@@ -114,12 +114,10 @@ export function checkCloudFormationRole(options: {
     const roleArn = actions.find((a) => a.Configuration?.StackName === stackName && a.Configuration.RoleArn)?.Configuration?.RoleArn as { 'Fn::GetAtt': [string, string] } | undefined;
     if (!roleArn) throw new Error(`${pipeline.stackName}: no change-set action deploys ${stackName}`);
     const statements = statementsOfRole(pipelineValues, roleArn['Fn::GetAtt'][0], namedManagedPolicies(values(options.tooling, env)));
-    const template = structuredClone(options.translated(stage)) as { Resources: Record<string, { Type: string; Properties?: { Code?: { S3Bucket?: string; S3Key?: string } } }> };
-    for (const resource of Object.values(template.Resources)) {
-      const code = resource.Properties?.Code;
-      if (resource.Type === 'AWS::Lambda::Function' && code?.S3Bucket === CODE_BUCKET_PLACEHOLDER) Object.assign(code, { S3Bucket: bucket, S3Key: `functions/${fn.name}/${UNKNOWN}` });
-    }
-    const stack: StackContext = { stackName, ...env, parameters: { Stage: stage, CommitSha: '0123456789abcdef' }, unresolved: 'unknown' };
+    const template = structuredClone(options.translated(stage)) as { Parameters?: Record<string, { Default?: unknown }>; Resources: Record<string, unknown> };
+    // The code location parameters' defaults: where the build uploads the function's code.
+    const uploaded: Record<string, string> = template.Parameters?.[CodeParameter.BUCKET]?.Default === CODE_BUCKET_PLACEHOLDER ? { [CodeParameter.BUCKET]: bucket, [CodeParameter.KEY]: `functions/${fn.name}/${UNKNOWN}` } : {};
+    const stack: StackContext = { stackName, ...env, parameters: { Stage: stage, CommitSha: '0123456789abcdef', ...uploaded }, unresolved: 'unknown' };
     const { requirements, unjudged } = requirementsOf(template as unknown as CfnTemplate, stack);
     for (const u of unjudged) findings.push({ where: `${stackName}/${u.logicalId}`, message: `${stackName}: ${u.logicalId} (${u.type}) cannot be judged: ${u.reason}` });
     for (const r of requirements) judgedTypes.add(r.type);

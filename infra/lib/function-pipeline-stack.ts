@@ -14,6 +14,7 @@ import { PACKAGED_DIR, packagedTemplateFile, templateConfigurationFile } from '.
 import type { FunctionConfig, ReleaseConfig } from '../config';
 import { applicationBoundaryArn } from './application-boundary';
 import { createBuildProject } from './build-project';
+import { CODE_ARTIFACT, grantRegionalCode, needsRegionalCode, regionalCodeOverrides, type RegionalCodeGrant } from './cross-region-code';
 import { pipelineActionRole, repositorySourceAction } from './pipeline-source';
 import { createDeploymentRole } from './deployment-role';
 import { checkActionConfigurationValue } from './limits';
@@ -49,6 +50,8 @@ export class FunctionPipelineStack extends Stack {
   readonly pipelineRole: iam.Role;
   readonly alarms: cloudwatch.Alarm[] = [];
   private readonly names: InstallationNames;
+  /** The stages in another region than this stack's, whose CloudFormation roles read the replicated `Code` artifact. */
+  private readonly regionalCode: RegionalCodeGrant[] = [];
 
   constructor(scope: Construct, id: string, props: FunctionPipelineStackProps) {
     super(scope, id, props);
@@ -79,6 +82,7 @@ export class FunctionPipelineStack extends Stack {
     this.pipelineRole = new iam.Role(this, 'PipelineRole', { roleName: PhysicalName.GENERATE_IF_NEEDED, assumedBy: new iam.ServicePrincipal('codepipeline.amazonaws.com'), description: `CodePipeline ${tooling.names.pipeline(fn.name)}` });
     const source = new codepipeline.Artifact('Source');
     const buildOutput = new codepipeline.Artifact('BuildOutput');
+    const code = new codepipeline.Artifact(CODE_ARTIFACT);
     const sourceAction = repositorySourceAction(this, config.repository, this.pipelineRole, source);
     const project = createBuildProject(this, tooling.names, fn.name, artifactBucket, artifactKey);
     // One CloudFormation role per stage, naming only that stage's resources: staging, deployed before the production
@@ -127,13 +131,14 @@ export class FunctionPipelineStack extends Stack {
       const rendered: codepipeline.IAction[] = [];
       let runOrder = 1;
       for (const action of stage.actions) {
-        const made = this.render(action, { sourceAction, source, buildOutput, project, cfnRoles, changeSetRole, topic, deploymentFunctions, fn, runOrder, testsOfPreviousStage, artifacts: { bucket: artifactBucket, key: artifactKey }, targetOf: props.targetOf });
+        const made = this.render(action, { sourceAction, source, buildOutput, code, project, cfnRoles, changeSetRole, topic, deploymentFunctions, fn, runOrder, testsOfPreviousStage, artifacts: { bucket: artifactBucket, key: artifactKey }, targetOf: props.targetOf });
         for (const a of made) rendered.push(a);
         runOrder += made.length;
         if (action.kind === 'invoke' && action.fn === DeploymentFunction.INTEGRATION_TEST) testsOfPreviousStage = made[0] as actions.LambdaInvokeAction;
       }
       this.pipeline.addStage({ stageName: stage.name, actions: rendered });
     }
+    grantRegionalCode(this.pipeline, tooling.names.pipelineArtifactFolder(fn.name), this.regionalCode);
 
     // A remote stage's alarms watch its account's metrics: its target stack creates them.
     for (const managed of plan.managedFunctions.filter((m) => !m.env.remote)) this.alarms.push(...createLiveAliasAlarms(this, tooling.names, managed.functionName, fn, props.timeoutSeconds));
@@ -162,6 +167,7 @@ export class FunctionPipelineStack extends Stack {
       sourceAction: actions.CodeStarConnectionsSourceAction;
       source: codepipeline.Artifact;
       buildOutput: codepipeline.Artifact;
+      code: codepipeline.Artifact;
       project: codebuild.PipelineProject;
       cfnRoles: Record<string, iam.Role>;
       changeSetRole: iam.Role;
@@ -178,22 +184,27 @@ export class FunctionPipelineStack extends Stack {
       case 'source':
         return [ctx.sourceAction];
       case 'build':
-        return [new actions.CodeBuildAction({ actionName: 'BuildTestPackage', project: ctx.project, input: ctx.source, outputs: [ctx.buildOutput], variablesNamespace: 'Build', role: this.actionRole('BuildActionRole') })];
+        return [new actions.CodeBuildAction({ actionName: 'BuildTestPackage', project: ctx.project, input: ctx.source, outputs: [ctx.buildOutput, ctx.code], variablesNamespace: 'Build', role: this.actionRole('BuildActionRole') })];
       case 'deploy': {
         const changeSetName = this.names.changeSet;
         const fnName = ctx.fn.name;
         // A remote stage deploys with its target stack's roles, in its region (CDK replicates the artifacts there).
         const remote = action.env.remote ? { ...this.targetRoles(action.env, ctx.fn, action.stage, ctx), region: action.env.region } : undefined;
+        const deploymentRole = remote?.cfnRole ?? ctx.cfnRoles[action.stage]!;
+        // In another region, the function's code is the build's Code artifact as replicated there.
+        const regional = remote !== undefined && needsRegionalCode(remote.region, this.region);
+        if (regional) this.regionalCode.push({ region: remote.region, cfnRole: deploymentRole });
         return [
           new actions.CloudFormationCreateReplaceChangeSetAction({
             actionName: 'PrepareChanges',
             stackName: action.stackName,
             changeSetName,
             adminPermissions: false,
-            deploymentRole: remote?.cfnRole ?? ctx.cfnRoles[action.stage]!,
+            deploymentRole,
             templatePath: ctx.buildOutput.atPath(`${PACKAGED_DIR}/${packagedTemplateFile(fnName)}`),
             templateConfiguration: ctx.buildOutput.atPath(`${PACKAGED_DIR}/${templateConfigurationFile(fnName)}`),
-            parameterOverrides: { Stage: action.stage },
+            parameterOverrides: { Stage: action.stage, ...(regional ? regionalCodeOverrides(ctx.code) : {}) },
+            ...(regional ? { extraInputs: [ctx.code] } : {}),
             // SAM templates need AUTO_EXPAND; they create the function's role, hence ANONYMOUS_IAM.
             cfnCapabilities: [CfnCapabilities.ANONYMOUS_IAM, CfnCapabilities.AUTO_EXPAND],
             role: remote?.actionRole ?? ctx.changeSetRole,

@@ -7,7 +7,7 @@ import { APPLICATION_BOUNDARY_NAME } from '../lib/application-boundary';
 import { rehashApiDeployments } from './api-deployments';
 import type { CfnTemplate } from './application-template';
 import { pointInvokersAtLive } from './live-invokers';
-import { prepareApplication, type DeploymentPreferenceTakeover, type PreparedApplication, type PrepareOptions } from './prepare-application';
+import { ApplicationTemplateError, prepareApplication, type DeploymentPreferenceTakeover, type PreparedApplication, type PrepareOptions } from './prepare-application';
 import { translateSam } from './sam-translate';
 
 /** A template ready for CloudFormation, and what was done to it on the way. */
@@ -22,6 +22,13 @@ export interface ReleaseTemplate {
 export const unuploadedCodeUri = (functionName: string) => `s3://lrp-code-not-uploaded/functions/${functionName}/code.zip`;
 
 /**
+ * The parameters that carry the released function's code location: their defaults are where the packager uploaded it
+ * (read by stages in the tooling region); a stage in another region passes its region's copy of the build's code
+ * artifact instead, because Lambda reads code only from a bucket in the function's own region.
+ */
+export const CodeParameter = { BUCKET: 'ReleaseCodeBucket', KEY: 'ReleaseCodeKey' } as const;
+
+/**
  * Translates a prepared, uploaded template (its `CodeUri` an `s3://` URI), points its invokers at `live`, and bounds
  * every role it creates — the function's, and those SAM generates for events (ScheduleV2, state machines) — with the
  * application permissions boundary, without which the CloudFormation role may not create them. REST API deployments
@@ -31,7 +38,25 @@ export function finishReleaseTemplate(uploaded: CfnTemplate, prepared: Pick<Prep
   const rewritten = pointInvokersAtLive(translateSam(uploaded, { region }), prepared.functionLogicalId, functionName, prepared.publishedAlias !== undefined ? { publishedAlias: prepared.publishedAlias } : {});
   const redeployed = rehashApiDeployments(rewritten.template);
   const bounded = boundRoles(rewritten.template);
+  codeFromParameters(rewritten.template, prepared.functionLogicalId, functionName);
   return { template: rewritten.template, functionLogicalId: prepared.functionLogicalId, ...(prepared.takeover ? { takeover: prepared.takeover } : {}), notes: [...prepared.notes, ...rewritten.notes, ...redeployed, ...bounded] };
+}
+
+/**
+ * Points the released function's `Code` at the `CodeParameter` parameters, defaulting to where it was uploaded (in
+ * place). Done after translation: SAM's version hash is taken from the uploaded location, so new code still publishes
+ * a new version whichever location a stage passes.
+ */
+function codeFromParameters(template: CfnTemplate, functionLogicalId: string, functionName: string): void {
+  const parameters = ((template as { Parameters?: Record<string, unknown> }).Parameters ??= {}) as Record<string, unknown>;
+  const taken = Object.values(CodeParameter).filter((name) => parameters[name] !== undefined);
+  if (taken.length > 0) throw new ApplicationTemplateError(functionName, taken.map((name) => ({ resource: `Parameters.${name}`, message: `the parameter name ${name} is the packager's (it carries the function's code location to each stage): rename this parameter` })));
+  const properties = template.Resources[functionLogicalId]!.Properties as { Code: { S3Bucket: unknown; S3Key: unknown; S3ObjectVersion?: unknown } };
+  const { S3Bucket: bucket, S3Key: key } = properties.Code;
+  if (typeof bucket !== 'string' || typeof key !== 'string' || properties.Code.S3ObjectVersion !== undefined) throw new ApplicationTemplateError(functionName, [{ resource: functionLogicalId, message: `the packaged code location ${JSON.stringify(properties.Code)} is not a plain bucket and key` }]);
+  parameters[CodeParameter.BUCKET] = { Type: 'String', Default: bucket, Description: 'Bucket of the function\'s code (a stage in another region passes its region\'s copy)' };
+  parameters[CodeParameter.KEY] = { Type: 'String', Default: key, Description: 'Key of the function\'s code object (a stage in another region passes its region\'s copy)' };
+  properties.Code = { S3Bucket: { Ref: CodeParameter.BUCKET }, S3Key: { Ref: CodeParameter.KEY } };
 }
 
 /** Sets the application boundary on every `AWS::IAM::Role` that has none (in place); one note per role. */

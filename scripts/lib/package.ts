@@ -1,7 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { unzipSync } from 'fflate';
 import { applicationTemplatePath, readApplicationTemplate, type CfnTemplate } from '../../infra/templates/application-template';
 import { prepareApplication, type DeploymentPreferenceTakeover } from '../../infra/templates/prepare-application';
 import { finishReleaseTemplate, packagedYaml } from '../../infra/templates/release-template';
@@ -37,6 +38,12 @@ export interface PackageOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Region the SAM translator writes the template for. @default - `AWS_REGION`, else `AWS_DEFAULT_REGION` of `env` */
   readonly region?: string;
+  /**
+   * Folder the one packaged function's zip is unpacked into (emptied first): the build's `Code` artifact, which
+   * CodePipeline zips again and replicates to each other region a stage deploys to. Only with exactly one function.
+   * @default - not unpacked
+   */
+  readonly codeOutDir?: string;
 }
 
 /** What packaging wrote for one function. */
@@ -96,6 +103,7 @@ function translationRegion(options: PackageOptions): string {
  * and every invoker pointed at `live` (`pointInvokersAtLive`). What CloudFormation deploys is exactly what was checked.
  */
 export function packageFunctions(functions: readonly FunctionSource[], options: PackageOptions): PackageResult[] {
+  if (options.codeOutDir !== undefined && functions.length !== 1) throw new Error(`--code-out unpacks one function's code; ${functions.length} were selected: name one with --only`);
   const tool = options.tool ?? detectPackager();
   const region = translationRegion(options);
   const outDir = options.outDir ?? join(options.root, PACKAGED_DIR);
@@ -104,10 +112,23 @@ export function packageFunctions(functions: readonly FunctionSource[], options: 
   // The intermediate templates (the prepared one, the one the packager uploaded) never reach the build's output.
   const workDir = mkdtempSync(join(tmpdir(), 'lrp-package-'));
   try {
-    return functions.map((fn) => packageOne(fn, options, { tool, region, outDir, workDir }));
+    const results = functions.map((fn) => packageOne(fn, options, { tool, region, outDir, workDir }));
+    if (options.codeOutDir !== undefined) unpackCode(join(options.root, 'dist', `${functions[0]!.name}.zip`), options.codeOutDir);
+    return results;
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }
+}
+
+/** Writes the files of the zip the packager uploaded into `dir` (emptied first): the same code, for the `Code` artifact. */
+function unpackCode(zip: string, dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  for (const [name, contents] of Object.entries(unzipSync(readFileSync(zip)))) {
+    if (name.endsWith('/')) continue;
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), contents);
+  }
+  mkdirSync(dir, { recursive: true });
 }
 
 /** Packages one function (see `packageFunctions`). */

@@ -118,6 +118,46 @@ describe.each([
     expect(resourcesOf(tooling, 'AWS::Events::EventBusPolicy').map(([, p]) => (p.Properties!.Statement as { Principal: unknown }).Principal)).toEqual([{ AWS: `arn:aws:iam::${PROD_ACCOUNT}:root` }]);
   });
 
+  it('THEN a stage in another region deploys its code from the build\'s Code artifact as replicated there; every other stage keeps the uploaded code', () => {
+    for (const fn of release.config.functions) {
+      const stages = stagesOf(release.templates[`lrp-pipeline-${fn.name}`]!);
+      const build = stages.flatMap((s) => s.Actions).find((a) => a.Name === 'BuildTestPackage') as Action & { OutputArtifacts: { Name: string }[] };
+      expect(build.OutputArtifacts.map((a) => a.Name)).toEqual(['BuildOutput', 'Code']);
+      for (const stage of release.config.stages) {
+        const prepare = stages.find((s) => s.Name === `Deploy-${stage.name}`)!.Actions.find((a) => a.Name === 'PrepareChanges') as Action & { InputArtifacts: { Name: string }[] };
+        const overrides = JSON.parse(prepare.Configuration.ParameterOverrides!) as Json;
+        const elsewhere = (stage.region ?? TOOLING_ENV.region) !== TOOLING_ENV.region;
+        if (!elsewhere) {
+          // The template's defaults: the code the packager uploaded to the tooling region's artifact bucket.
+          expect(overrides, `${fn.name} ${stage.name}`).toEqual({ Stage: stage.name });
+          expect(prepare.InputArtifacts.map((a) => a.Name)).toEqual(['BuildOutput']);
+          continue;
+        }
+        expect(overrides, `${fn.name} ${stage.name}`).toEqual({ Stage: stage.name, ReleaseCodeBucket: { 'Fn::GetArtifactAtt': ['Code', 'BucketName'] }, ReleaseCodeKey: { 'Fn::GetArtifactAtt': ['Code', 'ObjectKey'] } });
+        expect(prepare.InputArtifacts.map((a) => a.Name).sort()).toEqual(['BuildOutput', 'Code']);
+        // The stage's CloudFormation role (Lambda reads the code with its credentials) may read the pipeline's folder of
+        // the region's replication bucket and decrypt with its key, and the bucket's and key's policies admit it.
+        const cfnRoleArn = prepare.Configuration.RoleArn!;
+        const support = release.assembly.stacks.find((s) => s.id.startsWith('cross-region-stack-') && s.environment.region === stage.region)!;
+        const supportTemplate = JSON.parse(readFileSync(join(release.outdir, support.templateFile), 'utf8')) as Template;
+        const [[, bucket]] = resourcesOf(supportTemplate, 'AWS::S3::Bucket') as [[string, Resource]];
+        const folder = `arn:aws:s3:::${bucket.Properties!.BucketName as string}/lrp-${fn.name}`.slice(0, `arn:aws:s3:::${bucket.Properties!.BucketName as string}/`.length + 20);
+        const roleName = cfnRoleArn.split('/').at(-1)!;
+        const [[, role]] = resourcesOf(target(stage.region!), 'AWS::IAM::Role').filter(([, r]) => r.Properties!.RoleName === roleName) as [[string, Resource]];
+        expect(role).toBeDefined();
+        const granted = JSON.stringify(resourcesOf(target(stage.region!), 'AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p.Properties!.Roles).includes(JSON.stringify(Object.keys(target(stage.region!).Resources).find((id) => target(stage.region!).Resources[id] === role)))).map(([, p]) => p.Properties!.PolicyDocument));
+        expect(granted).toContain(`{"Action":["s3:GetObject","s3:GetObjectVersion"],"Effect":"Allow","Resource":["${folder}/*"`);
+        expect(granted).toContain(`arn:aws:kms:${stage.region}:${TOOLING_ENV.account}:key/*`);
+        const bucketPolicy = (resourcesOf(supportTemplate, 'AWS::S3::BucketPolicy')[0]![1].Properties!.PolicyDocument as { Statement: { Action: unknown; Principal: { AWS: unknown }; Resource: unknown }[] }).Statement;
+        const admitted = bucketPolicy.filter((st) => [st.Principal.AWS].flat().includes(cfnRoleArn));
+        expect(admitted.map((st) => st.Action)).toEqual([['s3:GetObject', 's3:GetObjectVersion']]);
+        expect(JSON.stringify(admitted[0]!.Resource)).toContain(`"${folder.slice(folder.lastIndexOf('/'))}/*"`);
+        const keyPolicy = (resourcesOf(supportTemplate, 'AWS::KMS::Key')[0]![1].Properties!.KeyPolicy as { Statement: { Action: unknown; Principal: { AWS: unknown } }[] }).Statement;
+        expect(keyPolicy.filter((st) => st.Action === 'kms:Decrypt' && [st.Principal.AWS].flat().includes(cfnRoleArn))).toHaveLength(1);
+      }
+    }
+  });
+
   it('THEN the remote stages\' alarms are in their target stacks, forwarded to the tooling account\'s default bus', () => {
     for (const { stage, region } of remote) {
       const alarms = resourcesOf(target(region), 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties!.AlarmName);

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { JUNIT_REPORT } from '../../scripts/lib/check-function';
 import { CaseFormat } from '../../deploy-functions/core/cases';
 import { CASE_FOLDERS } from '../../infra/lib/case-source';
+import { CODE_ARTIFACT } from '../../infra/lib/cross-region-code';
 import { FunctionKind, discoverFunctions } from '../../scripts/lib/functions';
 import { gitTrackedOrPresentFiles, globToRegExp } from '../support/files';
 
@@ -15,7 +16,7 @@ const buildspec = parse(readFileSync(join(root, 'buildspecs', 'build.yml'), 'utf
   version: number;
   phases: Record<string, { commands: string[] }>;
   reports: Record<string, { 'base-directory': string; files: string[]; 'file-format': string }>;
-  artifacts: { files: string[] };
+  artifacts: { files: string[]; 'secondary-artifacts': Record<string, { 'base-directory'?: string; files: string[] }> };
 };
 const scripts = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
 const samInitEventsDir = join(root, 'test', 'fixtures', 'sam-init-project', 'functions', 'hello', 'events');
@@ -66,6 +67,15 @@ describe('buildspecs/build.yml', () => {
     it('runs lint, typecheck and the whole suite without FUNCTION_NAME', () => {
       expect(npmCalls({})).toEqual(['npm run lint', 'npm run typecheck', 'npm run test:ci', 'npm run build --']);
     });
+  });
+
+  it('names its secondary artifacts after the pipeline build\'s outputs: BuildOutput as the primary files, Code as the unpacked function code', () => {
+    const secondary = buildspec.artifacts['secondary-artifacts'];
+    expect(Object.keys(secondary)).toEqual(['BuildOutput', CODE_ARTIFACT]);
+    expect(secondary.BuildOutput).toEqual({ files: buildspec.artifacts.files });
+    expect(secondary[CODE_ARTIFACT]).toEqual({ 'base-directory': 'dist/code', files: ['**/*'] });
+    // The pipeline's build always names one function; package unpacks its code where the Code artifact collects it.
+    expect(commands.find((c) => c.startsWith('npm run package'))).toContain('${FUNCTION_NAME:+--only "$FUNCTION_NAME" --code-out dist/code}');
   });
 
   it('ships only what this build packaged, never templates an earlier run left in dist/', () => {

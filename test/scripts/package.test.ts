@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCfnYaml } from '../../infra/templates/cfn-yaml';
 import { bundleFunctions } from '../../scripts/lib/bundle';
@@ -32,18 +33,30 @@ describe.runIf(requireMoto('packaging test'))('package: SAM templates to S3 (aga
   it('uploads each zip encrypted with the artifact key, and writes plain CloudFormation deploying it, with the commit as a parameter', async () => {
     const results = packageFunctions(applications, { root, bucket: 'artifacts', commitSha: 'abc1234', kmsKeyId: keyArn, outDir: outDir(), tool: 'aws', env: { ...process.env, ...moto.env }, region: 'eu-central-1' });
     for (const result of results) {
-      const template = parseCfnYaml(readFileSync(result.packagedTemplate, 'utf8')) as { Transform?: unknown; Resources: Record<string, { Type: string; Properties: { Code?: { S3Bucket: string; S3Key: string }; Handler?: string; Name?: string } }> };
+      const template = parseCfnYaml(readFileSync(result.packagedTemplate, 'utf8')) as { Transform?: unknown; Parameters: Record<string, { Default: string }>; Resources: Record<string, { Type: string; Properties: { Code?: unknown; Handler?: string; Name?: string } }> };
       expect(template.Transform, `${result.name}: translated`).toBeUndefined();
       const fn = Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::Function')!;
-      expect(fn.Properties.Code?.S3Bucket, result.name).toBe('artifacts');
-      const match = /^(functions\/[\w-]+\/\w+)$/.exec(fn.Properties.Code?.S3Key ?? '');
-      expect(match, `${result.name} S3Key ${fn.Properties.Code?.S3Key}`).not.toBeNull();
+      // The code location is two parameters whose defaults are the upload (a stage in another region passes its copy).
+      expect(fn.Properties.Code, result.name).toEqual({ S3Bucket: { Ref: 'ReleaseCodeBucket' }, S3Key: { Ref: 'ReleaseCodeKey' } });
+      expect(template.Parameters.ReleaseCodeBucket!.Default, result.name).toBe('artifacts');
+      const match = /^(functions\/[\w-]+\/\w+)$/.exec(template.Parameters.ReleaseCodeKey!.Default);
+      expect(match, `${result.name} S3Key ${template.Parameters.ReleaseCodeKey!.Default}`).not.toBeNull();
       expect(fn.Properties.Handler).toBe(`index.${applications.find((a) => a.name === result.name)!.exportName}`);
       expect(Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Alias').map((r) => r.Properties.Name).sort()).toEqual(['candidate', 'live']);
       const head = await s3.send(new HeadObjectCommand({ Bucket: 'artifacts', Key: match![1] }));
       expect({ sse: head.ServerSideEncryption, key: head.SSEKMSKeyId }, result.name).toEqual({ sse: 'aws:kms', key: keyArn });
       expect(JSON.parse(readFileSync(result.templateConfiguration, 'utf8'))).toEqual({ Parameters: { CommitSha: 'abc1234' }, Tags: { 'lrp:commit': 'abc1234' } });
     }
+  });
+
+  it('unpacks the one packaged function\'s uploaded zip into the code folder, for the build\'s Code artifact', () => {
+    const [only] = applications;
+    const codeOutDir = join(outDir(), 'code');
+    packageFunctions([only!], { root, bucket: 'artifacts', commitSha: 'abc1234', outDir: outDir(), codeOutDir, tool: 'aws', env: { ...process.env, ...moto.env }, region: 'eu-central-1' });
+    const zipped = unzipSync(readFileSync(join(root, 'dist', `${only!.name}.zip`)));
+    expect(readdirSync(codeOutDir)).toEqual(Object.keys(zipped));
+    for (const [name, contents] of Object.entries(zipped)) expect(readFileSync(join(codeOutDir, name)).equals(Buffer.from(contents)), name).toBe(true);
+    expect(() => packageFunctions(applications, { root, bucket: 'artifacts', commitSha: 'x', outDir: outDir(), codeOutDir, tool: 'aws', env: { ...process.env, ...moto.env }, region: 'eu-central-1' })).toThrow(/--code-out unpacks one function's code; \d+ were selected: name one with --only/);
   });
 
   it('leaves in its folder exactly the templates of this run, never those of an earlier one', () => {

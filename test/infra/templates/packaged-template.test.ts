@@ -86,7 +86,9 @@ describe.runIf(requireSamTranslator('packaged template tests'))('packaged templa
   it.each(Object.entries(EVENT_FIXTURES))('%s: every invoker targets live, candidate has none', (fixture, invokers) => {
     const released = releaseTemplateOf(read(join(fixtures, 'sam-events', `${fixture}.yaml`)), { functionName: 'hello', region });
     expect([...new Set(expectOnlyLiveInvoked(fixture, released))].sort()).toEqual(invokers);
-    expect(released.template.Resources.Handler!.Properties).toMatchObject({ FunctionName: { 'Fn::Sub': 'hello-${Stage}' }, Handler: 'index.handler', Code: { S3Key: 'functions/hello/code.zip' } });
+    expect(released.template.Resources.Handler!.Properties).toMatchObject({ FunctionName: { 'Fn::Sub': 'hello-${Stage}' }, Handler: 'index.handler', Code: { S3Bucket: { Ref: 'ReleaseCodeBucket' }, S3Key: { Ref: 'ReleaseCodeKey' } } });
+    // The uploaded code is the default; only a stage in another region passes another location.
+    expect(released.template.Parameters).toMatchObject({ ReleaseCodeBucket: { Type: 'String', Default: 'lrp-code-not-uploaded' }, ReleaseCodeKey: { Type: 'String', Default: 'functions/hello/code.zip' } });
     lint(fixture, released);
   });
 
@@ -132,6 +134,20 @@ describe.runIf(requireSamTranslator('packaged template tests'))('packaged templa
     expect(released.template.Resources.AliasErrorMetricGreaterThanZeroAlarm).toBeDefined();
     expect(templateReleaseSettings(source)).toEqual({ timeoutSeconds: 10, strategy: 'Linear10PercentEvery1Minute', alarms: ['orders-${Stage}-alias-errors', 'orders-latency-slo'], issues: [] });
     lint('deployment-preference', released);
+  });
+
+  it('publishes a new version for new code although the function reads its code location from parameters', () => {
+    const source = () => read(join(fixtures, 'sam-events', 'sqs.yaml'));
+    const versionsOf = (codeUri: string) => Object.entries(releaseTemplateOf(source(), { functionName: 'hello', region, codeUri }).template.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Version').map(([id]) => id);
+    const [before] = versionsOf('s3://artifacts/functions/hello/aaaa');
+    expect(versionsOf('s3://artifacts/functions/hello/aaaa')).toEqual([before]);
+    expect(versionsOf('s3://artifacts/functions/hello/bbbb')).not.toContain(before);
+  });
+
+  it('refuses a template that declares a parameter the packager names the code with', () => {
+    const source = read(join(fixtures, 'sam-events', 'sqs.yaml'));
+    const template = { ...source, Parameters: { ...source.Parameters, ReleaseCodeKey: { Type: 'String', Default: 'x' } } } as CfnTemplate;
+    expect(() => releaseTemplateOf(template, { functionName: 'hello', region })).toThrow(/- Parameters\.ReleaseCodeKey: the parameter name ReleaseCodeKey is the packager's \(it carries the function's code location to each stage\): rename this parameter/);
   });
 
   it('is clean under cfn-lint, every packaged template', () => {
