@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { App, BootstraplessSynthesizer, DefaultStackSynthesizer, LegacyStackSynthesizer, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { resolveReleaseConfig } from '../../infra/config';
+import { resolveReleaseConfig, type ReleaseConfigInput } from '../../infra/config';
 import { CONTROL_TRIGGER_PATHS } from '../../infra/lib/control-pipeline-plan';
 import { bootstrapRolesOf, lockedCdkCliVersion } from '../../infra/lib/control-pipeline-stack';
 import { SERVICE_LIMITS } from '../../infra/lib/limits';
@@ -166,6 +166,30 @@ describe('GIVEN the repository release configuration (one account)', () => {
   it('THEN it shares no resource with the tooling stack, so it deploys first and alone', () => {
     expect(release.control.dependencies).toEqual([]);
     expect(JSON.stringify(control.template.toJSON())).not.toContain('Fn::ImportValue');
+  });
+});
+
+describe('GIVEN prod in another account and region', () => {
+  const input: ReleaseConfigInput = { ...sampleConfig, stages: sampleConfig.stages!.map((stage) => (stage.name === 'prod' ? { ...stage, ...remote } : stage)) };
+  let release: ReturnType<typeof synthRelease>;
+  let control: ReturnType<typeof controlOf>;
+  beforeAll(() => {
+    release = synthRelease(input);
+    control = controlOf(release);
+  }, 60_000);
+
+  it('THEN the deploy step deploys the target stack and CDK\'s support stacks too, through the bootstrap roles of their environments', () => {
+    expect(release.targets.map((t) => [t.account, t.region])).toEqual([[remote.account, remote.region]]);
+    const others = release.app.node.children.filter((c): c is Stack => Stack.isStack(c) && c !== release.control);
+    const { buildSpec, statements } = control.projectOf('Deploy');
+    expect(deployedIds(buildSpec).sort()).toEqual(others.map((s) => s.node.path).sort());
+    expect(deployedIds(buildSpec)).toEqual(expect.arrayContaining([release.targets[0]!.node.path, `cross-region-stack-${env.account}:${remote.region}`]));
+    // CodePipeline's cross-region support stack deploys with the tooling environment's deploy role, as CDK synthesizes it.
+    expect(control.assumable(statements)).toEqual([roleArn('deploy', env), roleArn('file-publishing', env), roleArn('deploy', remote), roleArn('file-publishing', remote)]);
+  });
+
+  it('THEN the self-update may still assume only the tooling environment\'s roles', () => {
+    expect(control.assumable(control.projectOf('SelfUpdate').statements)).toEqual([roleArn('deploy', env), roleArn('file-publishing', env)]);
   });
 });
 
