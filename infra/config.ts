@@ -178,6 +178,23 @@ export const ReleaseConfigSchema = z
           .min(1),
       })
       .default(() => ({ allow: structuredClone(DEFAULT_APPLICATION_BOUNDARY) })),
+    /**
+     * Roles of the tooling account whose holders may run `lrp status`, `history` and `rollback` on stages in other
+     * accounts or regions: the target stacks' deployer roles trust them besides the deployment functions. IAM role ARNs
+     * of the tooling account; `*` may stand for a path segment or a name's end, as IAM Identity Center roles need
+     * (`arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/*\/AWSReservedSSO_ReleaseOperator_*`). The
+     * holders still need `sts:AssumeRole` on `<installation>-deployer-*` from their own policies.
+     * @default [] (only the deployment functions reach remote stages; `lrp promote` and `abort` need no deployer role)
+     */
+    operatorRoleArns: z
+      .array(
+        z
+          .string()
+          .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@*/-]{1,512}$/, 'must be an IAM role ARN (`*` allowed in the path and name), such as arn:aws:iam::111111111111:role/ReleaseOperator')
+          .refine((arn) => !/:role\/\*?$/.test(arn) && arn !== '*', 'must name roles, not every role of the account'),
+      )
+      .max(20)
+      .default([]),
     /** LOG_LEVEL of the deployment functions. @default 'INFO' */
     logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
     /** Days build artifacts are kept. @default 30 */

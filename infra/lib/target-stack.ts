@@ -63,8 +63,10 @@ export class TargetStack extends Stack {
       roleName: names.deployerRole(this.region),
       description: `Assumed by the ${names.installation} deployment functions in ${tooling.account} to move aliases, read alarms and run integration tests here`,
       // The tooling account only, and there only the installation's tooling stack roles (the deployment functions'),
-      // whose own policies name this role.
-      assumedBy: new iam.AccountPrincipal(tooling.account).withConditions({ ArnLike: { 'aws:PrincipalArn': `arn:${tooling.partition}:iam::${tooling.account}:role/${names.toolingStack}-*` } }),
+      // whose own policies name this role, and the operator roles the configuration names (for `lrp`).
+      assumedBy: new iam.AccountPrincipal(tooling.account).withConditions({
+        ArnLike: { 'aws:PrincipalArn': oneOrMany([`arn:${tooling.partition}:iam::${tooling.account}:role/${names.toolingStack}-*`, ...operatorRolesOf(config, tooling)]) },
+      }),
     });
     for (const fn of config.functions) {
       const functions = props.stages.flatMap((stage) => {
@@ -125,4 +127,23 @@ export class TargetStack extends Stack {
     });
     return { actionRole, cfnRole };
   }
+}
+
+/**
+ * The configuration's operator roles, each checked to be a role of the tooling account (the only account a deployer
+ * role trusts) in the tooling partition; a role elsewhere fails synth, naming it.
+ */
+export function operatorRolesOf(config: Pick<ReleaseConfig, 'operatorRoleArns'>, tooling: Pick<AwsEnv, 'account' | 'partition'>): string[] {
+  return config.operatorRoleArns.map((arn, index) => {
+    const [, partition, , , account] = arn.split(':');
+    if (account !== tooling.account || partition !== tooling.partition) {
+      throw new Error(`operatorRoleArns[${index}]: ${arn} is not a role of the tooling account (${tooling.partition}, ${tooling.account}): the deployer roles trust only that account, so operators act from it`);
+    }
+    return arn;
+  });
+}
+
+/** A condition's value as IAM writes it: the one value alone, several as a list. */
+function oneOrMany(values: readonly string[]): string | string[] {
+  return values.length === 1 ? values[0]! : [...values];
 }

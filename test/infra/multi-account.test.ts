@@ -87,10 +87,12 @@ describe.each([
     }
   });
 
-  it('THEN each target stack\'s deployer role trusts only the tooling account\'s tooling roles and reaches only the functions deployed there', () => {
+  it('THEN each target stack\'s deployer role trusts only the tooling account\'s tooling roles (and the configured operator roles) and reaches only the functions deployed there', () => {
+    const toolingRoles = `arn:aws:iam::${TOOLING_ENV.account}:role/lrp-tooling-*`;
+    const trusted = release.config.operatorRoleArns.length ? [toolingRoles, ...release.config.operatorRoleArns] : toolingRoles;
     for (const { region } of remote) {
       const [[, deployer]] = resourcesOf(target(region), 'AWS::IAM::Role').filter(([, r]) => r.Properties!.RoleName === `lrp-deployer-${region}`) as [[string, Resource]];
-      expect(trustOf(deployer)).toEqual([expect.objectContaining({ Principal: { AWS: `arn:aws:iam::${TOOLING_ENV.account}:root` }, Condition: { ArnLike: { 'aws:PrincipalArn': `arn:aws:iam::${TOOLING_ENV.account}:role/lrp-tooling-*` } } })]);
+      expect(trustOf(deployer)).toEqual([expect.objectContaining({ Principal: { AWS: `arn:aws:iam::${TOOLING_ENV.account}:root` }, Condition: { ArnLike: { 'aws:PrincipalArn': trusted } } })]);
       // No role of a target stack trusts anything but the tooling account or an AWS service.
       for (const [id, role] of resourcesOf(target(region), 'AWS::IAM::Role')) {
         for (const st of trustOf(role)) expect(st.Principal, id).toSatisfy((p: Json) => 'Service' in p || JSON.stringify(p) === JSON.stringify({ AWS: `arn:aws:iam::${TOOLING_ENV.account}:root` }));
@@ -207,5 +209,17 @@ describe('GIVEN a stage in another account while the tooling account is unknown'
   it('THEN a malformed account or region is refused by the configuration', () => {
     expect(() => resolveReleaseConfig({ ...twoAccountsConfig, stages: [{ name: 'prod', account: '12345' }] })).toThrow(/stages\.0\.account: must be a 12-digit AWS account id/);
     expect(() => resolveReleaseConfig({ ...twoAccountsConfig, stages: [{ name: 'prod', region: 'Europe' }] })).toThrow(/stages\.0\.region: must be an AWS region/);
+  });
+});
+
+describe('GIVEN operator roles for the remote stages', () => {
+  it('THEN a role of another account than the tooling one fails synth, naming it', () => {
+    expect(() => synthRelease({ ...twoAccountsConfig, operatorRoleArns: [`arn:aws:iam::${PROD_ACCOUNT}:role/ReleaseOperator`] })).toThrow(`operatorRoleArns[0]: arn:aws:iam::${PROD_ACCOUNT}:role/ReleaseOperator is not a role of the tooling account (aws, ${TOOLING_ENV.account})`);
+  });
+
+  it('THEN anything but named IAM roles is refused by the configuration', () => {
+    for (const arn of ['*', `arn:aws:iam::${TOOLING_ENV.account}:role/*`, `arn:aws:iam::${TOOLING_ENV.account}:user/alice`, `arn:aws:sts::${TOOLING_ENV.account}:assumed-role/Ops/alice`]) {
+      expect(() => resolveReleaseConfig({ ...twoAccountsConfig, operatorRoleArns: [arn] }), arn).toThrow(/operatorRoleArns\.0: must/);
+    }
   });
 });

@@ -54,8 +54,10 @@ const [sampleStaging, sampleProd] = sampleConfig.stages!;
 /** The sample with staging in the tooling account and prod in a second account (same region). */
 export const twoAccountsConfig: ReleaseConfigInput = { ...sampleConfig, stages: [sampleStaging!, { ...sampleProd!, account: PROD_ACCOUNT }] };
 
-/** The sample with prod in a second account and two regions, neither the tooling stack's: `prod-eu` and `prod-us`. */
+/** The sample with prod in a second account and two regions, neither the tooling stack's: `prod-eu` and `prod-us`; operators may reach them. */
 export const twoRegionsConfig: ReleaseConfigInput = {
   ...sampleConfig,
+  // Operators of an IAM Identity Center permission set may run lrp on the remote stages.
+  operatorRoleArns: [`arn:aws:iam::${TOOLING_ENV.account}:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_ReleaseOperator_*`],
   stages: [sampleStaging!, { ...sampleProd!, name: 'prod-eu', account: PROD_ACCOUNT, region: 'eu-west-1' }, { ...sampleProd!, name: 'prod-us', account: PROD_ACCOUNT, region: 'us-east-1' }],
 };
