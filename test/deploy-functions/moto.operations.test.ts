@@ -11,6 +11,7 @@ import { startCodePipelineRecorder, type CodePipelineRecorder } from '../../harn
 import { actionStateEvent, alarmEvent, scheduledEvent } from '../support/fake-aws';
 import { requireMoto, startMoto, type MotoServer } from '../../harness/moto';
 import { createLedgerTable, createSampleFunction, motoClients } from '../../harness/moto-fixtures';
+import { lambdaContext } from '../../harness/lambda-context';
 
 const FN = 'orders-api-ops';
 const REF = { functionName: FN, alias: 'live' } as const;
@@ -18,7 +19,8 @@ const GENERATED = `lrp/${FN}/live/errors`;
 const TABLE = 'lrp-ledger-ops';
 type Handler = (event: unknown, context: unknown) => Promise<{ outcome: string }>;
 type RollbackHandler = (event: unknown, context?: unknown) => Promise<{ action: string; reason: string }[]>;
-const context = (id: string) => ({ awsRequestId: id, getRemainingTimeInMillis: () => 60_000 });
+/** The context Lambda gives the rollback function: its ARN tells it its own account and region. */
+const context = (id: string) => lambdaContext({ functionName: 'lrp-rollback', timeoutSeconds: 60, awsRequestId: id });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.runIf(requireMoto('operations suite'))('real operations against moto', () => {
@@ -153,8 +155,7 @@ describe.runIf(requireMoto('operations suite'))('real operations against moto', 
     await cloudwatch.send(new SetAlarmStateCommand({ AlarmName: impostor, StateValue: 'ALARM', StateReason: 'made up' }));
     expect(await rollbackFn(alarmEvent(impostor), context('rb-1'))).toEqual([expect.objectContaining({ action: 'REFUSED', reason: expect.stringMatching(/tagged lrp:function=\(none\)/) })]);
     // The same breach, but reported from another account.
-    const home = { ...context('rb-2'), invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:lrp-rollback' };
-    expect(await rollbackFn({ ...alarmEvent(GENERATED), account: '999999999999' }, home)).toEqual([expect.objectContaining({ action: 'REFUSED', reason: 'event from account 999999999999, not 123456789012' })]);
+    expect(await rollbackFn({ ...alarmEvent(GENERATED), account: '999999999999' }, context('rb-2'))).toEqual([expect.objectContaining({ action: 'REFUSED', reason: 'event from account 999999999999, not 123456789012' })]);
     expect(await live()).toEqual({ version: '2', weights: {} });
 
     // Anyone allowed to invoke shift-traffic can write an event: for a job CodePipeline never created it is refused,
