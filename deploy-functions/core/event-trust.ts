@@ -70,16 +70,32 @@ function targetOf(event: { readonly account?: string; readonly region?: string; 
   return home.targets?.find((t) => t.account === event.account && t.region === event.region && !(t.account === home.account && t.region === home.region));
 }
 
+/** What an event's origin is judged by: its account, region and source, and for an alarm event its alarm's name and ARN. */
+type OriginOf = { readonly account?: string; readonly region?: string; readonly source?: string; readonly resources?: readonly string[]; readonly detail?: object };
+
+/**
+ * Why an alarm event whose resources name another alarm than its account, region and alarm name say is refused:
+ * CloudWatch names the alarm's own ARN there, and an event forwarded from a target account keeps both unchanged, so a
+ * disagreement is a forged or mangled event (it would be judged as one alarm and read as another).
+ */
+function mismatchedResource(event: OriginOf, home: Home): string | undefined {
+  const alarmName = (event.detail as { readonly alarmName?: unknown } | undefined)?.alarmName;
+  if (event.source !== 'aws.cloudwatch' || typeof alarmName !== 'string' || !event.resources?.length || !event.account || !event.region) return undefined;
+  const expected = alarmArn({ partition: home.partition ?? partitionOfRegion(event.region), account: event.account, region: event.region }, alarmName);
+  if (event.resources.includes(expected)) return undefined;
+  return `alarm event for ${alarmName} from ${envKey({ account: event.account, region: event.region })} names ${event.resources.join(', ')} as its alarm, not ${expected}: refused`;
+}
+
 /**
  * Why an event from elsewhere is refused, or undefined when it comes from home (or home is unknown), or is an alarm
  * event of a target environment.
  */
-export function foreignOrigin(event: { readonly account?: string; readonly region?: string; readonly source?: string }, home: Home): string | undefined {
-  if (targetOf(event, home)) return undefined;
+export function foreignOrigin(event: OriginOf, home: Home): string | undefined {
+  if (targetOf(event, home)) return mismatchedResource(event, home);
   const targets = home.targets?.length ? ` nor an alarm event of a target (${home.targets.map(envKey).join(', ')})` : '';
   if (home.account && event.account !== home.account) return `event from account ${event.account ?? '(none)'}, not ${home.account}${targets}`;
   if (home.region && event.region !== home.region) return `event from region ${event.region ?? '(none)'}, not ${home.region}${targets}`;
-  return undefined;
+  return mismatchedResource(event, home);
 }
 
 /**

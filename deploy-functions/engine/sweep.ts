@@ -1,6 +1,6 @@
 import { DeploymentError, ErrorCode, asDeploymentError } from '../core/errors';
 import { DeploymentKind, DeploymentStatus, type DeploymentRecord, type InFlightEntry } from '../core/ledger';
-import { SHIFT_TRAFFIC_ACTION } from '../core/names';
+import { SHIFT_TRAFFIC_ACTION, aliasLabel } from '../core/names';
 import type { AliasRef } from '../core/ports';
 import { sameRouting } from './alias-moves';
 import type { ExecutionEvent, RollbackAction, RollbackDeps } from './rollback';
@@ -59,13 +59,27 @@ export async function sweepOrphans(deps: RollbackDeps, deadline: number): Promis
   const orphanAfterMs = deps.orphanAfterMs ?? DEFAULT_ORPHAN_AFTER_MS;
   const entries = await withRetries(clock, () => ledger.listInFlight());
   const actions: RollbackAction[] = [];
+  const failed: string[] = [];
+  let code: ErrorCode | undefined;
   for (const entry of entries) {
     if (clock.now() >= deadline) break;
     // Undos and manual rollbacks hold their lock for UNDO_LOCK_MS; rollouts heartbeat and are orphaned after orphanAfterMs.
     const short = entry.status === DeploymentStatus.ROLLING_BACK || entry.kind === DeploymentKind.MANUAL_ROLLBACK;
     const stale = clock.now() - entry.heartbeatAt >= (short ? UNDO_LOCK_MS : orphanAfterMs);
     if (!stale) continue;
-    actions.push(await sweepOne(deps, entry));
+    // One alias that cannot be reached (its target environment gone from LRP_TARGET_ENVS, its role deleted) must not
+    // keep every other orphan split: each is swept, then the failures are thrown together, naming each alias.
+    try {
+      actions.push(await sweepOne(deps, entry));
+    } catch (error) {
+      const failure = asDeploymentError(error);
+      code ??= failure.code;
+      failed.push(`${aliasLabel(entry)} (deployment ${entry.deploymentId}): ${failure.message}`);
+    }
+  }
+  if (failed.length > 0) {
+    deps.logger.error('sweep could not finish some deployments', { failed, swept: actions.length });
+    throw new DeploymentError(code ?? ErrorCode.INTERNAL, `the sweep could not put back ${failed.join('; ')}`);
   }
   return actions;
 }
