@@ -6,6 +6,7 @@ import { alarmEvent } from '../support/fake-aws';
 import { requireMoto, type MotoServer } from '../../harness/moto';
 import { startEngineOnMoto, type EngineOnMoto } from '../support/engine-on-moto';
 import { createLedgerTable, createSampleFunction, motoClients } from '../../harness/moto-fixtures';
+import { lambdaContext } from '../../harness/lambda-context';
 
 const FN = 'orders-api-it';
 const GENERATED = `lrp/${FN}/live/errors`;
@@ -38,7 +39,9 @@ describe.runIf(requireMoto('engine integration suite'))('deployment engine again
     ({ moto, recorder } = engine);
     ({ lambda, cloudwatch } = motoClients(moto));
     shiftTraffic = (await import('../../deploy-functions/shift-traffic/handler')).handler as unknown as Handler;
-    rollback = (await import('../../deploy-functions/rollback/handler')).handler as unknown as RollbackHandler;
+    const handler = (await import('../../deploy-functions/rollback/handler')).handler as unknown as (event: unknown, context: unknown) => ReturnType<RollbackHandler>;
+    // Invoked as Lambda invokes it: the context's function ARN tells the function its own account and region.
+    rollback = (event) => handler(event, lambdaContext({ functionName: 'lrp-rollback', timeoutSeconds: 60 }));
   }, 120_000);
 
   afterAll(async () => {
