@@ -1,7 +1,7 @@
 import { AwsCallError, DeploymentError, ErrorCode } from '../core/errors';
 
 const THROTTLING = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded', 'SlowDown', 'LimitExceededException']);
-const ACCESS = new Set(['AccessDeniedException', 'AccessDenied', 'UnauthorizedOperation', 'UnrecognizedClientException', 'ExpiredTokenException', 'InvalidSignatureException', 'CredentialsProviderError']);
+const ACCESS = new Set(['AccessDeniedException', 'AccessDenied', 'UnauthorizedOperation', 'UnrecognizedClientException', 'ExpiredTokenException', 'ExpiredToken', 'InvalidSignatureException', 'CredentialsProviderError']);
 const NETWORK = new Set(['TimeoutError', 'RequestTimeout', 'ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EPIPE', 'ETIMEDOUT', 'ServiceUnavailable', 'ServiceUnavailableException', 'InternalFailure', 'InternalServerError', 'ServiceException']);
 
 /** Translates an SDK error into a DeploymentError whose code says what kind of failure it was. */

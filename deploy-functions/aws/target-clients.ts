@@ -9,6 +9,9 @@ import { DEFAULT_INSTALLATION, deployerRoleArn, envKey, type AwsEnv } from '../c
 import { clientConfig } from './client-config';
 import { translateAwsError } from './errors';
 
+/** How services refuse a call whose session expired: JSON and REST services, and query services (CloudWatch, STS, SNS). */
+const EXPIRED_TOKEN: ReadonlySet<string> = new Set(['ExpiredTokenException', 'ExpiredToken']);
+
 /** Credentials of an assumed deployer role, as the SDK takes them. */
 export interface AssumedCredentials {
   readonly accessKeyId: string;
@@ -50,6 +53,12 @@ export interface TargetClientsProps {
   readonly sts?: Pick<STSClient, 'send'>;
   /** Lifetime asked for the role sessions, in seconds (900 to the role's maximum). @default 900 */
   readonly durationSeconds?: number;
+  /**
+   * How long one AssumeRole may take in all, retries included, before it fails as unavailable (retryable): a caller
+   * never waits on STS past its own timeouts (an answer dripping slowly defeats the socket's idle timeout).
+   * @default 8_000 (the STS client's two attempts of 1 s to connect and 3 s to answer)
+   */
+  readonly assumeTimeoutMs?: number;
   /** Credentials are renewed this long before they expire. @default 360_000 (beyond the SDK's own 5-minute margin) */
   readonly refreshBeforeMs?: number;
   /** Called once with each client created for a target (to trace it, for example). @default - nothing */
@@ -141,7 +150,7 @@ export class TargetClients {
     try {
       return await call(client);
     } catch (error) {
-      if ((error as { name?: string })?.name !== 'ExpiredTokenException') throw error;
+      if (!EXPIRED_TOKEN.has((error as { name?: string })?.name ?? '')) throw error;
       this.forget(env);
       const renewed = this.clientFor(env, kind, make);
       await this.credentialsOf(env);
@@ -213,17 +222,29 @@ export class TargetClients {
   private async assume(env: AwsEnv): Promise<AssumedCredentials> {
     const role = this.roleOf(env);
     let output;
+    const timeoutMs = this.props.assumeTimeoutMs ?? 8_000;
+    const abort = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        abort.abort();
+        reject(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { name: 'TimeoutError' }));
+      }, timeoutMs);
+    });
     try {
-      output = await this.sts.send(
-        new AssumeRoleCommand({ RoleArn: role, RoleSessionName: `${this.sessionName}-${randomBytes(4).toString('hex')}`, DurationSeconds: this.props.durationSeconds ?? 900 }),
-      );
+      const command = new AssumeRoleCommand({ RoleArn: role, RoleSessionName: `${this.sessionName}-${randomBytes(4).toString('hex')}`, DurationSeconds: this.props.durationSeconds ?? 900 });
+      output = await Promise.race([this.sts.send(command, { abortSignal: abort.signal }), deadline]);
     } catch (error) {
       const translated = translateAwsError(error, `AssumeRole ${role}`);
       const hint =
         translated.code === ErrorCode.AWS_ACCESS_DENIED
           ? `deploy the target stack in ${envKey(env)} (it creates the role and trusts the tooling account), and check this function's role may sts:AssumeRole it`
-          : 'STS did not answer; the call is retried';
+          : translated.code === ErrorCode.AWS_THROTTLED
+            ? 'STS throttled the call; it is retried'
+            : 'STS did not answer; the call is retried';
       throw new DeployerRoleError(translated.code, `cannot act in ${envKey(env)}: assuming the deployer role ${role} failed (${translated.message}); ${hint}`, { cause: error, context: { role, account: env.account, region: env.region } });
+    } finally {
+      clearTimeout(timer);
     }
     const c = output.Credentials;
     if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
