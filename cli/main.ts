@@ -8,7 +8,7 @@ import type { AliasRef } from '../deploy-functions/core/ports';
 import { historyTable, statusTable } from './format';
 import { aliasStatus, history, requestAction, rollback, type OperatorDeps } from './operations';
 import { WatchOutput, onlyInFlight, watchDeployment } from './watch';
-import { DEFAULT_INSTALLATION, aliasLabel, checkedInstallation, functionArn, ledgerTableName, partitionOfRegion, plainFunctionName, stageFunctionName } from '../deploy-functions/core/names';
+import { DEFAULT_INSTALLATION, aliasLabel, checkedInstallation, functionArn, ledgerTableName, parseFunctionArn, partitionOfRegion, plainFunctionName, stageFunctionName } from '../deploy-functions/core/names';
 
 /** Exit codes scripts can rely on. */
 export const ExitCode = { OK: 0, FAILED: 1, USAGE: 2, NOT_FOUND: 3, CREDENTIALS: 4, UNREACHABLE: 5 } as const;
@@ -62,8 +62,18 @@ export function functionName(value: string): string {
   return FUNCTION_ARN.exec(value)?.[1] ?? value;
 }
 
-/** The function as the ledger knows it (see OperatorDeps.refOf). */
-const refOf = (deps: OperatorDeps, value: string): Promise<string> => deps.refOf?.(functionName(value)) ?? Promise.resolve(functionName(value));
+/**
+ * The function as the ledger knows it (see OperatorDeps.refOf). A plain name the ledger has no record of, while it
+ * knows a stage of that name elsewhere by ARN, is refused naming the ARN: otherwise `promote` or `abort` would answer
+ * "nothing in flight" about a rollout that is moving, and `rollback` would look for the function in the wrong account.
+ */
+async function refOf(deps: OperatorDeps, value: string, alias?: string): Promise<string> {
+  const fn = (await deps.refOf?.(functionName(value))) ?? functionName(value);
+  if (alias === undefined || !deps.knownAliases || parseFunctionArn(fn) || (await deps.ledger.getState({ functionName: fn, alias }))) return fn;
+  const elsewhere = (await deps.knownAliases()).filter((ref) => ref.alias === alias && parseFunctionArn(ref.functionName)?.name === fn).map((ref) => ref.functionName);
+  if (elsewhere.length === 0) return fn;
+  throw new InvalidParametersError(`${fn} is a stage in another account or region, known by its ARN: name it ${elsewhere.join(' or ')}`);
+}
 
 /**
  * What `--to` names: a version number as it is; an alias (by name or ARN) resolved to the version it routes to, and
@@ -192,7 +202,7 @@ export function createProgram(makeDeps: MakeDeps, out: (text: string) => void = 
     .option('-n, --limit <count>', 'how many', (v) => Number.parseInt(v, 10), 20)
     .action(async (name: string, options: { limit: number }) => {
       const { deps, alias, json } = await context();
-      const fn = await refOf(deps, name);
+      const fn = await refOf(deps, name, alias);
       await deps.lambda.getAlias(fn, alias);
       const records = await history(deps, { functionName: fn, alias }, options.limit);
       print(json, records, records.length ? historyTable(records) : `no deployments of ${fn}:${alias} recorded`);
@@ -204,7 +214,7 @@ export function createProgram(makeDeps: MakeDeps, out: (text: string) => void = 
     .option('--to <version>', 'version to go back to')
     .action(async (name: string, options: { to?: string }) => {
       const { deps, alias, json } = await context({ operator: true });
-      const fn = await refOf(deps, name);
+      const fn = await refOf(deps, name, alias);
       const to = options.to === undefined ? undefined : await resolveVersion(deps, fn, options.to);
       const result = await rollback(deps, { functionName: fn, alias }, to?.version);
       const resolved = to?.resolvedFrom ? `${to.resolvedFrom} is version ${to.version}; ` : '';
@@ -220,7 +230,7 @@ export function createProgram(makeDeps: MakeDeps, out: (text: string) => void = 
       .description(description)
       .action(async (fn: string) => {
         const { deps, alias, json } = await context({ operator: true });
-        const ref: AliasRef = { functionName: await refOf(deps, fn), alias };
+        const ref: AliasRef = { functionName: await refOf(deps, fn, alias), alias };
         const result = await requestAction(deps, ref, request);
         print(json, result, `${name} requested for deployment ${result.deploymentId}; its shift-traffic function acts on it within 10 s`);
       });
