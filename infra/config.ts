@@ -214,6 +214,10 @@ export const ReleaseConfigSchema = z
       values.forEach((value, index) => {
         if (values.indexOf(value) !== index) ctx.addIssue({ code: 'custom', path: [path, index, 'name'], message: `duplicate name "${value}"` });
       });
+    config.operatorRoleArns.forEach((arn, index) => {
+      const covered = releasePipelineRoleCoveredBy(arn, config.installation);
+      if (covered) ctx.addIssue({ code: 'custom', path: ['operatorRoleArns', index], message: `${arn} would also admit ${covered}, a role of the release pipeline itself: name the operators' roles by a name of their own` });
+    });
     seen(config.stages.map((s) => s.name), 'stages');
     seen(config.functions.map((f) => f.name), 'functions');
     const names = new InstallationNames(config.installation);
@@ -246,6 +250,18 @@ export const ReleaseConfigSchema = z
       }),
     );
   });
+
+/**
+ * A role of this or another installation (every name `<installation>-…`: its deployment functions, pipelines and
+ * builds, which run pushed code) that an operator role pattern would also admit to the deployer roles, or undefined.
+ */
+function releasePipelineRoleCoveredBy(arn: string, installation: string): string | undefined {
+  const pattern = arn.slice(arn.indexOf(':role/') + ':role/'.length);
+  const matches = new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*')}$`);
+  const prefix = pattern.split('*')[0]!;
+  const installations = [installation, ...'abcdefghijklmnopqrstuvwxyz', ...(INSTALLATION_PATTERN.test(prefix) ? [prefix] : [])];
+  return installations.flatMap((name) => [`${name}-tooling-Role`, `${name}-pipeline-Role`, `${name}-control-Role`]).find((role) => matches.test(role));
+}
 
 /**
  * Deploy permissions that would reach another function's stage functions, roles or stacks (each pipeline's roles are

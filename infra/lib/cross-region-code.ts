@@ -46,6 +46,10 @@ export function grantRegionalCode(pipeline: codepipeline.Pipeline, artifactFolde
     const objects = bucket.arnForObjects(`${artifactFolder}/*`);
     const read = ['s3:GetObject', 's3:GetObjectVersion'];
     cfnRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: read, resources: [objects] }));
+    // A role of the support stack's own account (a stage in the tooling account's other region) needs no resource
+    // policy: its own policy is enough there, and its stack already refers to the bucket (CDK's grants to the action
+    // role), so naming the role in the bucket's and key's policies would make the two stacks refer to each other.
+    if (Stack.of(cfnRole).account === Stack.of(bucket).account) continue;
     bucket.addToResourcePolicy(new iam.PolicyStatement({ principals: [cfnRole], actions: read, resources: [objects] }));
     // The replication key has no name a target stack could write before it exists: any key of the tooling account in
     // that region, and only the replication key's policy admits the role.

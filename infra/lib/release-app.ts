@@ -104,7 +104,8 @@ function createTargetStacks(app: App, config: ReleaseConfig, environments: Stage
  */
 function orderCrossRegionSupport(app: App, targets: readonly TargetStack[]): void {
   for (const support of app.node.children.filter((child): child is Stack => child instanceof Stack && child.node.id.startsWith('cross-region-stack-'))) {
-    for (const target of targets.filter((t) => t.region === support.region)) support.addStackDependency(target, 'its replication bucket policy names the target roles');
+    // Only other accounts' roles are named there (see grantRegionalCode); a target stack of the tooling account refers to the support stack instead.
+    for (const target of targets.filter((t) => t.region === support.region && t.account !== support.account)) support.addStackDependency(target, 'its replication bucket policy names the target roles');
     Validations.of(support).acknowledge(
       { id: 'AwsSolutions-S1', reason: 'CDK\'s cross-region replication bucket holds copies of pipeline artifacts only; the artifact bucket in the tooling region logs access.' },
     );

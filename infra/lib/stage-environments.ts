@@ -33,6 +33,9 @@ export class StageEnvironments {
       }
       const account = stage.account ?? home.account;
       const region = stage.region ?? home.region;
+      // Roles are assumed, events forwarded and artifacts replicated only within one partition.
+      if (stage.region !== undefined && home.region && partitionOfRegion(region) !== partitionOfRegion(home.region))
+        issues.push({ path: ['stages', index, 'region'], message: `${region} is in partition ${partitionOfRegion(region)}, the tooling stack's ${home.region} in ${partitionOfRegion(home.region)}: a stage must be in the tooling stack's partition (install the release pipeline once per partition)` });
       return [stage.name, { account, region, partition: partitionOfRegion(region), remote: account !== home.account || region !== home.region }];
     });
     if (issues.length > 0) throw invalidConfiguration(issues);
