@@ -1,10 +1,16 @@
 // Attack tests of issue 10's multi-account change, infra side: careless configurations (partitions mixed, operator
 // role patterns that cover the release pipeline's own roles or another installation's) and least privilege of what
 // a stage in the tooling account's other region and a stage in another account synthesize to.
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveReleaseConfig, type ReleaseConfigInput } from '../../infra/config';
+import { IAM5_ACKNOWLEDGEMENTS, configuredAcknowledgements, unacknowledged } from '../../infra/lib/nag-acknowledgements';
 import { StageEnvironments } from '../../infra/lib/stage-environments';
+import { cfnLint } from '../support/cfn-lint';
 import { PROD_ACCOUNT, TOOLING_ENV, sampleConfig, synthRelease } from './support';
 
 type Statement = { Effect: string; Action: string | string[]; Resource?: unknown; Principal?: unknown; Condition?: Record<string, Record<string, unknown>> };
@@ -37,8 +43,11 @@ describe('GIVEN a careless configuration', () => {
 describe('GIVEN prod in another account and prod2 in the tooling account\'s other region', () => {
   const input: ReleaseConfigInput = { ...sampleConfig, stages: [staging!, { ...prod!, account: PROD_ACCOUNT }, { ...prod!, name: 'prod2', region: 'us-east-1' }] };
   let templates: Record<string, { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> }>;
+  let release: ReturnType<typeof synthRelease>;
+  const outdir = mkdtempSync(join(tmpdir(), 'lrp-multi-account-attack-'));
   beforeAll(() => {
-    const release = synthRelease(input);
+    release = synthRelease(input, { outdir });
+    release.app.synth();
     templates = Object.fromEntries([release.tooling, ...release.pipelines, ...release.targets, release.control].map((stack) => [stack.stackName, Template.fromStack(stack).toJSON() as never]));
   }, 120_000);
   const statementsOf = (stack: string, type = 'AWS::IAM::Policy', of = '') =>
@@ -57,6 +66,14 @@ describe('GIVEN prod in another account and prod2 in the tooling account\'s othe
       }
     }
   });
+
+  it('THEN cdk-nag reports nothing unacknowledged and cfn-lint nothing but W3005', () => {
+    const report = new AwsSolutionsChecks(release.app).validateScope(release.app);
+    const open = unacknowledged(report, [...IAM5_ACKNOWLEDGEMENTS, ...configuredAcknowledgements(resolveReleaseConfig(input))]).map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => (r as { constructPath?: string }).constructPath).join(', ')}`);
+    expect(open).toEqual([]);
+    const lint = cfnLint(readdirSync(outdir).filter((f) => f.endsWith('.template.json')).map((f) => join(outdir, f)), ['--ignore-checks', 'W3005']);
+    if (lint) expect(lint).toEqual({ output: '', status: 0 });
+  }, 60_000);
 
   it('THEN each deployer role reaches only the functions of the stages deployed in its own environment', () => {
     const reached = (target: string) =>
