@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { App, BootstraplessSynthesizer, DefaultStackSynthesizer, LegacyStackSynthesizer, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -83,12 +83,31 @@ describe('GIVEN the repository release configuration (one account)', () => {
     const [trigger] = control.pipeline.Triggers as { ProviderType: string; GitConfiguration: { SourceActionName: string; Push: { Branches: { Includes: string[] }; FilePaths: { Includes: string[] } }[] } }[];
     expect(trigger!.ProviderType).toBe('CodeStarSourceConnection');
     expect(trigger!.GitConfiguration.Push).toEqual([{ Branches: { Includes: [config.repository.branch] }, FilePaths: { Includes: [...CONTROL_TRIGGER_PATHS] } }]);
-    expect(CONTROL_TRIGGER_PATHS).toEqual(expect.arrayContaining(['release.config.ts', 'infra/**', 'deploy-functions/**', 'package.json', 'package-lock.json']));
+    for (const file of ['release.config.ts', 'package.json', 'package-lock.json', 'tsconfig.json', 'cdk.json', 'infra/bin/app.ts', 'deploy-functions/engine/undo.ts', 'scripts/lib/bundle.ts']) {
+      expect(CONTROL_TRIGGER_PATHS.some((pattern) => globToRegExp(pattern).test(file)), file).toBe(true);
+    }
     const source = control.stages[0]!.Actions[0] as unknown as { Configuration: Json };
     expect(source.Configuration).toMatchObject({ ConnectionArn: config.repository.connectionArn, FullRepositoryId: `${config.repository.owner}/${config.repository.name}`, BranchName: config.repository.branch });
   });
 
-  it('THEN no function pipeline triggers on a control path, and of the repository\'s files only the function templates start both', () => {
+  it('THEN every file the app is synthesized from (what infra/bin/app.ts imports, transitively) starts it', () => {
+    const seen = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const source = readFileSync(join(root, file), 'utf8');
+      for (const [, specifier] of source.matchAll(/(?:from|import\()\s*'(\.{1,2}\/[^']+)'/g)) {
+        const base = join(dirname(file), specifier!);
+        const found = [`${base}.ts`, base, join(base, 'index.ts')].find((candidate) => existsSync(join(root, candidate)) && statSync(join(root, candidate)).isFile());
+        if (found) visit(found);
+      }
+    };
+    visit('infra/bin/app.ts');
+    expect(seen.size).toBeGreaterThan(20);
+    expect([...seen].filter((file) => !CONTROL_TRIGGER_PATHS.some((pattern) => globToRegExp(pattern).test(file)))).toEqual([]);
+  });
+
+  it('THEN no function pipeline triggers on a control path, and of the repository\'s files only the function templates and the build scripts\' library start both', () => {
     const functionTriggers = release.pipelines.map((stack) => {
       const [pipeline] = Object.values(Template.fromStack(stack).findResources('AWS::CodePipeline::Pipeline')).map((r) => r.Properties as Json);
       expect(pipeline!.RestartExecutionOnUpdate, stack.stackName).toBe(true);
@@ -99,7 +118,7 @@ describe('GIVEN the repository release configuration (one account)', () => {
     const matches = (patterns: readonly string[]) => (file: string) => patterns.some((pattern) => globToRegExp(pattern).test(file));
     const files = gitTrackedOrPresentFiles(root);
     const both = files.filter(matches(CONTROL_TRIGGER_PATHS)).filter((file) => functionTriggers.some((paths) => matches(paths)(file)));
-    expect(both.sort()).toEqual(config.functions.map((fn) => `functions/${fn.name}/template.yaml`).sort());
+    expect(both.sort()).toEqual([...config.functions.map((fn) => `functions/${fn.name}/template.yaml`), ...files.filter((file) => file.startsWith('scripts/lib/'))].sort());
     for (const file of ['release.config.ts', 'infra/lib/release-app.ts', 'deploy-functions/core/names.ts', 'package-lock.json', 'cdk.json']) expect(files.filter(matches(CONTROL_TRIGGER_PATHS)), file).toContain(file);
   });
 

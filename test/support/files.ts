@@ -1,11 +1,17 @@
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
-/** Turns a CodeBuild-style glob (`*` within a folder, `**` across folders) into an anchored RegExp. */
+/** Turns a CodeBuild/CodePipeline-style glob (`*` within a folder, `**` across folders, one level of `{a,b}`) into an anchored RegExp. */
 export function globToRegExp(glob: string): RegExp {
   const source = glob
     .split('**')
-    .map((part) => part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]'))
+    .map((part) =>
+      part
+        .replace(/[.+^$()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '[^/]*')
+        .replace(/\?/g, '[^/]')
+        .replace(/\{([^{}]*)\}/g, (_, choices: string) => `(?:${choices.split(',').join('|')})`),
+    )
     .join('.*');
   return new RegExp(`^${source}$`);
 }
