@@ -9,6 +9,8 @@ import { GENERATED_ALARM } from '../../support/simulation';
 const RUNS = Number(process.env.LRP_PROPERTY_RUNS ?? 2_000);
 /** fast-check's seed: LRP_PROPERTY_SEED replays a run (with LRP_PROPERTY_RUNS as it was), else a new one each run. */
 const SEED = Number(process.env.LRP_PROPERTY_SEED ?? Math.floor(Math.random() * 0x7fffffff));
+/** How long the run may take, shrinking included, before it is stopped and failed with what it has: 3 minutes, or LRP_PROPERTY_TIME_LIMIT_MS (`npm run test:soak` needs more). */
+const RUN_TIME_LIMIT_MS = Number(process.env.LRP_PROPERTY_TIME_LIMIT_MS ?? 180_000);
 
 const base = { firstRelease: false, breach: undefined, replays: [], staleEventAtMs: undefined, targetErrorRate: 0, faultRate: 0, lostResponseRate: 0, stallRate: 0, ledgerLostAnswerRate: 0, duplicateEvery: 0, lateDuplicateMs: undefined, competingJobAfterMs: undefined, maxInvocationMs: 60_000, gapMs: 1_000, bakeMinutes: 0, operator: undefined, stop: undefined, ledgerOutage: undefined };
 /** Scenarios that once broke an invariant (each fixed in the engine, or in how the model plays AWS): always run. */
@@ -77,7 +79,9 @@ describe('shift-traffic, rollback function, sweep and operators: invariants over
             if (exposed) expect(live, `${latest.deploymentId} was breached at +${breachAt - latest.startedAt} ms but stayed live`).not.toBe(latest.toVersion);
           }
       }),
-      { numRuns: RUNS, seed: SEED, examples: KNOWN_COUNTEREXAMPLES.map((example) => [example]) },
+      // A run is ~10 s; past 3 minutes something is wrong (a runaway scenario, a long shrink): fast-check stops and reports
+      // the counterexample it holds, with the seed, instead of vitest killing the test with nothing to replay.
+      { numRuns: RUNS, seed: SEED, examples: KNOWN_COUNTEREXAMPLES.map((example) => [example]), interruptAfterTimeLimit: RUN_TIME_LIMIT_MS, markInterruptAsFailure: true },
     );
   }, 600_000);
 });
