@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { pythonToolsFound } from './python-tools';
 
 /** A moto server (AWS API emulator) running on a loopback port for one test file. */
 export interface MotoServer {
@@ -12,9 +13,9 @@ export interface MotoServer {
   stop(): Promise<void>;
 }
 
-/** Whether moto's server can be started here (`python3 -m moto.server`). */
+/** Whether moto's server can be started here (`python3 -m moto.server`): as the run's Python tools check found, else asked. */
 export function motoAvailable(): boolean {
-  return spawnSync('python3', ['-c', 'import moto.server, flask'], { stdio: 'ignore' }).status === 0;
+  return pythonToolsFound() || spawnSync('python3', ['-c', 'import moto.server, flask'], { stdio: 'ignore' }).status === 0;
 }
 
 /**

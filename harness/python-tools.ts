@@ -14,6 +14,12 @@ export const PROJECT_VENV = join('.lrp', 'python');
 const PROBE = 'import moto.server, flask, cfnlint, samtranslator';
 /** In the project environment, the AWS CLI is the pinned awscli package. */
 const PROJECT_PROBE = `${PROBE}, awscli`;
+/**
+ * Where the tools were found, once a run has found them: `system`, or the project environment's `bin` (then on PATH).
+ * Set in the environment it was given, so the processes started from it (vitest's workers, a child `npm run`, the
+ * vitest a script runs) take the tools as found instead of starting Python again (each probe costs 0.5–2 s).
+ */
+export const PYTHON_TOOLS_FOUND = 'LRP_PYTHON_TOOLS_FOUND';
 
 /** Where the tools came from. */
 export const PythonToolsSource = {
@@ -57,6 +63,15 @@ export interface PythonTools {
   readonly bin?: string;
 }
 
+/**
+ * Whether an earlier ensurePythonTools, in this process or one that started it, found moto (with flask), cfn-lint and
+ * the SAM translator: callers that would start Python only to ask the same need not.
+ */
+export function pythonToolsFound(env: NodeJS.ProcessEnv = process.env): boolean {
+  const found = env[PYTHON_TOOLS_FOUND];
+  return found === PythonToolsSource.SYSTEM || (!!found && (env.PATH ?? '').split(delimiter).includes(found));
+}
+
 /** Thrown when the environment cannot be created or filled; the message says how to install the tools by hand. */
 export class PythonToolsError extends Error {
   override readonly name = 'PythonToolsError';
@@ -76,11 +91,21 @@ export function ensurePythonTools(options: PythonToolsOptions): PythonTools {
   const useProject = () => {
     const path = env.PATH ?? '';
     if (!path.split(delimiter).includes(bin)) env.PATH = path ? `${bin}${delimiter}${path}` : bin;
+    env[PYTHON_TOOLS_FOUND] = bin;
   };
+
+  // Found by the process that started this one, with the PATH this one inherited.
+  if (pythonToolsFound(env)) {
+    const found = env[PYTHON_TOOLS_FOUND]!;
+    return found === PythonToolsSource.SYSTEM ? { source: PythonToolsSource.SYSTEM } : { source: PythonToolsSource.PROJECT, bin: found };
+  }
 
   // The machine's AWS CLI may be v2 (not a Python package) or the SAM CLI may package instead: either will do.
   const packager = run('aws', ['--version']).status === 0 || run('sam', ['--version']).status === 0;
-  if (packager && run('python3', ['-c', PROBE]).status === 0) return { source: PythonToolsSource.SYSTEM };
+  if (packager && run('python3', ['-c', PROBE]).status === 0) {
+    env[PYTHON_TOOLS_FOUND] = PythonToolsSource.SYSTEM;
+    return { source: PythonToolsSource.SYSTEM };
+  }
   if (existsSync(python) && run(python, ['-c', PROJECT_PROBE]).status === 0) {
     useProject();
     return { source: PythonToolsSource.PROJECT, bin };

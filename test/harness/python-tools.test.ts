@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PINNED_PYTHON_PACKAGES, PROJECT_VENV, PythonToolsError, PythonToolsSource, ensurePythonTools, type CommandRunner } from '../../harness/python-tools';
+import { PINNED_PYTHON_PACKAGES, PROJECT_VENV, PYTHON_TOOLS_FOUND, PythonToolsError, PythonToolsSource, ensurePythonTools, pythonToolsFound, type CommandRunner } from '../../harness/python-tools';
 
 /** A machine as scripted: which commands succeed; every call is recorded. */
 function machine(answers: (command: string, args: readonly string[]) => number) {
@@ -73,9 +73,41 @@ describe('the Python tools of the local run and the tests', () => {
     expect(ensurePythonTools({ root, env: { LRP_PYTHON_BOOTSTRAP: '0' }, run, log: () => undefined })).toEqual({ source: PythonToolsSource.MISSING });
   });
 
+  it('are taken as found by the process that started this one, without starting Python again', () => {
+    const { calls, run } = machine(() => 0);
+    const parent = { PATH: '/usr/bin' };
+    expect(ensurePythonTools({ root: emptyRoot(), env: parent, run, log: () => undefined }).source).toBe(PythonToolsSource.SYSTEM);
+    const probes = calls.length;
+    expect(probes).toBeGreaterThan(0);
+    // A child (a vitest worker, `npm run …` in a copy of the project) inherits the parent's environment.
+    const child = { ...parent };
+    expect(pythonToolsFound(child)).toBe(true);
+    expect(ensurePythonTools({ root: emptyRoot(), env: child, run, log: () => undefined })).toEqual({ source: PythonToolsSource.SYSTEM });
+    expect(calls).toHaveLength(probes);
+  });
+
+  it("are taken from the parent's project environment only while its bin is on the inherited PATH", () => {
+    const root = rootWithVenv();
+    const bin = join(root, PROJECT_VENV, 'bin');
+    const { calls, run } = machine((command, args) => (command === 'python3' && args[0] === '-c' ? 1 : 0));
+    const parent = { PATH: '/usr/bin' };
+    ensurePythonTools({ root, env: parent, run, log: () => undefined });
+    const probes = calls.length;
+    expect(ensurePythonTools({ root: emptyRoot(), env: { ...parent }, run, log: () => undefined })).toEqual({ source: PythonToolsSource.PROJECT, bin });
+    expect(calls).toHaveLength(probes);
+    // A PATH without that bin (the variable alone, set by hand or left over) is no evidence: the tools are looked for.
+    const stray = { PATH: '/usr/bin', [PYTHON_TOOLS_FOUND]: bin };
+    expect(pythonToolsFound(stray)).toBe(false);
+    const asked = machine(() => 0);
+    expect(ensurePythonTools({ root: emptyRoot(), env: stray, run: asked.run, log: () => undefined })).toEqual({ source: PythonToolsSource.SYSTEM });
+    expect(asked.calls).toContain(`python3 -c import moto.server, flask, cfnlint, samtranslator`);
+  });
+
   it('on this machine, come from the system', () => {
     const root = emptyRoot();
-    expect(ensurePythonTools({ root, env: { ...process.env }, log: () => undefined }).source).toBe(PythonToolsSource.SYSTEM);
+    // Asked for real: not as the global setup found them (its finding would answer without starting Python).
+    const { [PYTHON_TOOLS_FOUND]: _found, ...env } = process.env;
+    expect(ensurePythonTools({ root, env, log: () => undefined }).source).toBe(PythonToolsSource.SYSTEM);
     expect(existsSync(join(root, '.lrp'))).toBe(false);
   });
 });

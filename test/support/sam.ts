@@ -1,3 +1,4 @@
+import { pythonToolsFound } from '../../harness/python-tools';
 import { samTranslatorAvailable } from '../../infra/templates/sam-translate';
 
 /**
@@ -5,7 +6,8 @@ import { samTranslatorAvailable } from '../../infra/templates/sam-translate';
  * fails the run; elsewhere the suite is skipped with a loud message saying how to install it.
  */
 export function requireSamTranslator(suite: string): boolean {
-  if (samTranslatorAvailable()) return true;
+  // The global setup's check (test/support/global-setup.ts) imported the translator already, with the same python3.
+  if (pythonToolsFound() || samTranslatorAvailable()) return true;
   const hint = `the AWS SAM translator is not installed: ${suite} needs it (pip install cfn-lint)`;
   if (process.env.CI === 'true') throw new Error(hint);
   console.warn(`\n!!! SKIPPING ${suite}: ${hint}\n`);
