@@ -40,7 +40,7 @@ export class LocalStage {
   /** Creates every function with `live` and `candidate` on version 1, and with `alarms` its generated alarms in OK. */
   async deploy(applications: readonly FunctionSource[], options: { readonly alarms: boolean }): Promise<void> {
     const { lambda, cloudwatch, env } = this.account;
-    this.account.createRole('lrp-local-function', { Service: 'lambda.amazonaws.com' });
+    await this.account.createRole('lrp-local-function', { Service: 'lambda.amazonaws.com' });
     for (const app of applications) {
       const functionName = stageFunctionName(app.name, this.name);
       const settings = templateSettings(this.root, app.name);

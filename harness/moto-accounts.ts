@@ -1,11 +1,11 @@
 // Several AWS accounts inside one moto server: the default account's clients use the `test` keys; another account's
 // use keys from STS AssumeRole of a role in that account, which moto binds to that account (see ../shared/MACHINE.md).
-import { spawnSync } from 'node:child_process';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsEnv } from '../deploy-functions/core/names';
 import type { MotoServer } from './moto';
+import { createMotoRole, trustPolicy } from './moto-iam';
 
 /** SDK clients acting in one account and region of a moto server, and the environment the AWS CLI needs for the same. */
 export interface MotoAccount {
@@ -14,8 +14,8 @@ export interface MotoAccount {
   readonly cloudwatch: CloudWatchClient;
   /** AWS_* variables that make the AWS CLI act in this account and region. */
   readonly cliEnv: Record<string, string>;
-  /** Creates an IAM role in this account (the AWS CLI signs it); one that exists already is fine. */
-  createRole(name: string, trustedPrincipal: Record<string, string>): void;
+  /** Creates an IAM role in this account; one that exists already is fine. */
+  createRole(name: string, trustedPrincipal: Record<string, string>): Promise<void>;
 }
 
 /**
@@ -44,11 +44,10 @@ export async function motoAccount(moto: MotoServer, env: AwsEnv, options: { read
     lambda: new LambdaClient({ ...base, credentials }),
     cloudwatch: new CloudWatchClient({ ...base, credentials }),
     cliEnv,
-    createRole(name, trustedPrincipal) {
-      const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: trustedPrincipal, Action: 'sts:AssumeRole' }] });
-      const { AWS_SESSION_TOKEN: _none, ...withoutToken } = process.env;
-      const role = spawnSync('aws', ['iam', 'create-role', '--role-name', name, '--assume-role-policy-document', trust], { env: { ...withoutToken, ...cliEnv }, encoding: 'utf8' });
-      if (role.status !== 0 && !/EntityAlreadyExists/.test(role.stderr)) throw new Error(`could not create role ${name} in ${env.account}: ${role.stderr}`);
+    async createRole(name, trustedPrincipal) {
+      await createMotoRole(moto.endpoint, credentials, name, trustPolicy(trustedPrincipal)).catch((error: unknown) => {
+        throw new Error(`${env.account}: ${(error as Error).message}`, { cause: error });
+      });
     },
   };
 }

@@ -1,10 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateAliasCommand, CreateFunctionCommand, LambdaClient, PublishVersionCommand, UpdateFunctionCodeCommand } from '@aws-sdk/client-lambda';
 import { ALARM_TAGS, DEFAULT_INSTALLATION, aliasOfGeneratedAlarm } from '../deploy-functions/core/names';
 import { deterministicZip } from '../scripts/lib/bundle';
 import type { MotoServer } from './moto';
+import { createMotoRole, trustPolicy } from './moto-iam';
 
 /** SDK clients pointed at a moto server. */
 export function motoClients(moto: MotoServer) {
@@ -32,13 +32,11 @@ export function generatedAlarmTags(alarmName: string, installation = DEFAULT_INS
 
 /**
  * A function with versions 1 and 2, `live` on 1 and `candidate` on 2, and the given alarms in OK.
- * Lambda in moto needs the execution role in its IAM first; the AWS CLI signs that request.
+ * Lambda in moto needs the execution role in its IAM first.
  */
 export async function createSampleFunction(moto: MotoServer, functionName: string, alarms: readonly string[]): Promise<void> {
   const { lambda, cloudwatch } = motoClients(moto);
-  const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
-  const role = spawnSync('aws', ['iam', 'create-role', '--role-name', `${functionName}-role`, '--assume-role-policy-document', trust], { env: { ...process.env, ...moto.env }, encoding: 'utf8' });
-  if (role.status !== 0 && !/EntityAlreadyExists/.test(role.stderr)) throw new Error(`could not create the role in moto: ${role.stderr}`);
+  await createMotoRole(moto.endpoint, { accessKeyId: moto.env.AWS_ACCESS_KEY_ID!, secretAccessKey: moto.env.AWS_SECRET_ACCESS_KEY! }, `${functionName}-role`, trustPolicy({ Service: 'lambda.amazonaws.com' }));
   const zip = (text: string) => deterministicZip({ 'index.mjs': new TextEncoder().encode(`export const handler = async () => ${JSON.stringify(text)};`) });
   await lambda.send(
     new CreateFunctionCommand({

@@ -158,7 +158,7 @@ try {
     const shifts = userParametersOf(plan.alarmTarget, stage, 'ShiftTraffic') !== undefined;
     await step(`deploy ${applications.map((a) => stageFunctionName(a.name, stage)).join(', ')} (Lambda API; version 1 live${shifts ? ', alarms' : ''}) ${inAccount(stage, 'deploy')}`, async () => {
       // As the target stack creates it there: trusted by the tooling account only.
-      if (environments.of(stage).remote) target.account.createRole(deployerRoleName(DEFAULT_INSTALLATION, target.account.env.region), { AWS: `arn:aws:iam::${LOCAL_TOOLING.account}:root` });
+      if (environments.of(stage).remote) await target.account.createRole(deployerRoleName(DEFAULT_INSTALLATION, target.account.env.region), { AWS: `arn:aws:iam::${LOCAL_TOOLING.account}:root` });
       await target.deploy(applications, { alarms: shifts });
     });
   }
