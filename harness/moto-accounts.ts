@@ -7,13 +7,11 @@ import type { AwsEnv } from '../deploy-functions/core/names';
 import type { MotoServer } from './moto';
 import { createMotoRole, trustPolicy } from './moto-iam';
 
-/** SDK clients acting in one account and region of a moto server, and the environment the AWS CLI needs for the same. */
+/** SDK clients acting in one account and region of a moto server. */
 export interface MotoAccount {
   readonly env: AwsEnv;
   readonly lambda: LambdaClient;
   readonly cloudwatch: CloudWatchClient;
-  /** AWS_* variables that make the AWS CLI act in this account and region. */
-  readonly cliEnv: Record<string, string>;
   /** Creates an IAM role in this account; one that exists already is fine. */
   createRole(name: string, trustedPrincipal: Record<string, string>): Promise<void>;
 }
@@ -31,19 +29,10 @@ export async function motoAccount(moto: MotoServer, env: AwsEnv, options: { read
     keys = { accessKeyId: Credentials!.AccessKeyId!, secretAccessKey: Credentials!.SecretAccessKey!, sessionToken: Credentials!.SessionToken! };
   }
   const credentials = { accessKeyId: keys.accessKeyId, secretAccessKey: keys.secretAccessKey, ...(keys.sessionToken ? { sessionToken: keys.sessionToken } : {}) };
-  const cliEnv = {
-    ...moto.env,
-    AWS_REGION: env.region,
-    AWS_DEFAULT_REGION: env.region,
-    AWS_ACCESS_KEY_ID: keys.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
-    ...(keys.sessionToken ? { AWS_SESSION_TOKEN: keys.sessionToken } : {}),
-  };
   return {
     env,
     lambda: new LambdaClient({ ...base, credentials }),
     cloudwatch: new CloudWatchClient({ ...base, credentials }),
-    cliEnv,
     async createRole(name, trustedPrincipal) {
       await createMotoRole(moto.endpoint, credentials, name, trustPolicy(trustedPrincipal)).catch((error: unknown) => {
         throw new Error(`${env.account}: ${(error as Error).message}`, { cause: error });
