@@ -4,9 +4,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startCodePipelineRecorder, type RecordedCall } from '../../harness/codepipeline-recorder';
 import { alarmEvent } from '../support/fake-aws';
 import { requireMoto, type MotoServer } from '../../harness/moto';
-import { startEngineOnMoto, type EngineOnMoto } from '../support/engine-on-moto';
+import { importRollbackFunction, startEngineOnMoto, type EngineOnMoto, type RollbackActions } from '../support/engine-on-moto';
 import { createLedgerTable, createSampleFunction, motoClients } from '../../harness/moto-fixtures';
-import { lambdaContext } from '../../harness/lambda-context';
 
 const FN = 'orders-api-it';
 const GENERATED = `lrp/${FN}/live/errors`;
@@ -14,14 +13,13 @@ const USER = `${FN}-latency`;
 const TABLE = 'lrp-ledger';
 
 type Handler = (event: unknown, context: unknown) => Promise<{ outcome: string; message: string }>;
-type RollbackHandler = (event: unknown) => Promise<{ action: string }[]>;
 
 describe.runIf(requireMoto('engine integration suite'))('deployment engine against moto', () => {
   let engine: EngineOnMoto | undefined;
   let moto: MotoServer;
   let recorder: Awaited<ReturnType<typeof startCodePipelineRecorder>>;
   let shiftTraffic: Handler;
-  let rollback: RollbackHandler;
+  let rollback: (event: unknown) => Promise<RollbackActions>;
   let lambda: LambdaClient;
   let cloudwatch: CloudWatchClient;
   const resultsFor = (jobId: string): RecordedCall[] => recorder.calls.filter((call) => call.input.jobId === jobId);
@@ -39,9 +37,7 @@ describe.runIf(requireMoto('engine integration suite'))('deployment engine again
     ({ moto, recorder } = engine);
     ({ lambda, cloudwatch } = motoClients(moto));
     shiftTraffic = (await import('../../deploy-functions/shift-traffic/handler')).handler as unknown as Handler;
-    const handler = (await import('../../deploy-functions/rollback/handler')).handler as unknown as (event: unknown, context: unknown) => ReturnType<RollbackHandler>;
-    // Invoked as Lambda invokes it: the context's function ARN tells the function its own account and region.
-    rollback = (event) => handler(event, lambdaContext({ functionName: 'lrp-rollback', timeoutSeconds: 60 }));
+    rollback = await importRollbackFunction();
   }, 120_000);
 
   afterAll(async () => {

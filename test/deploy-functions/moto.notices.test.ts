@@ -6,8 +6,7 @@ import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startCodePipelineRecorder } from '../../harness/codepipeline-recorder';
 import { requireMoto, type MotoServer } from '../../harness/moto';
-import { lambdaContext } from '../../harness/lambda-context';
-import { startEngineOnMoto, type EngineOnMoto } from '../support/engine-on-moto';
+import { importRollbackFunction, startEngineOnMoto, type EngineOnMoto, type RollbackActions } from '../support/engine-on-moto';
 import { createLedgerTable, createSampleFunction, motoClients } from '../../harness/moto-fixtures';
 import type { NoticeBody } from '../../deploy-functions/core/notices';
 import { alarmEvent } from '../support/fake-aws';
@@ -20,14 +19,13 @@ const TOPIC = 'lrp-notices';
 const TOPIC_ARN = `arn:aws:sns:us-east-1:123456789012:${TOPIC}`;
 
 type Handler = (event: unknown, context: unknown) => Promise<{ outcome: string; message: string }>;
-type RollbackHandler = (event: unknown, context: unknown) => Promise<{ action: string }[]>;
 
 describe.runIf(requireMoto('notices suite'))('rollback notices, read back from the topic through an SQS subscription on moto', () => {
   let engine: EngineOnMoto | undefined;
   let moto: MotoServer;
   let recorder: Awaited<ReturnType<typeof startCodePipelineRecorder>>;
   let shiftTraffic: Handler;
-  let rollback: (event: unknown) => Promise<{ action: string }[]>;
+  let rollback: (event: unknown) => Promise<RollbackActions>;
   let queueUrl: string;
 
   /** The AWS CLI against moto (the SQS client is not a dependency of the project). */
@@ -52,9 +50,7 @@ describe.runIf(requireMoto('notices suite'))('rollback notices, read back from t
     engine = await startEngineOnMoto({ LEDGER_TABLE: TABLE, NOTICES_TOPIC_ARN: TOPIC_ARN });
     ({ moto, recorder } = engine);
     shiftTraffic = (await import('../../deploy-functions/shift-traffic/handler')).handler as unknown as Handler;
-    const handler = (await import('../../deploy-functions/rollback/handler')).handler as unknown as RollbackHandler;
-    // Invoked as Lambda invokes it: the context's function ARN tells the function its own account and region.
-    rollback = (event) => handler(event, lambdaContext({ functionName: 'lrp-rollback', timeoutSeconds: 60 }));
+    rollback = await importRollbackFunction();
   }, 120_000);
 
   afterAll(async () => {

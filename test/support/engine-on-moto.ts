@@ -2,6 +2,7 @@
 // what the moto suites of the engine, the operations and the CLI share.
 import { vi } from 'vitest';
 import { startCodePipelineRecorder } from '../../harness/codepipeline-recorder';
+import { lambdaContext } from '../../harness/lambda-context';
 import { startMoto, type MotoServer } from '../../harness/moto';
 
 /** Timings that let a rollout, its health checks and its continuations run in seconds. */
@@ -32,4 +33,16 @@ export async function startEngineOnMoto(env: Readonly<Record<string, string>>): 
       await moto.stop();
     },
   };
+}
+
+/** What the rollback function returns for an event: one action per alias it judged. */
+export type RollbackActions = { action: string; reason: string }[];
+
+/**
+ * The rollback function's handler, imported for the current environment (after `startEngineOnMoto`) and invoked as
+ * Lambda invokes it: the context's function ARN tells the function its own account and region.
+ */
+export async function importRollbackFunction(): Promise<(event: unknown) => Promise<RollbackActions>> {
+  const { handler } = (await import('../../deploy-functions/rollback/handler')) as unknown as { handler: (event: unknown, context: unknown) => Promise<RollbackActions> };
+  return (event) => handler(event, lambdaContext({ functionName: 'lrp-rollback', timeoutSeconds: 60 }));
 }
