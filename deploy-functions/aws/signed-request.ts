@@ -140,6 +140,13 @@ export function xmlText(xml: string, tag: string): string | undefined {
   );
 }
 
+/** What every answer carries, as the SDK shapes it: the HTTP status, the request id and the attempts it took. */
+export interface ResponseMetadata {
+  readonly httpStatusCode: number;
+  readonly requestId?: string;
+  readonly attempts: number;
+}
+
 /** An AWS error answer as the SDK's errors look to `translateAwsError`: `name` is the service's code, with the HTTP status. */
 export function awsErrorOf(answer: SignedAnswer, fallbackCode: string): Error & { $metadata: { httpStatusCode: number; requestId?: string } } {
   const xml = Buffer.from(answer.body).toString('utf8');
@@ -195,7 +202,7 @@ export abstract class SignedClient {
    * Sends `input` as an AWS query-protocol action (a form-encoded POST of flat fields) and returns its XML answer; a
    * refusal is thrown as the SDK throws it (`name` is the service's error code, with `$metadata.httpStatusCode`).
    */
-  protected async query(service: SignedCall['service'], action: { readonly Action: string; readonly Version: string }, input: object, headers: Record<string, string>, signal?: AbortSignal): Promise<{ xml: string; $metadata: { httpStatusCode: number; requestId?: string; attempts: number } }> {
+  protected async query(service: SignedCall['service'], action: { readonly Action: string; readonly Version: string }, input: object, headers: Record<string, string>, signal?: AbortSignal): Promise<{ xml: string; $metadata: ResponseMetadata }> {
     const params: Record<string, string> = { ...action };
     for (const [name, value] of Object.entries(input)) if (value !== undefined) params[name] = String(value);
     const body = new URLSearchParams(params).toString();

@@ -5,7 +5,7 @@
 // the sources unbundled, with the SDK's client; test/deploy-functions/aws/signed-clients.test.ts publishes through
 // SnsNotifier with this one against moto. Any other SNS command fails the bundle's build: it is not exported here.
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { SignedClient, xmlText, type SignedClientConfig } from './signed-request';
+import { SignedClient, xmlText, type ResponseMetadata, type SignedClientConfig } from './signed-request';
 
 /** Publish's input, as far as the deployment functions use it. */
 export interface PublishCommandInput {
@@ -17,7 +17,7 @@ export interface PublishCommandInput {
 /** Publish's output, as the SDK shapes it. */
 export interface PublishCommandOutput {
   readonly MessageId?: string;
-  readonly $metadata: { readonly httpStatusCode: number; readonly requestId?: string; readonly attempts: number };
+  readonly $metadata: ResponseMetadata;
 }
 
 /** The one SNS command of the bundles. */

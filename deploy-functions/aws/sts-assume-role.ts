@@ -5,7 +5,7 @@
 // sources unbundled, with the SDK's client; test/deploy-functions/aws/signed-clients.test.ts drives this one through
 // TargetClients against moto. Any other STS command fails the bundle's build: it is not exported here.
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { SignedClient, xmlText, type SignedClientConfig } from './signed-request';
+import { SignedClient, xmlText, type ResponseMetadata, type SignedClientConfig } from './signed-request';
 
 /** AssumeRole's input, as far as the deployment functions use it. */
 export interface AssumeRoleCommandInput {
@@ -18,7 +18,7 @@ export interface AssumeRoleCommandInput {
 /** AssumeRole's output, as the SDK shapes it (`Credentials` absent if STS sent none). */
 export interface AssumeRoleCommandOutput {
   readonly Credentials?: { readonly AccessKeyId: string; readonly SecretAccessKey: string; readonly SessionToken: string; readonly Expiration: Date };
-  readonly $metadata: { readonly httpStatusCode: number; readonly requestId?: string; readonly attempts: number };
+  readonly $metadata: ResponseMetadata;
 }
 
 /** The one STS command of the bundles. */
